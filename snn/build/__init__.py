@@ -1,0 +1,240 @@
+"""The builder: ``snn.Network`` (data) -> flat arrays the kernels run on.
+
+Nodes are numbered globally: every population's neurons first (in insertion order),
+then every spike source's channels. Synaptic inputs live in *channels*, one per
+(target population, synapse type); a channel's *slots* hold one value per target
+neuron (a current in A for exponential synapses, a pending voltage jump in V for delta
+synapses). A synapse therefore stores only its target slot, weight and delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snn.build.connect import CSRBlock, build_block
+from snn.build.neurons import NeuronArrays, neuron_arrays
+from snn.build.schedules import Schedules, build_schedules
+from snn.errors import ValidationError
+from snn.kernels import connect as connect_kernels
+from snn.network import PROBE_SPIKES, Network
+from snn.synapses import Delta, Exponential
+
+
+@dataclass
+class Channels:
+    """Synaptic channels grouped by population: population ``p`` owns channels
+    ``ptr[p]:ptr[p+1]`` and the slots from ``slot_base[p]`` (channel-major).
+    Per channel: the per-step decay factor of its slots and their coefficient into ``v``."""
+
+    ptr: np.ndarray
+    slot_base: np.ndarray
+    decay: np.ndarray
+    coef: np.ndarray
+    n_slots: int
+    keys: list = field(default_factory=list)  # (population, synapse) per channel
+
+
+@dataclass
+class Connectivity:
+    """All synapses as one CSR over nodes: target slot (int32), weight, delay (steps)."""
+
+    indptr: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    delays: np.ndarray  # uint16 per synapse, or empty when every delay is 0
+    max_delay: int
+    per_projection: dict
+
+
+@dataclass
+class Probes:
+    """State probes, flattened: per probe the sampling period, variable code, and the
+    slice ``index[ptr[q]:ptr[q+1]]`` of global neuron ids it records."""
+
+    names: list
+    every: np.ndarray
+    var: np.ndarray
+    ptr: np.ndarray
+    index: np.ndarray
+    record_node: np.ndarray  # bool per node: whether its spikes are recorded
+
+
+@dataclass
+class Model:
+    """Everything the simulator needs, as arrays; built once per (network, dt, dtype, seed)."""
+
+    dt: float
+    dtype: np.dtype
+    node_names: list  # per node range: (name, start, size, kind)
+    n_neurons: int
+    n_nodes: int
+    neurons: NeuronArrays
+    channels: Channels
+    connectivity: Connectivity
+    schedules: Schedules
+    probes: Probes
+
+    def node_range(self, name: str) -> tuple[int, int]:
+        for node, start, size, _ in self.node_names:
+            if node == name:
+                return start, size
+        raise KeyError(name)
+
+    @property
+    def nbytes_synapses(self) -> int:
+        c = self.connectivity
+        return int(c.indptr.nbytes + c.targets.nbytes + c.weights.nbytes + c.delays.nbytes)
+
+
+def _channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
+    """(decay of the slot over dt, contribution of the slot's value to v over dt)."""
+    from snn.neurons import IF
+
+    alpha = 1.0 if isinstance(model, IF) else np.exp(-dt / model.tau_mem)
+    if isinstance(synapse, Delta):
+        return 0.0, alpha  # the jump lands at the end of a step and then leaks with v
+    tau_syn = synapse.tau_syn
+    decay = np.exp(-dt / tau_syn)
+    if isinstance(model, IF):
+        return decay, tau_syn / model.capacitance * -np.expm1(-dt / tau_syn)
+    tau_mem = model.tau_mem
+    if abs(tau_syn - tau_mem) <= 1e-12 * tau_mem:
+        return decay, model.resistance * dt / tau_mem * np.exp(-dt / tau_mem)
+    # v response to I(t) = I0 exp(-t/tau_syn) from v = 0 (exact solution of the linear ODE)
+    response = tau_syn / (tau_syn - tau_mem) * (np.exp(-dt / tau_syn) - np.exp(-dt / tau_mem))
+    return decay, model.resistance * response
+
+
+def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -> Model:
+    """Build ``network`` for step ``dt`` (s). Random connectivity draws from ``seed``.
+
+    ``SeedSequence(seed)`` is split into three children: connectivity, initial values
+    and the simulation's own draws (Poisson sources), so each stream is independent of
+    how much the others consume.
+    """
+    dtype = np.dtype(dtype)
+    if not network.populations:
+        raise ValidationError("Network.populations", "must hold at least one population")
+    node_names = []
+    start = 0
+    for pop in network.populations.values():
+        node_names.append((pop.name, start, pop.size, "population"))
+        start += pop.size
+    n_neurons = start
+    for source in network.sources.values():
+        node_names.append((source.name, start, source.size, type(source).__name__))
+        start += source.size
+    n_nodes = start
+    ranges = {name: (begin, size) for name, begin, size, _ in node_names}
+
+    connect_seed, init_seed, _ = np.random.SeedSequence(seed).spawn(3)
+    neurons = neuron_arrays(network, dt, dtype, np.random.default_rng(init_seed))
+    connect_rng = np.random.default_rng(connect_seed)
+
+    # channels: one per (target population, synapse type), grouped by population
+    per_population: dict[str, list] = {name: [] for name in network.populations}
+    for projection in network.projections:
+        if projection.synapse not in per_population[projection.post]:
+            per_population[projection.post].append(projection.synapse)
+    keys, decays, coefs, chan_ptr, slot_base = [], [], [], [0], []
+    n_slots = 0
+    for pop in network.populations.values():
+        slot_base.append(n_slots)
+        for synapse in per_population[pop.name]:
+            keys.append((pop.name, synapse))
+            decay, coef = _channel_coefficients(pop.model, synapse, dt)
+            decays.append(decay)
+            coefs.append(coef)
+        chan_ptr.append(len(keys))
+        n_slots += pop.size * len(per_population[pop.name])
+    channels = Channels(
+        ptr=np.asarray(chan_ptr, dtype=np.int64), slot_base=np.asarray(slot_base, dtype=np.int64),
+        decay=np.asarray(decays, dtype=dtype), coef=np.asarray(coefs, dtype=dtype),
+        n_slots=n_slots, keys=keys,
+    )
+    pop_index = {name: k for k, name in enumerate(network.populations)}
+
+    blocks: list[tuple[int, CSRBlock, int, int]] = []  # (row offset, block, stride, slot offset)
+    per_projection = {}
+    for projection in network.projections:
+        post = network.populations[projection.post]
+        p = pop_index[post.name]
+        local_channel = keys.index((post.name, projection.synapse)) - chan_ptr[p]
+        pre_start, pre_size = ranges[projection.pre]
+        block = build_block(
+            projection.connectivity, pre_size, post.size, projection.pre == projection.post,
+            dt, connect_rng, dtype, f"projections[{projection.name}].connectivity",
+        )
+        blocks.append((pre_start, block, 1, slot_base[p] + local_channel * post.size))
+        per_projection[projection.name] = block.n_synapses
+    connectivity = _merge(blocks, n_nodes, dtype, per_projection)
+    schedules = build_schedules(network, ranges, n_neurons, dt, dtype)
+    probes = _probes(network, ranges, n_nodes)
+    return Model(dt=dt, dtype=dtype, node_names=node_names, n_neurons=n_neurons, n_nodes=n_nodes,
+                 neurons=neurons, channels=channels, connectivity=connectivity,
+                 schedules=schedules, probes=probes)
+
+
+def _merge(blocks, n_nodes: int, dtype, per_projection) -> Connectivity:
+    """One CSR over all nodes; rows of projections that share a pre node are concatenated.
+
+    A synapse's target becomes its slot: ``slot offset + post * stride``.
+    """
+    total = sum(b.n_synapses for _, b, _, _ in blocks)
+    max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b, _, _ in blocks),
+                    default=0)
+    row_offsets = np.asarray([offset for offset, _, _, _ in blocks], dtype=np.int64)
+    indptr_starts = np.cumsum([0] + [b.indptr.size for _, b, _, _ in blocks]).astype(np.int64)
+    source_starts = np.cumsum([0] + [b.n_synapses for _, b, _, _ in blocks]).astype(np.int64)
+    indptrs = np.concatenate([b.indptr for _, b, _, _ in blocks]) if blocks else np.zeros(0, np.int64)
+
+    def merged(values: list[np.ndarray], out_dtype) -> tuple[np.ndarray, np.ndarray]:
+        out = np.empty(total, dtype=out_dtype)
+        if not blocks:
+            return np.zeros(n_nodes + 1, dtype=np.int64), out
+        source = values[0] if len(values) == 1 else np.concatenate(values)
+        indptr = connect_kernels.merge_rows(
+            n_nodes, row_offsets, indptrs, indptr_starts, source, source_starts, out
+        )
+        return indptr, out
+
+    indptr, targets = merged(
+        [(b.indices.astype(np.int64) * stride + offset).astype(np.int32)
+         for _, b, stride, offset in blocks], np.int32,
+    )
+    _, weights = merged([b.weights for _, b, _, _ in blocks], dtype)
+    if max_delay == 0:
+        delays = np.zeros(0, dtype=np.uint16)
+    else:
+        _, delays = merged(
+            [np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape)
+             for _, b, _, _ in blocks], np.uint16,
+        )
+    return Connectivity(indptr, targets, weights, delays, max_delay, per_projection)
+
+
+def _probes(network: Network, ranges, n_nodes: int) -> Probes:
+    from snn.kernels.simulate import VAR_B, VAR_I_EXT, VAR_I_SYN, VAR_V
+
+    codes = {"v": VAR_V, "b": VAR_B, "i_syn": VAR_I_SYN, "i_ext": VAR_I_EXT}
+    record_node = np.zeros(n_nodes, dtype=np.bool_)
+    names, every, var, index = [], [], [], []
+    for probe in network.probes:
+        begin, size = ranges[probe.target]
+        local = np.arange(size) if probe.neurons is None else probe.neurons
+        if probe.variable == PROBE_SPIKES:
+            record_node[begin + local] = True
+            continue
+        names.append(probe.name)
+        every.append(probe.every)
+        var.append(codes[probe.variable])
+        index.append(begin + local)
+    ptr = np.cumsum([0] + [len(i) for i in index]).astype(np.int64)
+    flat = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
+    return Probes(names, np.asarray(every, dtype=np.int64), np.asarray(var, dtype=np.int64), ptr,
+                  flat, record_node)
+
+
+__all__ = ["Model", "build", "Exponential", "Delta"]

@@ -1,0 +1,1 @@
+"""Numba kernels: the only place with per-neuron and per-synapse loops."""

@@ -1,0 +1,237 @@
+"""The time loop: one ``@njit`` call advances the whole network by a block of steps.
+
+Order within step ``k`` (Brian2's schedule, so spike times agree with it):
+
+1. apply scheduled current and Poisson-rate changes for step ``k``;
+2. integrate every neuron exactly over ``dt`` from the state at the start of the step
+   (refractory neurons hold ``v``; synaptic slots decay regardless);
+3. threshold: a neuron spikes if ``v > v_th + beta * b``, then resets; sources emit;
+   a spike is stamped with the step's start time ``k * dt``;
+4. propagate: each spike adds its weights to target slots, directly when the delay is 0
+   (acting from step ``k + 1``) or into a ring buffer of ``max_delay + 1`` rows; the
+   ring row of step ``k`` is then flushed into the slots;
+5. record probes (sampled after the step).
+
+Synaptic slots are channel-major: population ``p`` of ``size`` neurons keeps channel
+``c`` of its neuron ``j`` at ``slot_base[p] + c * size + j``, so each channel decays in
+one contiguous, vectorised loop.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+VAR_V = 0
+VAR_B = 1
+VAR_I_SYN = 2
+VAR_I_EXT = 3
+
+
+@njit(cache=True, inline="always")
+def _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th, rho,
+               beta, adaptive, has_current):
+    """One exact step for one population's neurons (arrays are that population's views);
+    sets ``fired`` where ``v`` crossed threshold.
+
+    Branch-free so that it vectorises; ``adaptive`` and ``has_current`` are passed as
+    literals by the caller, so each combination compiles to its own straight loop.
+    Refractory neurons hold ``v`` and count down.
+    """
+    for i in range(v.size):
+        drive = const_drive + syn_in[i]
+        if has_current:
+            drive += drive_gain * i_ext[i]
+        count = ref_count[i]
+        hold = count > 0
+        v_old = v[i]
+        v_new = alpha * v_old + drive
+        threshold = v_th + beta * b[i] if adaptive else v_th
+        spike = (not hold) and v_new > threshold
+        v[i] = v_old if hold else v_new
+        ref_count[i] = count - 1 if hold else count
+        if adaptive:
+            b[i] = rho * b[i] + ((1.0 - rho) if spike else 0.0)
+        fired[i] = spike
+
+
+@njit(cache=True, inline="always")
+def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_current, slots,
+                       slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset,
+                       v_th, reset_amount, reset_subtract, ref_steps, rho, beta, spiked, n_spikes):
+    """Advance one population ``[begin, end)`` by one step; append its spikes to ``spiked``.
+
+    Its channels' slots are channel-major: channel ``c`` of neuron ``begin + j`` is
+    ``slots[slot_base + c * size + j]``. Returns the new spike count.
+    """
+    size = end - begin
+    v = v[begin:end]
+    b = b[begin:end]
+    ref_count = ref_count[begin:end]
+    i_ext = i_ext[begin:end]
+    syn_in = syn_in[begin:end]
+    fired = fired[begin:end]
+    syn_in[:] = 0.0
+    for c in range(chan_decay.size):
+        coef = chan_coef[c]
+        decay = chan_decay[c]
+        channel = slots[slot_base + c * size:slot_base + (c + 1) * size]
+        for j in range(size):
+            value = channel[j]
+            syn_in[j] += coef * value
+            channel[j] = value * decay
+    adaptive = rho < 1.0
+    if adaptive and has_current:
+        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
+                   rho, beta, True, True)
+    elif adaptive:
+        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
+                   rho, beta, True, False)
+    elif has_current:
+        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
+                   rho, beta, False, True)
+    else:
+        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
+                   rho, beta, False, False)
+    for j in range(size):
+        if fired[j]:
+            spiked[n_spikes] = begin + j
+            n_spikes += 1
+            v[j] = v[j] - reset_amount if reset_subtract else v_reset
+            ref_count[j] = ref_steps
+    return n_spikes
+
+
+@njit(cache=True)
+def run_block(
+    step_begin, step_end,
+    # neuron state (length n_neurons)
+    v, b, ref_count, i_ext, syn_in, fired,
+    # neuron parameters, one entry per population; pop_start has n_populations + 1 entries
+    pop_start, alpha, const_drive, drive_gain, v_reset, v_th, reset_amount, reset_subtract,
+    ref_steps, rho, beta,
+    # synaptic channels: population p owns channels chan_ptr[p]:chan_ptr[p+1] and slots from
+    # slot_base[p]; ring has max_delay + 1 rows (1 row of width 0 when there are no delays)
+    chan_ptr, slot_base, chan_decay, chan_coef, slots, ring,
+    # connectivity, rows = nodes (neurons then sources); targets are slot indices
+    indptr, targets, weights, delays,
+    # spike sources: Poisson probability per source channel; given spikes as (step, node)
+    n_neurons, poisson_prob, sched_ptr, sched_step, sched_node, rng,
+    # scheduled changes: currents (column -> neuron) and Poisson probabilities
+    cur_ptr, cur_step, cur_col, cur_value, cur_target, cur_level,
+    rate_ptr, rate_step, rate_source, rate_value,
+    # recording
+    record_node, spike_steps, spike_nodes, spike_count, spiked,
+    probe_every, probe_var, probe_ptr, probe_index, probe_out, probe_out_ptr, probe_rows,
+):
+    """Advance steps ``[step_begin, step_end)``; return the first step not done.
+
+    Returns early (before a step) when the spike record could overflow, so the caller can
+    grow ``spike_steps`` / ``spike_nodes`` and call again. Counters that persist between
+    calls live in the 1-element arrays ``sched_ptr``, ``cur_ptr``, ``rate_ptr``,
+    ``spike_count`` and in ``probe_rows``.
+    """
+    n_nodes = indptr.size - 1
+    ring_rows = ring.shape[0]
+    has_delays = delays.size > 0
+    has_current = cur_level.size > 0
+    for step in range(step_begin, step_end):
+        if spike_count[0] + n_nodes > spike_steps.size:
+            return step
+
+        # 1. scheduled changes
+        p = cur_ptr[0]
+        while p < cur_step.size and cur_step[p] <= step:
+            cur_level[cur_col[p]] = cur_value[p]
+            p += 1
+        cur_ptr[0] = p
+        p = rate_ptr[0]
+        while p < rate_step.size and rate_step[p] <= step:
+            poisson_prob[rate_source[p]] = rate_value[p]
+            p += 1
+        rate_ptr[0] = p
+        if has_current:
+            i_ext[:] = 0.0
+            for col in range(cur_level.size):
+                i_ext[cur_target[col]] += cur_level[col]
+
+        # 2.-3. integrate, threshold, reset
+        n_spikes = 0
+        for pop in range(pop_start.size - 1):
+            first_chan = chan_ptr[pop]
+            last_chan = chan_ptr[pop + 1]
+            n_spikes = _update_population(
+                pop_start[pop], pop_start[pop + 1], v, b, ref_count, i_ext, syn_in, fired,
+                has_current, slots, slot_base[pop], chan_decay[first_chan:last_chan], chan_coef[first_chan:last_chan],
+                alpha[pop], const_drive[pop], drive_gain[pop], v_reset[pop], v_th[pop],
+                reset_amount[pop], reset_subtract[pop], ref_steps[pop], rho[pop], beta[pop],
+                spiked, n_spikes,
+            )
+        for s in range(poisson_prob.size):
+            if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
+                spiked[n_spikes] = n_neurons + s
+                n_spikes += 1
+        p = sched_ptr[0]
+        while p < sched_step.size and sched_step[p] <= step:
+            if sched_step[p] == step:
+                spiked[n_spikes] = sched_node[p]
+                n_spikes += 1
+            p += 1
+        sched_ptr[0] = p
+
+        # 4. propagate
+        for k in range(n_spikes):
+            node = spiked[k]
+            if record_node[node]:
+                spike_steps[spike_count[0]] = step
+                spike_nodes[spike_count[0]] = node
+                spike_count[0] += 1
+            for syn in range(indptr[node], indptr[node + 1]):
+                if has_delays and delays[syn] > 0:
+                    ring[(step + delays[syn]) % ring_rows, targets[syn]] += weights[syn]
+                else:
+                    slots[targets[syn]] += weights[syn]
+        if ring_rows > 1:
+            row = ring[step % ring_rows]
+            for j in range(row.size):
+                if row[j] != 0.0:
+                    slots[j] += row[j]
+                    row[j] = 0.0
+
+        # 5. probes
+        for q in range(probe_every.size):
+            if (step + 1) % probe_every[q] != 0:
+                continue
+            begin = probe_ptr[q]
+            width = probe_ptr[q + 1] - begin
+            base = probe_out_ptr[q] + probe_rows[q] * width
+            if base + width > probe_out_ptr[q + 1]:
+                continue
+            var = probe_var[q]
+            for j in range(width):
+                i = probe_index[begin + j]
+                if var == VAR_V:
+                    probe_out[base + j] = v[i]
+                elif var == VAR_B:
+                    probe_out[base + j] = b[i]
+                elif var == VAR_I_EXT:
+                    probe_out[base + j] = i_ext[i]
+                else:
+                    probe_out[base + j] = _synaptic_current(i, pop_start, chan_ptr, slot_base,
+                                                            chan_decay, slots)
+            probe_rows[q] += 1
+    return step_end
+
+
+@njit(cache=True)
+def _synaptic_current(i, pop_start, chan_ptr, slot_base, chan_decay, slots):
+    """Sum of neuron ``i``'s exponential-synapse currents (delta channels excluded)."""
+    pop = 0
+    while pop_start[pop + 1] <= i:
+        pop += 1
+    size = pop_start[pop + 1] - pop_start[pop]
+    local = i - pop_start[pop]
+    total = 0.0
+    for c in range(chan_ptr[pop + 1] - chan_ptr[pop]):
+        if chan_decay[chan_ptr[pop] + c] > 0.0:
+            total += slots[slot_base[pop] + c * size + local]
+    return total

@@ -1,0 +1,212 @@
+"""``snn.Simulator``: the reference simulator (Numba).
+
+>>> import snn
+>>> net = snn.Network()
+>>> _ = net.add(snn.Population(name="n", size=1, model=snn.LIF(i_bias=0.03)))
+>>> _ = net.probe("n")
+>>> result = snn.Simulator(net, dt=1e-4, progress=False).run(0.1)
+>>> result.spikes["n"][0].size > 0
+True
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+
+import numpy as np
+
+from snn import validate
+from snn.build import Model, build
+from snn.errors import ValidationError
+from snn.result import Result, Trace
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def _versions() -> dict:
+    import numba
+
+    from snn import __version__
+
+    return {"neurobridge": __version__, "numpy": np.__version__, "numba": numba.__version__,
+            "python": platform.python_version()}
+
+
+class Simulator:
+    """Builds ``network`` for time step ``dt`` (s) and runs it.
+
+    Parameters
+    ----------
+    network: the model description.
+    dt: time step (s), > 0.
+    seed: integer seed; the same seed and inputs give bit-identical results.
+    dtype: ``"float64"`` (default) or ``"float32"`` for state and weights.
+    progress: show a tqdm bar; ``None`` (default) shows it only on a terminal.
+
+    Repeated :meth:`run` calls continue from the current state.
+    """
+
+    def __init__(self, network, dt: float = 1e-4, seed: int | None = 0, dtype: str = "float64",
+                 progress: bool | None = None) -> None:
+        self.dt = validate.positive("Simulator.dt", dt)
+        if dtype not in DTYPES:
+            raise ValidationError("Simulator.dtype", f"must be one of {tuple(DTYPES)}, got {dtype!r}")
+        if seed is not None:
+            seed = validate.count("Simulator.seed", seed, low=0)
+        self.seed = seed
+        self.progress = progress
+        start = time.perf_counter()
+        self.model: Model = build(network, self.dt, DTYPES[dtype], seed)
+        self.build_s = time.perf_counter() - start
+        self.compile_s = 0.0
+        self.network_name = network.name
+        self._probe_specs = {
+            p.name: (p.target, p.variable,
+                     np.arange(network.node_size(p.target, "probe")) if p.neurons is None else p.neurons)
+            for p in network.probes
+        }
+        self.step = 0
+        sim_seed = np.random.SeedSequence(seed).spawn(3)[2]
+        self.rng = np.random.default_rng(sim_seed)
+        self._init_state()
+
+    # ---- state -------------------------------------------------------------------
+    def _init_state(self) -> None:
+        m = self.model
+        dtype = m.dtype
+        n = m.n_neurons
+        self.v = m.neurons.initial_v.astype(dtype).copy()
+        self.b = np.zeros(n, dtype=dtype)
+        self.ref_count = np.zeros(n, dtype=np.int64)
+        self.i_ext = np.zeros(n, dtype=dtype)
+        self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
+        self.fired = np.zeros(n, dtype=np.bool_)  # scratch: threshold crossings of the step
+        self.slots = np.zeros(m.channels.n_slots, dtype=dtype)
+        rows = m.connectivity.max_delay + 1
+        self.ring = np.zeros((rows, m.channels.n_slots if rows > 1 else 0), dtype=dtype)
+        self.poisson_prob = np.zeros(m.schedules.n_poisson, dtype=dtype)
+        self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)
+        self.pointers = {k: np.zeros(1, dtype=np.int64) for k in ("sched", "cur", "rate")}
+        self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
+
+    @property
+    def t(self) -> float:
+        """Simulated time so far (s)."""
+        return self.step * self.dt
+
+    # ---- running -----------------------------------------------------------------
+    def run(self, duration: float, progress: bool | None = None) -> Result:
+        """Advance by ``duration`` seconds (rounded to whole steps); return this run's Result."""
+        duration = validate.positive("duration", duration)
+        n_steps = int(round(duration / self.dt))
+        if n_steps < 1:
+            raise ValidationError("duration", f"must be at least one step (dt={self.dt} s), got {duration}")
+        from snn.kernels.simulate import run_block
+
+        m = self.model
+        probes = m.probes
+        widths = np.diff(probes.ptr)
+        rows_total = np.array([(self.step + n_steps) // e - self.step // e for e in probes.every],
+                              dtype=np.int64)
+        probe_out_ptr = np.concatenate([[0], np.cumsum(rows_total * widths)]).astype(np.int64)
+        probe_out = np.zeros(int(probe_out_ptr[-1]), dtype=m.dtype)
+        probe_rows = np.zeros(probes.every.size, dtype=np.int64)
+        capacity = max(4 * m.n_nodes, 1024)
+        spike_steps = np.empty(capacity, dtype=np.int64)
+        spike_nodes = np.empty(capacity, dtype=np.int64)
+        spike_count = np.zeros(1, dtype=np.int64)
+
+        def call(begin: int, end: int) -> int:
+            return run_block(
+                begin, end,
+                self.v, self.b, self.ref_count, self.i_ext, self.syn_in, self.fired,
+                m.neurons.start, m.neurons.alpha, m.neurons.const_drive, m.neurons.drive_gain, m.neurons.v_reset,
+                m.neurons.v_th, m.neurons.reset_amount, m.neurons.reset_subtract, m.neurons.ref_steps,
+                m.neurons.rho, m.neurons.beta,
+                m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef,
+                self.slots, self.ring,
+                m.connectivity.indptr, m.connectivity.targets, m.connectivity.weights,
+                m.connectivity.delays,
+                m.n_neurons, self.poisson_prob, self.pointers["sched"], m.schedules.spike_step,
+                m.schedules.spike_node, self.rng,
+                self.pointers["cur"], m.schedules.cur_step, m.schedules.cur_col, m.schedules.cur_value,
+                m.schedules.cur_target, self.cur_level,
+                self.pointers["rate"], m.schedules.rate_step, m.schedules.rate_source,
+                m.schedules.rate_value,
+                probes.record_node, spike_steps, spike_nodes, spike_count, self.spiked,
+                probes.every, probes.var, probes.ptr, probes.index, probe_out, probe_out_ptr, probe_rows,
+            )
+
+        start = time.perf_counter()
+        call(self.step, self.step)  # compiles, or loads the cached machine code
+        self.compile_s = time.perf_counter() - start
+
+        wanted = progress if progress is not None else self.progress
+        show = sys.stderr.isatty() if wanted is None else bool(wanted)
+        block = max(1, n_steps // 100) if show else n_steps
+        bar = None
+        if show:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n_steps, unit="step", desc=f"simulate {self.network_name}", leave=False)
+        first_step = self.step
+        end = first_step + n_steps
+        start = time.perf_counter()
+        while self.step < end:
+            done = call(self.step, min(end, self.step + block))
+            if bar is not None:
+                bar.update(done - self.step)
+            self.step = done
+            if spike_count[0] + m.n_nodes > spike_steps.size:
+                spike_steps = np.resize(spike_steps, 2 * spike_steps.size + m.n_nodes)
+                spike_nodes = np.resize(spike_nodes, spike_steps.size)
+        run_s = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        return self._result(first_step, n_steps, spike_steps[: spike_count[0]],
+                            spike_nodes[: spike_count[0]], probe_out, probe_out_ptr, probe_rows, run_s)
+
+    def _result(self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows,
+                run_s) -> Result:
+        m = self.model
+        spikes, sizes = {}, {}
+        recorded = {n: None for n in self._recorded_nodes()}
+        for name, start, size, _ in m.node_names:
+            sizes[name] = size
+            if name not in recorded:
+                continue
+            mine = (nodes >= start) & (nodes < start + size)
+            spikes[name] = ((steps[mine] - first_step) * self.dt, nodes[mine] - start)
+        traces = {}
+        probes = m.probes
+        for q, name in enumerate(probes.names):
+            width = probes.ptr[q + 1] - probes.ptr[q]
+            rows = probe_rows[q]
+            values = probe_out[probe_out_ptr[q]:probe_out_ptr[q] + rows * width].reshape(rows, width)
+            every = probes.every[q]
+            first = (first_step // every + 1) * every
+            t = (np.arange(rows) * every + first - first_step) * self.dt
+            spec = self._probe_specs[name]
+            traces[name] = Trace(t=t, values=values.copy(), neurons=spec[2], target=spec[0], variable=spec[1])
+        metadata = {
+            "backend": "numba",
+            "dt": self.dt,
+            "seed": self.seed,
+            "dtype": str(m.dtype),
+            "t_start": first_step * self.dt,
+            "n_steps": n_steps,
+            "neurons": m.n_neurons,
+            "synapses": int(m.connectivity.targets.size),
+            "build_s": self.build_s,
+            "compile_s": self.compile_s,
+            "run_s": run_s,
+            "versions": _versions(),
+        }
+        return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * self.dt,
+                      metadata=metadata)
+
+    def _recorded_nodes(self) -> list[str]:
+        record = self.model.probes.record_node
+        return [name for name, start, size, _ in self.model.node_names if record[start:start + size].any()]

@@ -1,0 +1,80 @@
+"""Small checks shared by every model object; each raises ValidationError naming the field."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from snn.errors import ValidationError
+
+
+def finite(field: str, value: Any) -> float:
+    """Return ``value`` as a float, rejecting NaN, infinities and non-numbers."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValidationError(field, f"must be finite, got {number}")
+    return number
+
+
+def positive(field: str, value: Any) -> float:
+    """A finite number > 0 (time constants, durations, rates of change)."""
+    number = finite(field, value)
+    if number <= 0:
+        raise ValidationError(field, f"must be > 0, got {number}")
+    return number
+
+
+def non_negative(field: str, value: Any) -> float:
+    """A finite number >= 0 (refractory periods, delays, rates)."""
+    number = finite(field, value)
+    if number < 0:
+        raise ValidationError(field, f"must be >= 0, got {number}")
+    return number
+
+
+def probability(field: str, value: Any) -> float:
+    """A number in [0, 1]."""
+    number = finite(field, value)
+    if not 0.0 <= number <= 1.0:
+        raise ValidationError(field, f"must be in [0, 1], got {number}")
+    return number
+
+
+def count(field: str, value: Any, low: int = 1) -> int:
+    """An integer >= ``low`` (sizes, in-degrees)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValidationError(field, f"must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValidationError(field, f"must be an integer >= {low}, got {value}")
+    return int(value)
+
+
+def finite_array(field: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """A float64 array with no NaN or infinity, of the given shape when one is given."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(field, "must be an array of numbers") from None
+    if shape is not None and array.shape != shape:
+        raise ValidationError(field, f"must have shape {shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ValidationError(field, f"must be finite; {bad} NaN or infinite entries")
+    return array
+
+
+def name(field: str, value: Any) -> str:
+    """A non-empty identifier-like name."""
+    if not isinstance(value, str) or not value or not value.replace("_", "a").replace("-", "a").isalnum():
+        raise ValidationError(
+            field, f"must be a non-empty name of letters, digits, '_' or '-', got {value!r}"
+        )
+    return value

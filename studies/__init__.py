@@ -1,0 +1,1 @@
+"""Experiments, peer comparisons and the ``snn`` command line."""

@@ -1,0 +1,1 @@
+"""The same models written directly in peer packages, as independent references."""
