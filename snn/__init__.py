@@ -17,10 +17,32 @@ from snn.synapses import Delta, Exponential
 __version__ = "0.1.0"
 
 __all__ = [
-    "ALIF", "IF", "LI", "LIF", "AllToAll", "Current", "Delta", "Exponential", "FixedInDegree",
-    "FixedProbability", "LatencyEncoder", "Network", "PoissonSource", "Population", "Probe",
-    "Projection", "RateEncoder", "Result", "Simulator", "Sparse", "SpikeSource", "Trace",
-    "Uniform", "UnsupportedFeature", "ValidationError", "load_toml",
+    "ALIF",
+    "IF",
+    "LI",
+    "LIF",
+    "AllToAll",
+    "Current",
+    "Delta",
+    "Exponential",
+    "FixedInDegree",
+    "FixedProbability",
+    "LatencyEncoder",
+    "Network",
+    "PoissonSource",
+    "Population",
+    "Probe",
+    "Projection",
+    "RateEncoder",
+    "Result",
+    "Simulator",
+    "Sparse",
+    "SpikeSource",
+    "Trace",
+    "Uniform",
+    "UnsupportedFeature",
+    "ValidationError",
+    "load_toml",
 ]
 
 

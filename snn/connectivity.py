@@ -67,7 +67,9 @@ class Sparse:
         pre = np.asarray(self.pre).ravel()
         post = np.asarray(self.post).ravel()
         if pre.shape != post.shape:
-            raise ValidationError("Sparse.post", f"must have the same length as pre ({pre.size}), got {post.size}")
+            raise ValidationError(
+                "Sparse.post", f"must have the same length as pre ({pre.size}), got {post.size}"
+            )
         for label, ids in (("pre", pre), ("post", post)):
             if ids.size and not np.issubdtype(ids.dtype, np.integer):
                 raise ValidationError(f"Sparse.{label}", "must be integer neuron indices")

@@ -21,7 +21,13 @@ class ValidationError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
+
+    def located(self, where: str) -> ValidationError:
+        """The same error with its object prefix replaced by ``where`` (e.g. a TOML path)."""
+        _, _, rest = self.field.partition(".")
+        return ValidationError(f"{where}.{rest}" if rest else where, self.message)
 
 
 class UnsupportedFeature(NotImplementedError):

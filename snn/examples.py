@@ -50,8 +50,14 @@ class CubaParameters:
 def cuba(params: CubaParameters | None = None, record_v: int = 0) -> Network:
     """The CUBA network; spikes of every neuron recorded, ``v`` of the first ``record_v``."""
     params = params or CubaParameters()
-    model = LIF(tau_mem=params.tau_mem, v_rest=params.v_rest, v_reset=params.v_reset,
-                v_th=params.v_th, tau_ref=params.tau_ref, resistance=1.0)
+    model = LIF(
+        tau_mem=params.tau_mem,
+        v_rest=params.v_rest,
+        v_reset=params.v_reset,
+        v_th=params.v_th,
+        tau_ref=params.tau_ref,
+        resistance=1.0,
+    )
     start = Uniform(low=params.v_reset, high=params.v_th)
     net = Network("cuba")
     n_exc = params.n_exc
@@ -59,8 +65,13 @@ def cuba(params: CubaParameters | None = None, record_v: int = 0) -> Network:
     net.add(Population(name="inh", size=params.n_neurons - n_exc, model=model, initial_v=start))
     for pre, weight, tau in (("exc", params.w_exc, params.tau_exc), ("inh", params.w_inh, params.tau_inh)):
         for post in ("exc", "inh"):
-            net.connect(pre, post, FixedProbability(p=params.p, weight=weight),
-                        synapse=Exponential(tau_syn=tau), name=f"{pre}_{post}")
+            net.connect(
+                pre,
+                post,
+                FixedProbability(p=params.p, weight=weight),
+                synapse=Exponential(tau_syn=tau),
+                name=f"{pre}_{post}",
+            )
     net.probe("exc")
     net.probe("inh")
     if record_v:

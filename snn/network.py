@@ -58,11 +58,15 @@ class Population:
         validate.name("Population.name", self.name)
         validate.count("Population.size", self.size)
         if not isinstance(self.model, NeuronModel):
-            raise ValidationError("Population.model", f"must be a neuron model (LIF, ALIF, IF, LI), got {self.model!r}")
+            raise ValidationError(
+                "Population.model", f"must be a neuron model (LIF, ALIF, IF, LI), got {self.model!r}"
+            )
         if self.initial_v is not None and not isinstance(self.initial_v, Uniform):
             initial = validate.finite_array("Population.initial_v", self.initial_v)
             if initial.ndim and initial.shape != (self.size,):
-                raise ValidationError("Population.initial_v", f"must be a scalar or have shape ({self.size},)")
+                raise ValidationError(
+                    "Population.initial_v", f"must be a scalar or have shape ({self.size},)"
+                )
             object.__setattr__(self, "initial_v", initial if initial.ndim else float(initial))
 
     def __repr__(self) -> str:
@@ -82,7 +86,9 @@ class Projection:
     def __post_init__(self) -> None:
         validate.name("Projection.name", self.name)
         if not isinstance(self.synapse, (Delta, Exponential)):
-            raise ValidationError("Projection.synapse", f"must be Delta() or Exponential(tau_syn), got {self.synapse!r}")
+            raise ValidationError(
+                "Projection.synapse", f"must be Delta() or Exponential(tau_syn), got {self.synapse!r}"
+            )
 
 
 PROBE_SPIKES = "spikes"
@@ -133,9 +139,13 @@ class Network:
     def add(self, node):
         """Add a Population or a spike source; names must be unique."""
         if not isinstance(node, (Population, *SPIKE_SOURCES)):
-            raise ValidationError("Network.add", f"expects a Population or spike source, got {type(node).__name__}")
+            raise ValidationError(
+                "Network.add", f"expects a Population or spike source, got {type(node).__name__}"
+            )
         if node.name in self.populations or node.name in self.sources:
-            raise ValidationError(f"{type(node).__name__}.name", f"{node.name!r} is already used in this network")
+            raise ValidationError(
+                f"{type(node).__name__}.name", f"{node.name!r} is already used in this network"
+            )
         if isinstance(node, Population):
             self.populations[node.name] = node
         else:
@@ -181,7 +191,9 @@ class Network:
         if not post.model.spiking and projection.pre == projection.post:
             raise ValidationError(f"{where}.pre", "a non-spiking population cannot project to itself")
         if projection.pre in self.populations and not self.populations[projection.pre].model.spiking:
-            raise ValidationError(f"{where}.pre", f"{projection.pre!r} is non-spiking (LI) and emits no spikes")
+            raise ValidationError(
+                f"{where}.pre", f"{projection.pre!r} is non-spiking (LI) and emits no spikes"
+            )
         if any(p.name == projection.name for p in self.projections):
             raise ValidationError(f"{where}.name", "is already used")
         projection.connectivity.check_shape(
@@ -193,7 +205,9 @@ class Network:
     def inject(self, current: Current) -> Current:
         """Add an injected current; its target must be a population."""
         if current.target not in self.populations:
-            raise ValidationError("Current.target", f"must name a population; known: {sorted(self.populations)}")
+            raise ValidationError(
+                "Current.target", f"must name a population; known: {sorted(self.populations)}"
+            )
         size = self.populations[current.target].size
         columns = current.amplitudes.shape[1]
         if current.neurons is not None:
@@ -206,11 +220,23 @@ class Network:
         self.currents.append(current)
         return current
 
-    def probe(self, target: str, variable: str = PROBE_SPIKES, *, neurons=None, every: int = 1,
-              name: str | None = None) -> Probe:
+    def probe(
+        self,
+        target: str,
+        variable: str = PROBE_SPIKES,
+        *,
+        neurons=None,
+        every: int = 1,
+        name: str | None = None,
+    ) -> Probe:
         """Record ``variable`` of ``target``; see :class:`Probe`."""
-        probe = Probe(name=name or f"{target}_{variable}", target=target, variable=variable,
-                      neurons=neurons, every=every)
+        probe = Probe(
+            name=name or f"{target}_{variable}",
+            target=target,
+            variable=variable,
+            neurons=neurons,
+            every=every,
+        )
         return self.add_probe(probe)
 
     def add_probe(self, probe: Probe) -> Probe:

@@ -98,12 +98,14 @@ class ALIF(LIF):
     ----------
     tau_adapt: adaptation time constant (s), > 0.
     beta: threshold increase per unit of ``b`` (V), >= 0. ``b`` is dimensionless and
-        jumps by ``1 - exp(-dt / tau_adapt)`` per spike.
+        jumps by ``1 - exp(-dt / tau_adapt)`` per spike, so it averages about
+        ``rate * dt`` and the threshold rises by about ``beta * rate * dt``
+        (Bellec et al.'s discrete form; their beta = 1.8 with v_th = 0.01 at dt = 1 ms).
     """
 
     state_variables: ClassVar[tuple[str, ...]] = ("v", "b")
     tau_adapt: float = 200e-3
-    beta: float = 1.6e-3
+    beta: float = 1.8
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -138,9 +140,7 @@ class IF(NeuronModel):
         validate.non_negative("IF.tau_ref", self.tau_ref)
         validate.finite("IF.i_bias", self.i_bias)
         if self.v_reset >= self.v_th:
-            raise validate.ValidationError(
-                "IF.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}"
-            )
+            raise validate.ValidationError("IF.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
         self._check_reset()
 
 

@@ -91,9 +91,12 @@ class Result:
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        os.close(handle)
         try:
-            np.savez_compressed(temp, **arrays)
+            with os.fdopen(handle, "wb") as stream:
+                np.savez_compressed(stream, **arrays)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temp, 0o666 & ~mask)
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -104,27 +107,44 @@ class Result:
     def load(cls, path: str | os.PathLike) -> Result:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(bytes(data["header"]).decode())
-            spikes = {n: (data[f"spikes/{n}/times"], data[f"spikes/{n}/ids"])
-                      for n in {k.split("/")[1] for k in data.files if k.startswith("spikes/")}}
+            spikes = {
+                n: (data[f"spikes/{n}/times"], data[f"spikes/{n}/ids"])
+                for n in {k.split("/")[1] for k in data.files if k.startswith("spikes/")}
+            }
             traces = {
-                n: Trace(data[f"traces/{n}/t"], data[f"traces/{n}/values"], data[f"traces/{n}/neurons"],
-                         info["target"], info["variable"])
+                n: Trace(
+                    data[f"traces/{n}/t"],
+                    data[f"traces/{n}/values"],
+                    data[f"traces/{n}/neurons"],
+                    info["target"],
+                    info["variable"],
+                )
                 for n, info in header["traces"].items()
             }
-        return cls(spikes=spikes, traces=traces, sizes=header["sizes"], duration=header["duration"],
-                   metadata=header["metadata"])
+        return cls(
+            spikes=spikes,
+            traces=traces,
+            sizes=header["sizes"],
+            duration=header["duration"],
+            metadata=header["metadata"],
+        )
 
     def equals(self, other: Result) -> bool:
         """Exact equality of spikes, traces, sizes and duration (metadata may differ)."""
         if set(self.spikes) != set(other.spikes) or set(self.traces) != set(other.traces):
             return False
         for node, (times, ids) in self.spikes.items():
-            if not (np.array_equal(times, other.spikes[node][0]) and np.array_equal(ids, other.spikes[node][1])):
+            if not (
+                np.array_equal(times, other.spikes[node][0]) and np.array_equal(ids, other.spikes[node][1])
+            ):
                 return False
         for name, trace in self.traces.items():
             theirs = other.traces[name]
-            if not (np.array_equal(trace.t, theirs.t) and np.array_equal(trace.values, theirs.values)
-                    and np.array_equal(trace.neurons, theirs.neurons)):
+            if not (
+                np.array_equal(trace.t, theirs.t)
+                and np.array_equal(trace.values, theirs.values)
+                and np.array_equal(trace.neurons, theirs.neurons)
+            ):
                 return False
         return self.sizes == other.sizes and self.duration == other.duration
 

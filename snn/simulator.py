@@ -30,8 +30,12 @@ def _versions() -> dict:
 
     from snn import __version__
 
-    return {"neurobridge": __version__, "numpy": np.__version__, "numba": numba.__version__,
-            "python": platform.python_version()}
+    return {
+        "neurobridge": __version__,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "python": platform.python_version(),
+    }
 
 
 class Simulator:
@@ -48,8 +52,14 @@ class Simulator:
     Repeated :meth:`run` calls continue from the current state.
     """
 
-    def __init__(self, network, dt: float = 1e-4, seed: int | None = 0, dtype: str = "float64",
-                 progress: bool | None = None) -> None:
+    def __init__(
+        self,
+        network,
+        dt: float = 1e-4,
+        seed: int | None = 0,
+        dtype: str = "float64",
+        progress: bool | None = None,
+    ) -> None:
         self.dt = validate.positive("Simulator.dt", dt)
         if dtype not in DTYPES:
             raise ValidationError("Simulator.dtype", f"must be one of {tuple(DTYPES)}, got {dtype!r}")
@@ -63,8 +73,11 @@ class Simulator:
         self.compile_s = 0.0
         self.network_name = network.name
         self._probe_specs = {
-            p.name: (p.target, p.variable,
-                     np.arange(network.node_size(p.target, "probe")) if p.neurons is None else p.neurons)
+            p.name: (
+                p.target,
+                p.variable,
+                np.arange(network.node_size(p.target, "probe")) if p.neurons is None else p.neurons,
+            )
             for p in network.probes
         }
         self.step = 0
@@ -108,8 +121,9 @@ class Simulator:
         m = self.model
         probes = m.probes
         widths = np.diff(probes.ptr)
-        rows_total = np.array([(self.step + n_steps) // e - self.step // e for e in probes.every],
-                              dtype=np.int64)
+        rows_total = np.array(
+            [(self.step + n_steps) // e - self.step // e for e in probes.every], dtype=np.int64
+        )
         probe_out_ptr = np.concatenate([[0], np.cumsum(rows_total * widths)]).astype(np.int64)
         probe_out = np.zeros(int(probe_out_ptr[-1]), dtype=m.dtype)
         probe_rows = np.zeros(probes.every.size, dtype=np.int64)
@@ -120,23 +134,63 @@ class Simulator:
 
         def call(begin: int, end: int) -> int:
             return run_block(
-                begin, end,
-                self.v, self.b, self.ref_count, self.i_ext, self.syn_in, self.fired,
-                m.neurons.start, m.neurons.alpha, m.neurons.const_drive, m.neurons.drive_gain, m.neurons.v_reset,
-                m.neurons.v_th, m.neurons.reset_amount, m.neurons.reset_subtract, m.neurons.ref_steps,
-                m.neurons.rho, m.neurons.beta,
-                m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef,
-                self.slots, self.ring,
-                m.connectivity.indptr, m.connectivity.targets, m.connectivity.weights,
+                begin,
+                end,
+                self.v,
+                self.b,
+                self.ref_count,
+                self.i_ext,
+                self.syn_in,
+                self.fired,
+                m.neurons.start,
+                m.neurons.alpha,
+                m.neurons.const_drive,
+                m.neurons.drive_gain,
+                m.neurons.v_reset,
+                m.neurons.v_th,
+                m.neurons.reset_amount,
+                m.neurons.reset_subtract,
+                m.neurons.ref_steps,
+                m.neurons.rho,
+                m.neurons.beta,
+                m.channels.ptr,
+                m.channels.slot_base,
+                m.channels.decay,
+                m.channels.coef,
+                self.slots,
+                self.ring,
+                m.connectivity.indptr,
+                m.connectivity.targets,
+                m.connectivity.weights,
                 m.connectivity.delays,
-                m.n_neurons, self.poisson_prob, self.pointers["sched"], m.schedules.spike_step,
-                m.schedules.spike_node, self.rng,
-                self.pointers["cur"], m.schedules.cur_step, m.schedules.cur_col, m.schedules.cur_value,
-                m.schedules.cur_target, self.cur_level,
-                self.pointers["rate"], m.schedules.rate_step, m.schedules.rate_source,
+                m.n_neurons,
+                self.poisson_prob,
+                self.pointers["sched"],
+                m.schedules.spike_step,
+                m.schedules.spike_node,
+                self.rng,
+                self.pointers["cur"],
+                m.schedules.cur_step,
+                m.schedules.cur_col,
+                m.schedules.cur_value,
+                m.schedules.cur_target,
+                self.cur_level,
+                self.pointers["rate"],
+                m.schedules.rate_step,
+                m.schedules.rate_source,
                 m.schedules.rate_value,
-                probes.record_node, spike_steps, spike_nodes, spike_count, self.spiked,
-                probes.every, probes.var, probes.ptr, probes.index, probe_out, probe_out_ptr, probe_rows,
+                probes.record_node,
+                spike_steps,
+                spike_nodes,
+                spike_count,
+                self.spiked,
+                probes.every,
+                probes.var,
+                probes.ptr,
+                probes.index,
+                probe_out,
+                probe_out_ptr,
+                probe_rows,
             )
 
         start = time.perf_counter()
@@ -165,11 +219,20 @@ class Simulator:
         run_s = time.perf_counter() - start
         if bar is not None:
             bar.close()
-        return self._result(first_step, n_steps, spike_steps[: spike_count[0]],
-                            spike_nodes[: spike_count[0]], probe_out, probe_out_ptr, probe_rows, run_s)
+        return self._result(
+            first_step,
+            n_steps,
+            spike_steps[: spike_count[0]],
+            spike_nodes[: spike_count[0]],
+            probe_out,
+            probe_out_ptr,
+            probe_rows,
+            run_s,
+        )
 
-    def _result(self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows,
-                run_s) -> Result:
+    def _result(
+        self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows, run_s
+    ) -> Result:
         m = self.model
         spikes, sizes = {}, {}
         recorded = {n: None for n in self._recorded_nodes()}
@@ -184,7 +247,7 @@ class Simulator:
         for q, name in enumerate(probes.names):
             width = probes.ptr[q + 1] - probes.ptr[q]
             rows = probe_rows[q]
-            values = probe_out[probe_out_ptr[q]:probe_out_ptr[q] + rows * width].reshape(rows, width)
+            values = probe_out[probe_out_ptr[q] : probe_out_ptr[q] + rows * width].reshape(rows, width)
             every = probes.every[q]
             first = (first_step // every + 1) * every
             t = (np.arange(rows) * every + first - first_step) * self.dt
@@ -204,9 +267,10 @@ class Simulator:
             "run_s": run_s,
             "versions": _versions(),
         }
-        return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * self.dt,
-                      metadata=metadata)
+        return Result(
+            spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * self.dt, metadata=metadata
+        )
 
     def _recorded_nodes(self) -> list[str]:
         record = self.model.probes.record_node
-        return [name for name, start, size, _ in self.model.node_names if record[start:start + size].any()]
+        return [name for name, start, size, _ in self.model.node_names if record[start : start + size].any()]

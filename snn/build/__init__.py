@@ -150,9 +150,12 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         chan_ptr.append(len(keys))
         n_slots += pop.size * len(per_population[pop.name])
     channels = Channels(
-        ptr=np.asarray(chan_ptr, dtype=np.int64), slot_base=np.asarray(slot_base, dtype=np.int64),
-        decay=np.asarray(decays, dtype=dtype), coef=np.asarray(coefs, dtype=dtype),
-        n_slots=n_slots, keys=keys,
+        ptr=np.asarray(chan_ptr, dtype=np.int64),
+        slot_base=np.asarray(slot_base, dtype=np.int64),
+        decay=np.asarray(decays, dtype=dtype),
+        coef=np.asarray(coefs, dtype=dtype),
+        n_slots=n_slots,
+        keys=keys,
     )
     pop_index = {name: k for k, name in enumerate(network.populations)}
 
@@ -164,17 +167,32 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         local_channel = keys.index((post.name, projection.synapse)) - chan_ptr[p]
         pre_start, pre_size = ranges[projection.pre]
         block = build_block(
-            projection.connectivity, pre_size, post.size, projection.pre == projection.post,
-            dt, connect_rng, dtype, f"projections[{projection.name}].connectivity",
+            projection.connectivity,
+            pre_size,
+            post.size,
+            projection.pre == projection.post,
+            dt,
+            connect_rng,
+            dtype,
+            f"projections[{projection.name}].connectivity",
         )
         blocks.append((pre_start, block, 1, slot_base[p] + local_channel * post.size))
         per_projection[projection.name] = block.n_synapses
     connectivity = _merge(blocks, n_nodes, dtype, per_projection)
     schedules = build_schedules(network, ranges, n_neurons, dt, dtype)
     probes = _probes(network, ranges, n_nodes)
-    return Model(dt=dt, dtype=dtype, node_names=node_names, n_neurons=n_neurons, n_nodes=n_nodes,
-                 neurons=neurons, channels=channels, connectivity=connectivity,
-                 schedules=schedules, probes=probes)
+    return Model(
+        dt=dt,
+        dtype=dtype,
+        node_names=node_names,
+        n_neurons=n_neurons,
+        n_nodes=n_nodes,
+        neurons=neurons,
+        channels=channels,
+        connectivity=connectivity,
+        schedules=schedules,
+        probes=probes,
+    )
 
 
 def _merge(blocks, n_nodes: int, dtype, per_projection) -> Connectivity:
@@ -183,8 +201,7 @@ def _merge(blocks, n_nodes: int, dtype, per_projection) -> Connectivity:
     A synapse's target becomes its slot: ``slot offset + post * stride``.
     """
     total = sum(b.n_synapses for _, b, _, _ in blocks)
-    max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b, _, _ in blocks),
-                    default=0)
+    max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b, _, _ in blocks), default=0)
     row_offsets = np.asarray([offset for offset, _, _, _ in blocks], dtype=np.int64)
     indptr_starts = np.cumsum([0] + [b.indptr.size for _, b, _, _ in blocks]).astype(np.int64)
     source_starts = np.cumsum([0] + [b.n_synapses for _, b, _, _ in blocks]).astype(np.int64)
@@ -201,16 +218,19 @@ def _merge(blocks, n_nodes: int, dtype, per_projection) -> Connectivity:
         return indptr, out
 
     indptr, targets = merged(
-        [(b.indices.astype(np.int64) * stride + offset).astype(np.int32)
-         for _, b, stride, offset in blocks], np.int32,
+        [(b.indices.astype(np.int64) * stride + offset).astype(np.int32) for _, b, stride, offset in blocks],
+        np.int32,
     )
     _, weights = merged([b.weights for _, b, _, _ in blocks], dtype)
     if max_delay == 0:
         delays = np.zeros(0, dtype=np.uint16)
     else:
         _, delays = merged(
-            [np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape)
-             for _, b, _, _ in blocks], np.uint16,
+            [
+                np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape)
+                for _, b, _, _ in blocks
+            ],
+            np.uint16,
         )
     return Connectivity(indptr, targets, weights, delays, max_delay, per_projection)
 
@@ -233,8 +253,9 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
         index.append(begin + local)
     ptr = np.cumsum([0] + [len(i) for i in index]).astype(np.int64)
     flat = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
-    return Probes(names, np.asarray(every, dtype=np.int64), np.asarray(var, dtype=np.int64), ptr,
-                  flat, record_node)
+    return Probes(
+        names, np.asarray(every, dtype=np.int64), np.asarray(var, dtype=np.int64), ptr, flat, record_node
+    )
 
 
 __all__ = ["Model", "build", "Exponential", "Delta"]

@@ -40,8 +40,16 @@ def delay_steps(field_name: str, delays, dt: float):
     return steps.astype(np.uint16)
 
 
-def build_block(rule, n_pre: int, n_post: int, same_population: bool, dt: float,
-                rng: np.random.Generator, dtype, field_name: str) -> CSRBlock:
+def build_block(
+    rule,
+    n_pre: int,
+    n_post: int,
+    same_population: bool,
+    dt: float,
+    rng: np.random.Generator,
+    dtype,
+    field_name: str,
+) -> CSRBlock:
     """The CSR arrays of one projection (``dtype`` for weights)."""
     if isinstance(rule, FixedProbability):
         indptr, indices = kernels.fixed_probability(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snn.neurons import ALIF, IF, LI, LIF
+from snn.neurons import ALIF, IF, LI
 
 
 @dataclass
@@ -48,8 +48,14 @@ def _one_population(model, dt: float) -> dict:
         "beta": 0.0,
     }
     if isinstance(model, LI):
-        values.update(v_reset=model.v_rest, v_th=np.inf, reset_amount=0.0, reset_subtract=False,
-                      ref_steps=0, initial_v=model.v_rest)
+        values.update(
+            v_reset=model.v_rest,
+            v_th=np.inf,
+            reset_amount=0.0,
+            reset_subtract=False,
+            ref_steps=0,
+            initial_v=model.v_rest,
+        )
         return values
     values.update(
         v_reset=model.v_reset,
@@ -61,8 +67,6 @@ def _one_population(model, dt: float) -> dict:
     )
     if isinstance(model, ALIF):
         values.update(rho=float(np.exp(-dt / model.tau_adapt)), beta=model.beta)
-    else:
-        assert isinstance(model, LIF)
     return values
 
 

@@ -39,7 +39,9 @@ def build_schedules(network, ranges, n_neurons: int, dt: float, dtype) -> Schedu
         begin, size = ranges[source.name]
         where = f"sources[{source.name}]"
         if isinstance(source, (SpikeSource, LatencyEncoder)):
-            times, ids = (source.times, source.ids) if isinstance(source, SpikeSource) else source.spike_times()
+            times, ids = (
+                (source.times, source.ids) if isinstance(source, SpikeSource) else source.spike_times()
+            )
             steps = _steps(times, dt)
             pairs = steps * size + ids
             if np.unique(pairs).size != pairs.size:
@@ -85,10 +87,16 @@ def build_schedules(network, ranges, n_neurons: int, dt: float, dtype) -> Schedu
         column += neurons.size
     cur_step, order = _concat_sorted(cur_steps)
     return Schedules(
-        spike_step=spike_step, spike_node=spike_node, n_poisson=n_poisson,
-        rate_step=rate_step, rate_source=rate_source, rate_value=rate_value,
-        cur_target=_cat(targets, np.int64), cur_step=cur_step,
-        cur_col=_cat(cur_cols, np.int64)[order], cur_value=_cat(cur_values, dtype)[order],
+        spike_step=spike_step,
+        spike_node=spike_node,
+        n_poisson=n_poisson,
+        rate_step=rate_step,
+        rate_source=rate_source,
+        rate_value=rate_value,
+        cur_target=_cat(targets, np.int64),
+        cur_step=cur_step,
+        cur_col=_cat(cur_cols, np.int64)[order],
+        cur_value=_cat(cur_values, dtype)[order],
     )
 
 

@@ -114,18 +114,18 @@ def merge_rows(n_rows, row_offsets, indptrs, indptr_starts, sources, source_star
     n_blocks = row_offsets.size
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     for b in range(n_blocks):
-        block = indptrs[indptr_starts[b]:indptr_starts[b + 1]]
+        block = indptrs[indptr_starts[b] : indptr_starts[b + 1]]
         for r in range(block.size - 1):
             indptr[row_offsets[b] + r + 1] += block[r + 1] - block[r]
     for i in range(n_rows):
         indptr[i + 1] += indptr[i]
     fill = indptr[:-1].copy()
     for b in range(n_blocks):
-        block = indptrs[indptr_starts[b]:indptr_starts[b + 1]]
+        block = indptrs[indptr_starts[b] : indptr_starts[b + 1]]
         base = source_starts[b]
         for r in range(block.size - 1):
             row = row_offsets[b] + r
             length = block[r + 1] - block[r]
-            out[fill[row]:fill[row] + length] = sources[base + block[r]:base + block[r + 1]]
+            out[fill[row] : fill[row] + length] = sources[base + block[r] : base + block[r + 1]]
             fill[row] += length
     return indptr

@@ -28,8 +28,22 @@ VAR_I_EXT = 3
 
 
 @njit(cache=True, inline="always")
-def _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th, rho,
-               beta, adaptive, has_current):
+def _integrate(
+    v,
+    b,
+    ref_count,
+    i_ext,
+    syn_in,
+    fired,
+    alpha,
+    const_drive,
+    drive_gain,
+    v_th,
+    rho,
+    beta,
+    adaptive,
+    has_current,
+):
     """One exact step for one population's neurons (arrays are that population's views);
     sets ``fired`` where ``v`` crossed threshold.
 
@@ -55,9 +69,33 @@ def _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_
 
 
 @njit(cache=True, inline="always")
-def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_current, slots,
-                       slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset,
-                       v_th, reset_amount, reset_subtract, ref_steps, rho, beta, spiked, n_spikes):
+def _update_population(
+    begin,
+    end,
+    v,
+    b,
+    ref_count,
+    i_ext,
+    syn_in,
+    fired,
+    has_current,
+    slots,
+    slot_base,
+    chan_decay,
+    chan_coef,
+    alpha,
+    const_drive,
+    drive_gain,
+    v_reset,
+    v_th,
+    reset_amount,
+    reset_subtract,
+    ref_steps,
+    rho,
+    beta,
+    spiked,
+    n_spikes,
+):
     """Advance one population ``[begin, end)`` by one step; append its spikes to ``spiked``.
 
     Its channels' slots are channel-major: channel ``c`` of neuron ``begin + j`` is
@@ -74,24 +112,67 @@ def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_cu
     for c in range(chan_decay.size):
         coef = chan_coef[c]
         decay = chan_decay[c]
-        channel = slots[slot_base + c * size:slot_base + (c + 1) * size]
+        channel = slots[slot_base + c * size : slot_base + (c + 1) * size]
         for j in range(size):
             value = channel[j]
             syn_in[j] += coef * value
             channel[j] = value * decay
     adaptive = rho < 1.0
     if adaptive and has_current:
-        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
-                   rho, beta, True, True)
+        _integrate(
+            v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th, rho, beta, True, True
+        )
     elif adaptive:
-        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
-                   rho, beta, True, False)
+        _integrate(
+            v,
+            b,
+            ref_count,
+            i_ext,
+            syn_in,
+            fired,
+            alpha,
+            const_drive,
+            drive_gain,
+            v_th,
+            rho,
+            beta,
+            True,
+            False,
+        )
     elif has_current:
-        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
-                   rho, beta, False, True)
+        _integrate(
+            v,
+            b,
+            ref_count,
+            i_ext,
+            syn_in,
+            fired,
+            alpha,
+            const_drive,
+            drive_gain,
+            v_th,
+            rho,
+            beta,
+            False,
+            True,
+        )
     else:
-        _integrate(v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th,
-                   rho, beta, False, False)
+        _integrate(
+            v,
+            b,
+            ref_count,
+            i_ext,
+            syn_in,
+            fired,
+            alpha,
+            const_drive,
+            drive_gain,
+            v_th,
+            rho,
+            beta,
+            False,
+            False,
+        )
     for j in range(size):
         if fired[j]:
             spiked[n_spikes] = begin + j
@@ -103,25 +184,71 @@ def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_cu
 
 @njit(cache=True)
 def run_block(
-    step_begin, step_end,
+    step_begin,
+    step_end,
     # neuron state (length n_neurons)
-    v, b, ref_count, i_ext, syn_in, fired,
+    v,
+    b,
+    ref_count,
+    i_ext,
+    syn_in,
+    fired,
     # neuron parameters, one entry per population; pop_start has n_populations + 1 entries
-    pop_start, alpha, const_drive, drive_gain, v_reset, v_th, reset_amount, reset_subtract,
-    ref_steps, rho, beta,
+    pop_start,
+    alpha,
+    const_drive,
+    drive_gain,
+    v_reset,
+    v_th,
+    reset_amount,
+    reset_subtract,
+    ref_steps,
+    rho,
+    beta,
     # synaptic channels: population p owns channels chan_ptr[p]:chan_ptr[p+1] and slots from
     # slot_base[p]; ring has max_delay + 1 rows (1 row of width 0 when there are no delays)
-    chan_ptr, slot_base, chan_decay, chan_coef, slots, ring,
+    chan_ptr,
+    slot_base,
+    chan_decay,
+    chan_coef,
+    slots,
+    ring,
     # connectivity, rows = nodes (neurons then sources); targets are slot indices
-    indptr, targets, weights, delays,
+    indptr,
+    targets,
+    weights,
+    delays,
     # spike sources: Poisson probability per source channel; given spikes as (step, node)
-    n_neurons, poisson_prob, sched_ptr, sched_step, sched_node, rng,
+    n_neurons,
+    poisson_prob,
+    sched_ptr,
+    sched_step,
+    sched_node,
+    rng,
     # scheduled changes: currents (column -> neuron) and Poisson probabilities
-    cur_ptr, cur_step, cur_col, cur_value, cur_target, cur_level,
-    rate_ptr, rate_step, rate_source, rate_value,
+    cur_ptr,
+    cur_step,
+    cur_col,
+    cur_value,
+    cur_target,
+    cur_level,
+    rate_ptr,
+    rate_step,
+    rate_source,
+    rate_value,
     # recording
-    record_node, spike_steps, spike_nodes, spike_count, spiked,
-    probe_every, probe_var, probe_ptr, probe_index, probe_out, probe_out_ptr, probe_rows,
+    record_node,
+    spike_steps,
+    spike_nodes,
+    spike_count,
+    spiked,
+    probe_every,
+    probe_var,
+    probe_ptr,
+    probe_index,
+    probe_out,
+    probe_out_ptr,
+    probe_rows,
 ):
     """Advance steps ``[step_begin, step_end)``; return the first step not done.
 
@@ -160,11 +287,31 @@ def run_block(
             first_chan = chan_ptr[pop]
             last_chan = chan_ptr[pop + 1]
             n_spikes = _update_population(
-                pop_start[pop], pop_start[pop + 1], v, b, ref_count, i_ext, syn_in, fired,
-                has_current, slots, slot_base[pop], chan_decay[first_chan:last_chan], chan_coef[first_chan:last_chan],
-                alpha[pop], const_drive[pop], drive_gain[pop], v_reset[pop], v_th[pop],
-                reset_amount[pop], reset_subtract[pop], ref_steps[pop], rho[pop], beta[pop],
-                spiked, n_spikes,
+                pop_start[pop],
+                pop_start[pop + 1],
+                v,
+                b,
+                ref_count,
+                i_ext,
+                syn_in,
+                fired,
+                has_current,
+                slots,
+                slot_base[pop],
+                chan_decay[first_chan:last_chan],
+                chan_coef[first_chan:last_chan],
+                alpha[pop],
+                const_drive[pop],
+                drive_gain[pop],
+                v_reset[pop],
+                v_th[pop],
+                reset_amount[pop],
+                reset_subtract[pop],
+                ref_steps[pop],
+                rho[pop],
+                beta[pop],
+                spiked,
+                n_spikes,
             )
         for s in range(poisson_prob.size):
             if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
@@ -216,8 +363,9 @@ def run_block(
                 elif var == VAR_I_EXT:
                     probe_out[base + j] = i_ext[i]
                 else:
-                    probe_out[base + j] = _synaptic_current(i, pop_start, chan_ptr, slot_base,
-                                                            chan_decay, slots)
+                    probe_out[base + j] = _synaptic_current(
+                        i, pop_start, chan_ptr, slot_base, chan_decay, slots
+                    )
             probe_rows[q] += 1
     return step_end
 

@@ -42,8 +42,9 @@ class Brian2Run:
         return float(np.mean(cvs)) if cvs else float("nan")
 
 
-def run_cuba(params: CubaParameters, duration: float, dt: float = 1e-4, target: str = "cython",
-             seed: int = 0) -> Brian2Run:
+def run_cuba(
+    params: CubaParameters, duration: float, dt: float = 1e-4, target: str = "cython", seed: int = 0
+) -> Brian2Run:
     """Build and run CUBA in Brian2 with ``target``; returns spikes and timings."""
     import brian2 as b2
 
@@ -62,19 +63,29 @@ def run_cuba(params: CubaParameters, duration: float, dt: float = 1e-4, target: 
         b2.seed(seed)
         start = time.perf_counter()
         namespace = {
-            "taum": params.tau_mem * b2.second, "taue": params.tau_exc * b2.second,
-            "taui": params.tau_inh * b2.second, "Vt": params.v_th * b2.volt,
-            "Vr": params.v_reset * b2.volt, "El": params.v_rest * b2.volt,
-            "we": params.w_exc * b2.volt, "wi": params.w_inh * b2.volt,
+            "taum": params.tau_mem * b2.second,
+            "taue": params.tau_exc * b2.second,
+            "taui": params.tau_inh * b2.second,
+            "Vt": params.v_th * b2.volt,
+            "Vr": params.v_reset * b2.volt,
+            "El": params.v_rest * b2.volt,
+            "we": params.w_exc * b2.volt,
+            "wi": params.w_inh * b2.volt,
         }
         eqs = """
         dv/dt  = (ge + gi - (v - El)) / taum : volt (unless refractory)
         dge/dt = -ge / taue : volt
         dgi/dt = -gi / taui : volt
         """
-        group = b2.NeuronGroup(params.n_neurons, eqs, threshold="v > Vt", reset="v = Vr",
-                               refractory=params.tau_ref * b2.second, method="exact",
-                               namespace=namespace)
+        group = b2.NeuronGroup(
+            params.n_neurons,
+            eqs,
+            threshold="v > Vt",
+            reset="v = Vr",
+            refractory=params.tau_ref * b2.second,
+            method="exact",
+            namespace=namespace,
+        )
         group.v = "Vr + rand() * (Vt - Vr)"
         n_exc = params.n_exc
         exc = b2.Synapses(group, group, on_pre="ge += we", namespace=namespace)

@@ -1,0 +1,223 @@
+"""TOML network descriptions -> ``snn.Network``, with the same validation as the Python API.
+
+Layout (every table optional except ``population``; unknown keys are errors)::
+
+    [network]
+    name = "demo"
+
+    [simulation]            # defaults for `snn simulate`; command-line options override
+    dt = 1e-4               # s
+    duration = 1.0          # s
+    seed = 0
+
+    [[population]]
+    name = "exc"
+    size = 800
+    model = "LIF"           # LIF | ALIF | IF | LI
+    initial_v = { uniform = [-0.060, -0.050] }   # or a number (V)
+    params = { tau_mem = 0.020, v_th = -0.050 }  # the model's fields, SI units
+
+    [[source]]
+    name = "drive"
+    type = "PoissonSource"  # PoissonSource | SpikeSource | RateEncoder | LatencyEncoder
+    size = 100
+    rate = 20.0             # the source's other fields
+
+    [[projection]]
+    pre = "drive"
+    post = "exc"
+    connectivity = { type = "FixedProbability", p = 0.1, weight = 2e-3 }
+    synapse = { type = "Exponential", tau_syn = 5e-3 }   # or { type = "Delta" } (default)
+
+    [[current]]
+    target = "exc"
+    type = "constant"       # constant: amplitude | step: times, amplitudes | array: values, interval
+    amplitude = 1e-3
+
+    [[probe]]
+    target = "exc"
+    variable = "v"          # spikes (default) | v | b | i_syn | i_ext
+    neurons = [0, 1, 2]
+    every = 10
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from snn.connectivity import CONNECTIVITIES
+from snn.errors import ValidationError
+from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, SpikeSource
+from snn.network import Network, Population, Probe, Projection, Uniform
+from snn.neurons import MODELS
+from snn.synapses import SYNAPSES
+
+SOURCES = {cls.__name__: cls for cls in (PoissonSource, SpikeSource, RateEncoder, LatencyEncoder)}
+TOP_LEVEL = ("network", "simulation", "population", "source", "projection", "current", "probe")
+
+
+@dataclass(frozen=True)
+class SimulationDefaults:
+    """The optional ``[simulation]`` table: dt (s), duration (s), seed."""
+
+    dt: float | None = None
+    duration: float | None = None
+    seed: int | None = None
+
+
+def _table(where: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError(where, f"must be a table, got {type(value).__name__}")
+    return dict(value)
+
+
+def _take(where: str, table: dict, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
+    """Check ``table``'s keys: every required key present, no key outside ``allowed``."""
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ValidationError(f"{where}.{unknown[0]}", f"unknown key; allowed keys: {list(allowed)}")
+    for key in required:
+        if key not in table:
+            raise ValidationError(f"{where}.{key}", "is required")
+    return table
+
+
+def _typed(where: str, table: dict, registry: dict, key: str = "type", extra: dict | None = None):
+    """Build ``registry[table[key]](**rest)`` with unknown fields named in the error."""
+    table = dict(table)
+    kind = table.pop(key, None)
+    if kind not in registry:
+        raise ValidationError(f"{where}.{key}", f"must be one of {sorted(registry)}, got {kind!r}")
+    cls = registry[kind]
+    allowed = [f.name for f in fields(cls) if f.init] if hasattr(cls, "__dataclass_fields__") else []
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ValidationError(f"{where}.{unknown[0]}", f"unknown field of {kind}; allowed: {allowed}")
+    try:
+        return cls(**table, **(extra or {}))
+    except ValidationError as error:
+        raise error.located(where) from None
+
+
+def _initial_v(where: str, value: Any):
+    if isinstance(value, dict):
+        _take(where, value, ("uniform",), ("uniform",))
+        bounds = value["uniform"]
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise ValidationError(f"{where}.uniform", "must be [low, high]")
+        return Uniform(low=bounds[0], high=bounds[1])
+    return value
+
+
+def network_from_dict(data: dict) -> tuple[Network, SimulationDefaults]:
+    """Build a Network (and the ``[simulation]`` defaults) from parsed TOML."""
+    _take("config", data, TOP_LEVEL, ("population",))
+    header = _take("network", _table("network", data.get("network", {})), ("name",))
+    net = Network(header.get("name", "network"))
+    sim = _take("simulation", _table("simulation", data.get("simulation", {})), ("dt", "duration", "seed"))
+    for index, entry in enumerate(_list("population", data)):
+        where = f"population[{index}]"
+        entry = _take(
+            where, _table(where, entry), ("name", "size", "model", "params", "initial_v"), ("name", "size")
+        )
+        model_table = {
+            "model": entry.get("model", "LIF"),
+            **_table(f"{where}.params", entry.get("params", {})),
+        }
+        model = _typed(f"{where}.params", model_table, MODELS, key="model")
+        net.add(
+            Population(
+                name=entry["name"],
+                size=entry["size"],
+                model=model,
+                initial_v=_initial_v(f"{where}.initial_v", entry.get("initial_v")),
+            )
+        )
+    for index, entry in enumerate(_list("source", data)):
+        net.add(_typed(f"source[{index}]", _table(f"source[{index}]", entry), SOURCES))
+    for index, entry in enumerate(_list("projection", data)):
+        where = f"projection[{index}]"
+        entry = _take(
+            where,
+            _table(where, entry),
+            ("name", "pre", "post", "connectivity", "synapse"),
+            ("pre", "post", "connectivity"),
+        )
+        connectivity = _typed(
+            f"{where}.connectivity", _table(f"{where}.connectivity", entry["connectivity"]), CONNECTIVITIES
+        )
+        synapse = _typed(
+            f"{where}.synapse", _table(f"{where}.synapse", entry.get("synapse", {"type": "Delta"})), SYNAPSES
+        )
+        name = entry.get("name", f"{entry['pre']}_to_{entry['post']}_{index}")
+        net.add_projection(
+            Projection(
+                name=name, pre=entry["pre"], post=entry["post"], connectivity=connectivity, synapse=synapse
+            )
+        )
+    for index, entry in enumerate(_list("current", data)):
+        net.inject(_current(f"current[{index}]", _table(f"current[{index}]", entry)))
+    for index, entry in enumerate(_list("probe", data)):
+        where = f"probe[{index}]"
+        entry = _take(
+            where, _table(where, entry), ("name", "target", "variable", "neurons", "every"), ("target",)
+        )
+        variable = entry.get("variable", "spikes")
+        net.add_probe(
+            Probe(
+                name=entry.get("name", f"{entry['target']}_{variable}"),
+                target=entry["target"],
+                variable=variable,
+                neurons=entry.get("neurons"),
+                every=entry.get("every", 1),
+            )
+        )
+    return net, SimulationDefaults(**sim)
+
+
+def _list(key: str, data: dict) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValidationError(key, f"must be an array of tables ([[{key}]])")
+    return value
+
+
+def _current(where: str, entry: dict) -> Current:
+    kind = entry.get("type")
+    shapes = {
+        "constant": (("amplitude",), ()),
+        "step": (("times", "amplitudes"), ()),
+        "array": (("values", "interval"), ()),
+    }
+    if kind not in shapes:
+        raise ValidationError(f"{where}.type", f"must be one of {sorted(shapes)}, got {kind!r}")
+    required = shapes[kind][0]
+    _take(where, entry, ("type", "target", "neurons", *required), ("target", *required))
+    target, neurons = entry["target"], entry.get("neurons")
+    if kind == "constant":
+        return Current.constant(target, entry["amplitude"], neurons=neurons)
+    if kind == "step":
+        return Current.step(target, entry["times"], entry["amplitudes"], neurons=neurons)
+    return Current.array(target, entry["values"], entry["interval"], neurons=neurons)
+
+
+def load_toml(path: str | Path) -> tuple[Network, SimulationDefaults]:
+    """Read a TOML network file; errors name the file and the offending key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValidationError("config", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError("config", f"{path} is not valid TOML: {error}") from None
+    except TypeError as error:  # a field given the wrong kind of value
+        raise ValidationError("config", str(error)) from None
+    return network_from_dict(data)

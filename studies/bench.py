@@ -1,0 +1,181 @@
+"""`snn bench cuba`: the reference simulator against Brian2 on the same CUBA network.
+
+Both simulators build the network from the same :class:`snn.examples.CubaParameters`
+in this one process. Simulation time excludes building and compiling, which are reported
+separately; Brian2's ``cpp_standalone`` time is the device's own record of its run.
+Each figure is the median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from studies.output import table, write_json
+
+TARGETS = ("numpy", "cython", "cpp_standalone")
+FRESH_PROCESS = """
+import json, snn
+net = snn.Network()
+net.add(snn.Population(name="n", size=10, model=snn.LIF(i_bias=0.03)))
+net.probe("n")
+result = snn.Simulator(net, dt=1e-4, progress=False).run(0.01)
+print(json.dumps({"compile_s": result.metadata["compile_s"]}))
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", choices=["cuba"], help="the benchmark network")
+    parser.add_argument(
+        "--neurons", type=int, nargs="+", default=[4000, 8000, 16000, 32000], help="network sizes"
+    )
+    parser.add_argument("--duration", type=float, default=1.0, help="biological time per run (s)")
+    parser.add_argument("--dt", type=float, default=1e-4, help="time step (s)")
+    parser.add_argument(
+        "--in-degree",
+        type=float,
+        default=80.0,
+        help="expected synapses per neuron: p = in_degree / neurons, so activity "
+        "stays that of Brian2's example (p = 0.02 at 4000 neurons) at every size",
+    )
+    parser.add_argument("--p", type=float, help="fixed connection probability instead of --in-degree")
+    parser.add_argument("--against", choices=["brian2", "none"], default="brian2", help="peer to run")
+    parser.add_argument(
+        "--targets", nargs="+", choices=TARGETS, default=list(TARGETS), help="Brian2 code-generation targets"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median reported)")
+    parser.add_argument("--float32", action="store_true", help="run ours in single precision")
+    parser.add_argument("--seed", type=int, default=0, help="seed for both simulators")
+    parser.add_argument("--json", type=Path, help="write the results object to this file")
+
+
+def _check(args) -> None:
+    from snn.errors import ValidationError
+
+    if any(n < 2 for n in args.neurons):
+        raise ValidationError("--neurons", "every size must be >= 2")
+    if not args.duration > 0:
+        raise ValidationError("--duration", f"must be > 0 s, got {args.duration}")
+    if not 0 < args.dt <= args.duration:
+        raise ValidationError("--dt", f"must be in (0, duration] s, got {args.dt}")
+    if args.repeats < 1:
+        raise ValidationError("--repeats", f"must be >= 1, got {args.repeats}")
+    if args.p is not None and not 0 <= args.p <= 1:
+        raise ValidationError("--p", f"must be in [0, 1], got {args.p}")
+    if args.p is None and not args.in_degree > 0:
+        raise ValidationError("--in-degree", f"must be > 0, got {args.in_degree}")
+    if args.p is None and any(args.in_degree > n for n in args.neurons):
+        raise ValidationError("--in-degree", "must be <= every size in --neurons")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def fresh_process_compile_s() -> float:
+    """Time to first step in a new Python process (cached JIT: loading, not compiling)."""
+    output = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, check=True
+    ).stdout
+    return float(json.loads(output.strip().splitlines()[-1])["compile_s"])
+
+
+def run_ours(params, duration: float, dt: float, seed: int, dtype: str) -> dict:
+    import snn
+    from snn.examples import cuba
+
+    simulator = snn.Simulator(cuba(params), dt=dt, seed=seed, dtype=dtype, progress=False)
+    result = simulator.run(duration)
+    model = simulator.model
+    synapses = max(int(model.connectivity.targets.size), 1)
+    return {
+        "build_s": simulator.build_s,
+        "compile_s": result.metadata["compile_s"],
+        "run_s": result.metadata["run_s"],
+        "synapses": int(model.connectivity.targets.size),
+        "bytes_per_synapse": model.nbytes_synapses / synapses,
+        "rate_hz": result.mean_rate(),
+        "cv_isi": result.isi_cv(),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    from tqdm import tqdm
+
+    from snn.examples import CubaParameters
+
+    targets = args.targets if args.against == "brian2" else []
+    dtype = "float32" if args.float32 else "float64"
+    results = []
+    runs = len(args.neurons) * args.repeats * (1 + len(targets))
+    bar = tqdm(total=runs, desc="bench cuba", unit="run", disable=None)
+    for n in args.neurons:
+        p = args.p if args.p is not None else args.in_degree / n
+        params = CubaParameters(n_neurons=n, p=p)
+        ours = []
+        for repeat in range(args.repeats):
+            ours.append(run_ours(params, args.duration, args.dt, args.seed + repeat, dtype))
+            bar.update()
+        row = {
+            "neurons": n,
+            "p": p,
+            "synapses": ours[0]["synapses"],
+            "duration_s": args.duration,
+            "dtype": dtype,
+            "ours_run_s": statistics.median(r["run_s"] for r in ours),
+            "ours_compile_s": statistics.median(r["compile_s"] for r in ours),
+            "ours_build_s": statistics.median(r["build_s"] for r in ours),
+            "ours_bytes_per_synapse": ours[0]["bytes_per_synapse"],
+            "ours_rate_hz": statistics.median(r["rate_hz"] for r in ours),
+            "ours_cv_isi": statistics.median(r["cv_isi"] for r in ours),
+        }
+        if targets:
+            from studies.peers.brian2_cuba import run_cuba
+
+            for target in targets:
+                peer = []
+                for repeat in range(args.repeats):
+                    peer.append(run_cuba(params, args.duration, args.dt, target, args.seed + repeat))
+                    bar.update()
+                row[f"brian2_{target}_run_s"] = statistics.median(r.run_s for r in peer)
+                row[f"brian2_{target}_build_s"] = statistics.median(r.build_s for r in peer)
+                row[f"brian2_{target}_rate_hz"] = statistics.median(r.mean_rate(args.duration) for r in peer)
+                row[f"ratio_ours_to_{target}"] = row["ours_run_s"] / row[f"brian2_{target}_run_s"]
+        row["peak_rss_mb"] = peak_rss_mb()
+        results.append(row)
+    bar.close()
+    report = {
+        "benchmark": "cuba",
+        "repeats": args.repeats,
+        "dt_s": args.dt,
+        "fresh_process_compile_s": fresh_process_compile_s(),
+        "results": results,
+    }
+    for row in results:
+        lines = [
+            ("neurons / synapses", f"{row['neurons']} / {row['synapses']}"),
+            ("ours run (median)", f"{row['ours_run_s']:.4f} s  ({row['ours_rate_hz']:.3g} Hz)"),
+            ("ours bytes/synapse", f"{row['ours_bytes_per_synapse']:.2f}"),
+        ]
+        for target in targets:
+            lines.append(
+                (
+                    f"brian2 {target} run",
+                    f"{row[f'brian2_{target}_run_s']:.4f} s  "
+                    f"(ours/brian2 = {row[f'ratio_ours_to_{target}']:.3f})",
+                )
+            )
+        print(table(lines))
+        print()
+    print(f"  second process, time to first step: {report['fresh_process_compile_s']:.3f} s")
+    if args.json:
+        write_json(args.json, report)
+        print(f"  written: {args.json}")
+    return 0

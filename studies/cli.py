@@ -1,0 +1,57 @@
+"""The ``snn`` command line.
+
+Exit codes: 0 ok, 2 usage or bad input (one line, no traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from studies import bench, simulate
+
+COMMANDS = {
+    "simulate": (simulate, "run a network (TOML file, or the default CUBA network) on the Numba simulator"),
+    "bench": (bench, "benchmark the reference simulator against Brian2 on the same network"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for bad values
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="snn",
+        description="neurobridge: spiking network simulation and comparison.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, summary) in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary + ".")
+        module.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = COMMANDS[args.command][0]
+    from snn.errors import UnsupportedFeature, ValidationError
+
+    try:
+        return module.run(args)
+    except (ValidationError, UnsupportedFeature) as error:
+        print(f"snn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"snn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""`snn simulate`: run a network on the reference simulator and write its results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studies.output import save_figure, staged, table, write_json
+
+DEFAULT_DURATION = 1.0
+DEFAULT_DT = 1e-4
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "config",
+        nargs="?",
+        type=Path,
+        help="TOML network file (see snn/config.py for the layout); "
+        "default: Brian2's CUBA network (4000 LIF neurons, Vogels & Abbott 2005)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help=f"biological time in s (default {DEFAULT_DURATION}, or the config's [simulation].duration)",
+    )
+    parser.add_argument("--dt", type=float, help=f"time step in s (default {DEFAULT_DT})")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed for connectivity, initial values and Poisson inputs (default 0); same seed, same spikes",
+    )
+    parser.add_argument("--float32", action="store_true", help="single-precision state and weights")
+    parser.add_argument(
+        "--out", type=Path, default=Path("out/simulate"), help="output directory (default out/simulate)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the summary object to this file")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import snn
+    from snn.config import SimulationDefaults, load_toml
+    from snn.examples import cuba
+
+    if args.config is None:
+        network, defaults = cuba(), SimulationDefaults()
+    else:
+        network, defaults = load_toml(args.config)
+    duration = _pick(args.duration, defaults.duration, DEFAULT_DURATION)
+    dt = _pick(args.dt, defaults.dt, DEFAULT_DT)
+    seed = _pick(args.seed, defaults.seed, 0)
+    if duration is None or not duration > 0:
+        raise snn.ValidationError("--duration", f"must be > 0 s, got {duration}")
+    if not np.isfinite(duration):
+        raise snn.ValidationError("--duration", f"must be finite, got {duration}")
+    if not dt > 0 or dt > duration:
+        raise snn.ValidationError("--dt", f"must be in (0, duration={duration}] s, got {dt}")
+    if not any(p.variable == "spikes" for p in network.probes):
+        for name in network.populations:
+            if network.populations[name].model.spiking:
+                network.probe(name)
+
+    simulator = snn.Simulator(
+        network,
+        dt=dt,
+        seed=seed,
+        dtype="float32" if args.float32 else "float64",
+        progress=False if args.no_progress else None,
+    )
+    result = simulator.run(duration)
+    meta = result.metadata
+    spiking = [n for n in result.spikes if n in network.populations]
+    summary = {
+        "backend": meta["backend"],
+        "network": network.name,
+        "neurons": meta["neurons"],
+        "synapses": meta["synapses"],
+        "duration_s": result.duration,
+        "dt_s": dt,
+        "seed": seed,
+        "dtype": meta["dtype"],
+        "spikes": int(sum(result.spikes[n][0].size for n in spiking)),
+        "mean_rate_hz": result.mean_rate(spiking),
+        "cv_isi": result.isi_cv(spiking),
+        "rates_hz": {n: result.mean_rate([n]) for n in spiking},
+        "build_s": meta["build_s"],
+        "compile_s": meta["compile_s"],
+        "run_s": meta["run_s"],
+        "versions": meta["versions"],
+    }
+    out: Path = args.out
+    names = {"spikes": "spikes.npz", "raster": "raster.png", "summary": "summary.json"}
+    summary["files"] = {key: str(out / name) for key, name in names.items()}
+    with staged(out) as staging:
+        result.save(staging / names["spikes"])
+        _raster(result, network.name, staging / names["raster"])
+        write_json(staging / names["summary"], summary)
+    if args.json:
+        write_json(args.json, summary)
+    print(
+        table(
+            [
+                ("network", f"{network.name} ({summary['neurons']} neurons, {summary['synapses']} synapses)"),
+                ("simulated", f"{result.duration:g} s at dt = {dt:g} s ({meta['dtype']})"),
+                ("mean rate", f"{summary['mean_rate_hz']:.3g} Hz"),
+                ("CV of ISI", summary["cv_isi"]),
+                (
+                    "build / compile / run",
+                    f"{meta['build_s']:.3f} / {meta['compile_s']:.3f} / {meta['run_s']:.3f} s",
+                ),
+                ("written", f"{out}/ (summary.json, spikes.npz, raster.png)"),
+            ]
+        )
+    )
+    return 0
+
+
+def _pick(*choices):
+    for choice in choices:
+        if choice is not None:
+            return choice
+    return None
+
+
+def _raster(result, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    result.raster(ax=top)
+    top.set_title(f"{title}: {result.mean_rate():.3g} Hz mean rate")
+    top.set_xlabel("")
+    from snn.plotting import population_rate
+
+    for node in result.spikes:
+        population_rate(result, node, bin_s=max(1e-3, result.duration / 500), ax=bottom)
+    figure.tight_layout()
+    save_figure(path, figure)
+    plt.close(figure)
