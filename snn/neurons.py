@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar, Literal
 
 from snn import validate
+from snn.errors import ValidationError
 
 Reset = Literal["value", "subtract"]
 RESETS: tuple[str, ...] = ("value", "subtract")
@@ -37,7 +38,7 @@ class NeuronModel:
 
     def _check_reset(self) -> None:
         if self.reset not in RESETS:  # type: ignore[attr-defined]
-            raise validate.ValidationError(
+            raise ValidationError(
                 f"{type(self).__name__}.reset",
                 f"must be one of {RESETS}, got {self.reset!r}",  # type: ignore[attr-defined]
             )
@@ -84,7 +85,7 @@ class LIF(NeuronModel):
         validate.non_negative(f"{kind}.tau_ref", self.tau_ref)
         validate.finite(f"{kind}.i_bias", self.i_bias)
         if self.v_reset >= self.v_th:
-            raise validate.ValidationError(
+            raise ValidationError(
                 f"{kind}.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}"
             )
         self._check_reset()
@@ -140,7 +141,7 @@ class IF(NeuronModel):
         validate.non_negative("IF.tau_ref", self.tau_ref)
         validate.finite("IF.i_bias", self.i_bias)
         if self.v_reset >= self.v_th:
-            raise validate.ValidationError("IF.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
+            raise ValidationError("IF.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
         self._check_reset()
 
 

@@ -19,7 +19,7 @@ from snn.build.schedules import Schedules, build_schedules
 from snn.errors import ValidationError
 from snn.kernels import connect as connect_kernels
 from snn.network import PROBE_SPIKES, Network
-from snn.synapses import Delta, Exponential
+from snn.synapses import Delta
 
 
 @dataclass
@@ -159,7 +159,11 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     )
     pop_index = {name: k for k, name in enumerate(network.populations)}
 
-    blocks: list[tuple[int, CSRBlock, int, int]] = []  # (row offset, block, stride, slot offset)
+    if n_slots >= np.iinfo(np.int32).max:
+        raise ValidationError(
+            "Network", f"needs {n_slots} synaptic slots; at most 2**31 - 1 fit int32 targets"
+        )
+    blocks: list[tuple[int, CSRBlock]] = []  # (first global row, block with slot targets)
     per_projection = {}
     for projection in network.projections:
         post = network.populations[projection.post]
@@ -176,7 +180,8 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
             dtype,
             f"projections[{projection.name}].connectivity",
         )
-        blocks.append((pre_start, block, 1, slot_base[p] + local_channel * post.size))
+        block.indices += np.int32(slot_base[p] + local_channel * post.size)  # post index -> slot
+        blocks.append((pre_start, block))
         per_projection[projection.name] = block.n_synapses
     connectivity = _merge(blocks, n_nodes, dtype, per_projection)
     schedules = build_schedules(network, ranges, n_neurons, dt, dtype)
@@ -195,43 +200,40 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     )
 
 
-def _merge(blocks, n_nodes: int, dtype, per_projection) -> Connectivity:
-    """One CSR over all nodes; rows of projections that share a pre node are concatenated.
-
-    A synapse's target becomes its slot: ``slot offset + post * stride``.
-    """
-    total = sum(b.n_synapses for _, b, _, _ in blocks)
-    max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b, _, _ in blocks), default=0)
-    row_offsets = np.asarray([offset for offset, _, _, _ in blocks], dtype=np.int64)
-    indptr_starts = np.cumsum([0] + [b.indptr.size for _, b, _, _ in blocks]).astype(np.int64)
-    source_starts = np.cumsum([0] + [b.n_synapses for _, b, _, _ in blocks]).astype(np.int64)
-    indptrs = np.concatenate([b.indptr for _, b, _, _ in blocks]) if blocks else np.zeros(0, np.int64)
+def _merge(blocks: list[tuple[int, CSRBlock]], n_nodes: int, dtype, per_projection) -> Connectivity:
+    """One CSR over all nodes; rows of projections that share a pre node are concatenated."""
+    total = sum(b.n_synapses for _, b in blocks)
+    max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b in blocks), default=0)
+    if not blocks:
+        return Connectivity(
+            np.zeros(n_nodes + 1, dtype=np.int64),
+            np.zeros(0, np.int32),
+            np.zeros(0, dtype),
+            np.zeros(0, np.uint16),
+            0,
+            per_projection,
+        )
+    row_offsets = np.asarray([offset for offset, _ in blocks], dtype=np.int64)
+    indptr_starts = np.cumsum([0] + [b.indptr.size for _, b in blocks]).astype(np.int64)
+    source_starts = np.cumsum([0] + [b.n_synapses for _, b in blocks]).astype(np.int64)
+    indptrs = np.concatenate([b.indptr for _, b in blocks])
 
     def merged(values: list[np.ndarray], out_dtype) -> tuple[np.ndarray, np.ndarray]:
         out = np.empty(total, dtype=out_dtype)
-        if not blocks:
-            return np.zeros(n_nodes + 1, dtype=np.int64), out
         source = values[0] if len(values) == 1 else np.concatenate(values)
         indptr = connect_kernels.merge_rows(
             n_nodes, row_offsets, indptrs, indptr_starts, source, source_starts, out
         )
         return indptr, out
 
-    indptr, targets = merged(
-        [(b.indices.astype(np.int64) * stride + offset).astype(np.int32) for _, b, stride, offset in blocks],
-        np.int32,
-    )
-    _, weights = merged([b.weights for _, b, _, _ in blocks], dtype)
-    if max_delay == 0:
-        delays = np.zeros(0, dtype=np.uint16)
-    else:
-        _, delays = merged(
-            [
-                np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape)
-                for _, b, _, _ in blocks
-            ],
-            np.uint16,
-        )
+    indptr, targets = merged([b.indices for _, b in blocks], np.int32)
+    _, weights = merged([b.weights for _, b in blocks], dtype)
+    delays = np.zeros(0, dtype=np.uint16)
+    if max_delay > 0:
+        per_synapse = [
+            np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape) for _, b in blocks
+        ]
+        _, delays = merged(per_synapse, np.uint16)
     return Connectivity(indptr, targets, weights, delays, max_delay, per_projection)
 
 
@@ -258,4 +260,4 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
     )
 
 
-__all__ = ["Model", "build", "Exponential", "Delta"]
+__all__ = ["Model", "build"]
