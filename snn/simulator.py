@@ -92,7 +92,7 @@ class Simulator:
         n = m.n_neurons
         self.v = m.neurons.initial_v.astype(dtype).copy()
         self.b = np.zeros(n, dtype=dtype)
-        self.ref_count = np.zeros(n, dtype=np.int64)
+        self.ref_count = np.zeros(n, dtype=np.int32)
         self.i_ext = np.zeros(n, dtype=dtype)
         self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
         self.fired = np.zeros(n, dtype=np.bool_)  # scratch: threshold crossings of the step

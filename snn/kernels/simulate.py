@@ -27,38 +27,41 @@ VAR_I_SYN = 2
 VAR_I_EXT = 3
 
 
-@njit(cache=True, inline="always")
-def _integrate(
-    v,
-    b,
-    ref_count,
-    i_ext,
-    syn_in,
-    fired,
-    alpha,
-    const_drive,
-    drive_gain,
-    v_th,
-    rho,
-    beta,
-    adaptive,
-    has_current,
-):
-    """One exact step for one population's neurons (arrays are that population's views);
-    sets ``fired`` where ``v`` crossed threshold.
+# How _integrate gets a neuron's synaptic drive: from the scratch array ``syn_in`` (any
+# number of channels, and injected currents), or straight from one or two channel slices.
+FROM_SCRATCH = 0
+ONE_CHANNEL = 1
+TWO_CHANNELS = 2
 
-    Branch-free so that it vectorises; ``adaptive`` and ``has_current`` are passed as
-    literals by the caller, so each combination compiles to its own straight loop.
-    Refractory neurons hold ``v`` and count down.
+
+@njit(cache=True, inline="always")
+def _integrate(state, params, channels, adaptive, source):
+    """One exact step for one population's neurons; sets ``fired`` where ``v`` crossed threshold.
+
+    ``state`` = (v, b, ref_count, syn_in, fired), views of this population;
+    ``params`` = (alpha, const_drive, v_th, rho, beta); ``channels`` = (first slots,
+    second slots, their coefficients into v, their decay factors). ``adaptive`` and
+    ``source`` are literals at every call site, so each combination compiles to its own
+    branch-free loop that vectorises. Refractory neurons hold ``v`` and count down.
     """
+    v, b, ref_count, syn_in, fired = state
+    alpha, const_drive, v_th, rho, beta = params
+    first, second, coef_first, coef_second, decay_first, decay_second = channels
     for i in range(v.size):
-        drive = const_drive + syn_in[i]
-        if has_current:
-            drive += drive_gain * i_ext[i]
+        if source == FROM_SCRATCH:
+            syn = syn_in[i]
+        else:
+            x = first[i]
+            syn = coef_first * x
+            first[i] = x * decay_first
+            if source == TWO_CHANNELS:
+                y = second[i]
+                syn += coef_second * y
+                second[i] = y * decay_second
         count = ref_count[i]
         hold = count > 0
         v_old = v[i]
-        v_new = alpha * v_old + drive
+        v_new = alpha * v_old + const_drive + syn
         threshold = v_th + beta * b[i] if adaptive else v_th
         spike = (not hold) and v_new > threshold
         v[i] = v_old if hold else v_new
@@ -69,112 +72,53 @@ def _integrate(
 
 
 @njit(cache=True, inline="always")
-def _update_population(
-    begin,
-    end,
-    v,
-    b,
-    ref_count,
-    i_ext,
-    syn_in,
-    fired,
-    has_current,
-    slots,
-    slot_base,
-    chan_decay,
-    chan_coef,
-    alpha,
-    const_drive,
-    drive_gain,
-    v_reset,
-    v_th,
-    reset_amount,
-    reset_subtract,
-    ref_steps,
-    rho,
-    beta,
-    spiked,
-    n_spikes,
-):
+def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_current, slots, slot_base,
+                       chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th, reset_amount,
+                       reset_subtract, ref_steps, rho, beta, spiked, n_spikes):  # fmt: skip
     """Advance one population ``[begin, end)`` by one step; append its spikes to ``spiked``.
 
     Its channels' slots are channel-major: channel ``c`` of neuron ``begin + j`` is
     ``slots[slot_base + c * size + j]``. Returns the new spike count.
     """
     size = end - begin
-    v = v[begin:end]
-    b = b[begin:end]
-    ref_count = ref_count[begin:end]
-    i_ext = i_ext[begin:end]
-    syn_in = syn_in[begin:end]
-    fired = fired[begin:end]
-    syn_in[:] = 0.0
-    for c in range(chan_decay.size):
-        coef = chan_coef[c]
-        decay = chan_decay[c]
-        channel = slots[slot_base + c * size : slot_base + (c + 1) * size]
-        for j in range(size):
-            value = channel[j]
-            syn_in[j] += coef * value
-            channel[j] = value * decay
-    adaptive = rho < 1.0
-    if adaptive and has_current:
-        _integrate(
-            v, b, ref_count, i_ext, syn_in, fired, alpha, const_drive, drive_gain, v_th, rho, beta, True, True
-        )
-    elif adaptive:
-        _integrate(
-            v,
-            b,
-            ref_count,
-            i_ext,
-            syn_in,
-            fired,
-            alpha,
-            const_drive,
-            drive_gain,
-            v_th,
-            rho,
-            beta,
-            True,
-            False,
-        )
-    elif has_current:
-        _integrate(
-            v,
-            b,
-            ref_count,
-            i_ext,
-            syn_in,
-            fired,
-            alpha,
-            const_drive,
-            drive_gain,
-            v_th,
-            rho,
-            beta,
-            False,
-            True,
-        )
+    n_chan = chan_decay.size
+    first = slots[slot_base : slot_base + size]
+    second = slots[slot_base + size : slot_base + 2 * size] if n_chan >= 2 else first[:0]
+    coefs = (chan_coef[0] if n_chan >= 1 else 0.0, chan_coef[1] if n_chan >= 2 else 0.0)
+    decays = (chan_decay[0] if n_chan >= 1 else 0.0, chan_decay[1] if n_chan >= 2 else 0.0)
+    scratch = syn_in[begin:end]
+    from_scratch = has_current or n_chan == 0 or n_chan > 2
+    if from_scratch:
+        if has_current:
+            scratch[:] = drive_gain * i_ext[begin:end]
+        else:
+            scratch[:] = 0.0
+        for c in range(n_chan):
+            channel = slots[slot_base + c * size : slot_base + (c + 1) * size]
+            coef, decay = chan_coef[c], chan_decay[c]
+            for j in range(size):
+                scratch[j] += coef * channel[j]
+                channel[j] *= decay
+    state = (v[begin:end], b[begin:end], ref_count[begin:end], scratch, fired[begin:end])
+    params = (alpha, const_drive, v_th, rho, beta)
+    channels = (first, second, coefs[0], coefs[1], decays[0], decays[1])
+    if rho < 1.0:
+        if from_scratch:
+            _integrate(state, params, channels, True, FROM_SCRATCH)
+        elif n_chan == 1:
+            _integrate(state, params, channels, True, ONE_CHANNEL)
+        else:
+            _integrate(state, params, channels, True, TWO_CHANNELS)
+    elif from_scratch:
+        _integrate(state, params, channels, False, FROM_SCRATCH)
+    elif n_chan == 1:
+        _integrate(state, params, channels, False, ONE_CHANNEL)
     else:
-        _integrate(
-            v,
-            b,
-            ref_count,
-            i_ext,
-            syn_in,
-            fired,
-            alpha,
-            const_drive,
-            drive_gain,
-            v_th,
-            rho,
-            beta,
-            False,
-            False,
-        )
+        _integrate(state, params, channels, False, TWO_CHANNELS)
+    v = v[begin:end]
+    ref_count = ref_count[begin:end]
     for j in range(size):
-        if fired[j]:
+        if fired[begin + j]:
             spiked[n_spikes] = begin + j
             n_spikes += 1
             v[j] = v[j] - reset_amount if reset_subtract else v_reset
