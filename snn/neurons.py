@@ -85,9 +85,7 @@ class LIF(NeuronModel):
         validate.non_negative(f"{kind}.tau_ref", self.tau_ref)
         validate.finite(f"{kind}.i_bias", self.i_bias)
         if self.v_reset >= self.v_th:
-            raise ValidationError(
-                f"{kind}.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}"
-            )
+            raise ValidationError(f"{kind}.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
         self._check_reset()
 
 
