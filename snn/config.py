@@ -43,7 +43,9 @@ Layout (every table optional except ``population``; unknown keys are errors)::
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,24 @@ class SimulationDefaults:
     duration: float | None = None
     seed: int | None = None
 
+    def __post_init__(self) -> None:
+        from snn import validate
+
+        for key in ("dt", "duration"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, validate.positive(f"simulation.{key}", getattr(self, key)))
+        if self.seed is not None:
+            object.__setattr__(self, "seed", validate.count("simulation.seed", self.seed, low=0))
+
+
+@contextlib.contextmanager
+def _at(where: str) -> Iterator[None]:
+    """Report any validation error raised inside as coming from the TOML entry ``where``."""
+    try:
+        yield
+    except ValidationError as error:
+        raise error.located(where) from None
+
 
 def _table(where: str, value: Any) -> dict:
     if not isinstance(value, dict):
@@ -94,7 +114,7 @@ def _typed(where: str, table: dict, registry: dict, key: str = "type", extra: di
     """Build ``registry[table[key]](**rest)`` with unknown fields named in the error."""
     table = dict(table)
     kind = table.pop(key, None)
-    if kind not in registry:
+    if not isinstance(kind, str) or kind not in registry:
         raise ValidationError(f"{where}.{key}", f"must be one of {sorted(registry)}, got {kind!r}")
     cls = registry[kind]
     allowed = [f.name for f in fields(cls) if f.init] if hasattr(cls, "__dataclass_fields__") else []
@@ -105,6 +125,8 @@ def _typed(where: str, table: dict, registry: dict, key: str = "type", extra: di
         return cls(**table, **(extra or {}))
     except ValidationError as error:
         raise error.located(where) from None
+    except TypeError as error:  # a required field is missing
+        raise ValidationError(where, f"{kind}: {error}") from None
 
 
 def _initial_v(where: str, value: Any):
@@ -125,62 +147,66 @@ def network_from_dict(data: dict) -> tuple[Network, SimulationDefaults]:
     sim = _take("simulation", _table("simulation", data.get("simulation", {})), ("dt", "duration", "seed"))
     for index, entry in enumerate(_list("population", data)):
         where = f"population[{index}]"
-        entry = _take(
-            where, _table(where, entry), ("name", "size", "model", "params", "initial_v"), ("name", "size")
-        )
-        model_table = {
-            "model": entry.get("model", "LIF"),
-            **_table(f"{where}.params", entry.get("params", {})),
-        }
-        model = _typed(f"{where}.params", model_table, MODELS, key="model")
-        net.add(
-            Population(
-                name=entry["name"],
-                size=entry["size"],
-                model=model,
-                initial_v=_initial_v(f"{where}.initial_v", entry.get("initial_v")),
-            )
-        )
+        with _at(where):
+            _add_population(net, where, entry)
     for index, entry in enumerate(_list("source", data)):
-        net.add(_typed(f"source[{index}]", _table(f"source[{index}]", entry), SOURCES))
+        with _at(f"source[{index}]"):
+            net.add(_typed(f"source[{index}]", _table(f"source[{index}]", entry), SOURCES))
     for index, entry in enumerate(_list("projection", data)):
-        where = f"projection[{index}]"
-        entry = _take(
-            where,
-            _table(where, entry),
-            ("name", "pre", "post", "connectivity", "synapse"),
-            ("pre", "post", "connectivity"),
-        )
-        connectivity = _typed(
-            f"{where}.connectivity", _table(f"{where}.connectivity", entry["connectivity"]), CONNECTIVITIES
-        )
-        synapse = _typed(
-            f"{where}.synapse", _table(f"{where}.synapse", entry.get("synapse", {"type": "Delta"})), SYNAPSES
-        )
-        name = entry.get("name", f"{entry['pre']}_to_{entry['post']}_{index}")
-        net.add_projection(
-            Projection(
-                name=name, pre=entry["pre"], post=entry["post"], connectivity=connectivity, synapse=synapse
-            )
-        )
+        with _at(f"projection[{index}]"):
+            _add_projection(net, f"projection[{index}]", index, entry)
     for index, entry in enumerate(_list("current", data)):
-        net.inject(_current(f"current[{index}]", _table(f"current[{index}]", entry)))
+        with _at(f"current[{index}]"):
+            net.inject(_current(f"current[{index}]", _table(f"current[{index}]", entry)))
     for index, entry in enumerate(_list("probe", data)):
-        where = f"probe[{index}]"
-        entry = _take(
-            where, _table(where, entry), ("name", "target", "variable", "neurons", "every"), ("target",)
-        )
-        variable = entry.get("variable", "spikes")
-        net.add_probe(
-            Probe(
-                name=entry.get("name", f"{entry['target']}_{variable}"),
-                target=entry["target"],
-                variable=variable,
-                neurons=entry.get("neurons"),
-                every=entry.get("every", 1),
-            )
-        )
+        with _at(f"probe[{index}]"):
+            _add_probe(net, f"probe[{index}]", entry)
     return net, SimulationDefaults(**sim)
+
+
+def _add_population(net: Network, where: str, entry: Any) -> None:
+    entry = _take(
+        where, _table(where, entry), ("name", "size", "model", "params", "initial_v"), ("name", "size")
+    )
+    model_table = {"model": entry.get("model", "LIF"), **_table(f"{where}.params", entry.get("params", {}))}
+    model = _typed(f"{where}.params", model_table, MODELS, key="model")
+    initial_v = _initial_v(f"{where}.initial_v", entry.get("initial_v"))
+    net.add(Population(name=entry["name"], size=entry["size"], model=model, initial_v=initial_v))
+
+
+def _add_projection(net: Network, where: str, index: int, entry: Any) -> None:
+    entry = _take(
+        where,
+        _table(where, entry),
+        ("name", "pre", "post", "connectivity", "synapse"),
+        ("pre", "post", "connectivity"),
+    )
+    rule = _typed(
+        f"{where}.connectivity", _table(f"{where}.connectivity", entry["connectivity"]), CONNECTIVITIES
+    )
+    synapse_table = _table(f"{where}.synapse", entry.get("synapse", {"type": "Delta"}))
+    synapse = _typed(f"{where}.synapse", synapse_table, SYNAPSES)
+    name = entry.get("name", f"{entry['pre']}_to_{entry['post']}_{index}")
+    net.add_projection(
+        Projection(name=name, pre=entry["pre"], post=entry["post"], connectivity=rule, synapse=synapse)
+    )
+
+
+def _add_probe(net: Network, where: str, entry: Any) -> None:
+    entry = _take(
+        where, _table(where, entry), ("name", "target", "variable", "neurons", "every"), ("target",)
+    )
+    variable = entry.get("variable", "spikes")
+    name = entry.get("name", f"{entry['target']}_{variable}")
+    net.add_probe(
+        Probe(
+            name=name,
+            target=entry["target"],
+            variable=variable,
+            neurons=entry.get("neurons"),
+            every=entry.get("every", 1),
+        )
+    )
 
 
 def _list(key: str, data: dict) -> list:
@@ -214,10 +240,11 @@ def load_toml(path: str | Path) -> tuple[Network, SimulationDefaults]:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):
         raise ValidationError("config", f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValidationError("config", f"{path} is not valid TOML: {error}") from None
-    except TypeError as error:  # a field given the wrong kind of value
-        raise ValidationError("config", str(error)) from None
-    return network_from_dict(data)
+    try:
+        return network_from_dict(data)
+    except ValidationError as error:
+        raise ValidationError(f"{path.name}: {error.field}", error.message) from None

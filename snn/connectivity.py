@@ -112,9 +112,9 @@ class FixedProbability:
     allow_autapses: bool = True
 
     def __post_init__(self) -> None:
-        validate.probability("FixedProbability.p", self.p)
-        validate.finite("FixedProbability.weight", self.weight)
-        validate.non_negative("FixedProbability.delay", self.delay)
+        object.__setattr__(self, "p", validate.probability("FixedProbability.p", self.p))
+        object.__setattr__(self, "weight", validate.finite("FixedProbability.weight", self.weight))
+        object.__setattr__(self, "delay", validate.non_negative("FixedProbability.delay", self.delay))
 
     def check_shape(self, field_name: str, n_pre: int, n_post: int, same: bool = False) -> None:
         return None
@@ -130,9 +130,11 @@ class FixedInDegree:
     allow_autapses: bool = True
 
     def __post_init__(self) -> None:
-        validate.count("FixedInDegree.in_degree", self.in_degree, low=0)
-        validate.finite("FixedInDegree.weight", self.weight)
-        validate.non_negative("FixedInDegree.delay", self.delay)
+        object.__setattr__(
+            self, "in_degree", validate.count("FixedInDegree.in_degree", self.in_degree, low=0)
+        )
+        object.__setattr__(self, "weight", validate.finite("FixedInDegree.weight", self.weight))
+        object.__setattr__(self, "delay", validate.non_negative("FixedInDegree.delay", self.delay))
 
     def check_shape(self, field_name: str, n_pre: int, n_post: int, same: bool = False) -> None:
         available = n_pre - 1 if same and not self.allow_autapses else n_pre

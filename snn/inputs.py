@@ -35,8 +35,8 @@ class SpikeSourceBase:
 
     def __post_init__(self) -> None:
         kind = type(self).__name__
-        validate.name(f"{kind}.name", self.name)
-        validate.count(f"{kind}.size", self.size)
+        object.__setattr__(self, "name", validate.name(f"{kind}.name", self.name))
+        object.__setattr__(self, "size", validate.count(f"{kind}.size", self.size))
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -69,9 +69,8 @@ class SpikeSource(SpikeSourceBase):
             raise ValidationError(
                 "SpikeSource.ids", f"must have the same length as times ({times.size}), got {ids.size}"
             )
-        if ids.size and not np.issubdtype(ids.dtype, np.integer):
-            if not np.all(np.mod(ids, 1) == 0):
-                raise ValidationError("SpikeSource.ids", "must be integers")
+        if ids.size and ids.dtype.kind not in "iu":
+            raise ValidationError("SpikeSource.ids", f"must be integer channel indices, got {ids.dtype}")
         ids = ids.astype(np.int64)
         if np.any(times < 0):
             raise ValidationError("SpikeSource.times", "must be >= 0 s")
@@ -108,8 +107,8 @@ class RateEncoder(SpikeSourceBase):
             )
         if np.any((values < 0) | (values > 1)):
             raise ValidationError("RateEncoder.values", "must be in [0, 1]")
-        validate.non_negative("RateEncoder.max_rate", self.max_rate)
-        validate.positive("RateEncoder.window", self.window)
+        object.__setattr__(self, "max_rate", validate.non_negative("RateEncoder.max_rate", self.max_rate))
+        object.__setattr__(self, "window", validate.positive("RateEncoder.window", self.window))
         object.__setattr__(self, "values", values)
 
 
@@ -135,8 +134,10 @@ class LatencyEncoder(SpikeSourceBase):
             )
         if np.any((values < 0) | (values > 1)):
             raise ValidationError("LatencyEncoder.values", "must be in [0, 1]")
-        validate.positive("LatencyEncoder.t_max", self.t_max)
-        validate.probability("LatencyEncoder.threshold", self.threshold)
+        object.__setattr__(self, "t_max", validate.positive("LatencyEncoder.t_max", self.t_max))
+        object.__setattr__(
+            self, "threshold", validate.probability("LatencyEncoder.threshold", self.threshold)
+        )
         object.__setattr__(self, "values", values)
 
     def spike_times(self) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +166,7 @@ class Current:
     neurons: object = None
 
     def __post_init__(self) -> None:
-        validate.name("Current.target", self.target)
+        object.__setattr__(self, "target", validate.name("Current.target", self.target))
         times = validate.finite_array("Current.times", self.times).ravel()
         amplitudes = validate.finite_array("Current.amplitudes", self.amplitudes)
         if amplitudes.ndim == 1:
@@ -178,12 +179,14 @@ class Current:
                 f"must have {times.size} rows (one per time), got shape {amplitudes.shape}",
             )
         if self.neurons is not None:
-            neurons = np.asarray(self.neurons, dtype=np.int64).ravel()
+            neurons = np.asarray(self.neurons).ravel()
+            if neurons.size == 0 or neurons.dtype.kind not in "iu":
+                raise ValidationError("Current.neurons", "must be a non-empty list of integer indices")
             if amplitudes.shape[1] not in (1, neurons.size):
                 raise ValidationError(
                     "Current.amplitudes", f"must have 1 or {neurons.size} columns (one per neuron)"
                 )
-            object.__setattr__(self, "neurons", neurons)
+            object.__setattr__(self, "neurons", neurons.astype(np.int64))
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "amplitudes", amplitudes)
 
@@ -194,9 +197,14 @@ class Current:
 
     @classmethod
     def step(cls, target: str, times, amplitudes, neurons=None) -> Current:
-        """Piecewise constant: ``amplitudes[k]`` (A) from ``times[k]`` (s) on; 0 before ``times[0]``."""
-        times = np.asarray(times, dtype=np.float64).ravel()
-        amplitudes = np.asarray(amplitudes, dtype=np.float64)
+        """Piecewise constant: ``amplitudes[k]`` (A) from ``times[k]`` (s) on; 0 before ``times[0]``.
+
+        ``amplitudes`` has one row per time: scalars, or one value per target neuron.
+        """
+        times = validate.finite_array("Current.times", times).ravel()
+        amplitudes = validate.finite_array("Current.amplitudes", amplitudes)
+        if amplitudes.ndim == 0:
+            amplitudes = amplitudes[None]
         if times.size and times[0] > 0:
             times = np.concatenate([[0.0], times])
             zero = np.zeros((1,) + amplitudes.shape[1:])
@@ -205,8 +213,11 @@ class Current:
 
     @classmethod
     def array(cls, target: str, values, interval: float, neurons=None) -> Current:
-        """Sampled current: row ``k`` of ``values`` (A) holds for ``[k, k+1) * interval`` s."""
+        """Sampled current: row ``k`` of ``values`` (A) holds from ``k * interval`` s on; the last
+        row holds until the end of the run."""
         interval = validate.positive("Current.interval", interval)
-        values = np.asarray(values, dtype=np.float64)
-        times = np.arange(values.shape[0] if values.ndim else 1) * interval
+        values = validate.finite_array("Current.values", values)
+        if values.ndim == 0 or values.shape[0] == 0:
+            raise ValidationError("Current.values", "must hold at least one row")
+        times = np.arange(values.shape[0]) * interval
         return cls(target=target, times=times, amplitudes=values, neurons=neurons)

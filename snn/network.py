@@ -35,8 +35,8 @@ class Uniform:
     high: float
 
     def __post_init__(self) -> None:
-        validate.finite("Uniform.low", self.low)
-        validate.finite("Uniform.high", self.high)
+        object.__setattr__(self, "low", validate.finite("Uniform.low", self.low))
+        object.__setattr__(self, "high", validate.finite("Uniform.high", self.high))
         if self.high < self.low:
             raise ValidationError("Uniform.high", f"must be >= low ({self.low}), got {self.high}")
 
@@ -55,8 +55,8 @@ class Population:
     initial_v: object = None
 
     def __post_init__(self) -> None:
-        validate.name("Population.name", self.name)
-        validate.count("Population.size", self.size)
+        object.__setattr__(self, "name", validate.name("Population.name", self.name))
+        object.__setattr__(self, "size", validate.count("Population.size", self.size))
         if not isinstance(self.model, NeuronModel):
             raise ValidationError(
                 "Population.model", f"must be a neuron model (LIF, ALIF, IF, LI), got {self.model!r}"
@@ -84,7 +84,14 @@ class Projection:
     synapse: Synapse = field(default_factory=Delta)
 
     def __post_init__(self) -> None:
-        validate.name("Projection.name", self.name)
+        object.__setattr__(self, "name", validate.name("Projection.name", self.name))
+        from snn.connectivity import CONNECTIVITIES
+
+        if not isinstance(self.connectivity, tuple(CONNECTIVITIES.values())):
+            raise ValidationError(
+                "Projection.connectivity",
+                f"must be one of {sorted(CONNECTIVITIES)}, got {type(self.connectivity).__name__}",
+            )
         if not isinstance(self.synapse, (Delta, Exponential)):
             raise ValidationError(
                 "Projection.synapse", f"must be Delta() or Exponential(tau_syn), got {self.synapse!r}"
@@ -99,7 +106,8 @@ class Probe:
     """Records ``variable`` of node ``target``.
 
     ``variable``: ``"spikes"``, a state variable of the neuron model (``"v"``, ``"b"`` for
-    ALIF), ``"i_syn"`` (total synaptic current, A) or ``"i_ext"`` (injected current, A).
+    ALIF), ``"i_syn"`` (sum of the exponential synapses' currents, A; delta synapses carry
+    no current) or ``"i_ext"`` (injected current, A).
     ``neurons``: indices to record (default all). ``every``: record each ``every``-th step
     (state probes only).
     """
@@ -111,8 +119,8 @@ class Probe:
     every: int = 1
 
     def __post_init__(self) -> None:
-        validate.name("Probe.name", self.name)
-        validate.count("Probe.every", self.every)
+        object.__setattr__(self, "name", validate.name("Probe.name", self.name))
+        object.__setattr__(self, "every", validate.count("Probe.every", self.every))
         if self.neurons is not None:
             neurons = np.asarray(self.neurons).ravel()
             if neurons.size == 0 or not np.issubdtype(neurons.dtype, np.integer):
@@ -211,8 +219,7 @@ class Network:
         size = self.populations[current.target].size
         columns = current.amplitudes.shape[1]
         if current.neurons is not None:
-            if current.neurons.min() < 0 or current.neurons.max() >= size:
-                raise ValidationError("Current.neurons", f"must be in [0, {size - 1}]")
+            validate.indices("Current.neurons", current.neurons, size)
         elif columns not in (1, size):
             raise ValidationError(
                 "Current.amplitudes", f"must have 1 or {size} columns (population size), got {columns}"
@@ -252,8 +259,8 @@ class Network:
                 )
         elif probe.target in self.populations and not self.populations[probe.target].model.spiking:
             raise ValidationError(f"{where}.variable", f"{probe.target!r} is non-spiking; probe 'v' instead")
-        if probe.neurons is not None and (probe.neurons.min() < 0 or probe.neurons.max() >= size):
-            raise ValidationError(f"{where}.neurons", f"must be in [0, {size - 1}]")
+        if probe.neurons is not None:
+            validate.indices(f"{where}.neurons", probe.neurons, size)
         if any(p.name == probe.name for p in self.probes):
             raise ValidationError(f"{where}.name", "is already used")
         self.probes.append(probe)

@@ -8,11 +8,13 @@ Continuous-time equations (``I`` is the sum of input currents, in amperes):
 
 * :class:`LIF`   ``tau_mem dv/dt = -(v - v_rest) + resistance * I``;
   spike when ``v > v_th``, then ``v <- v_reset`` (or ``v <- v - (v_th - v_reset)``
-  with ``reset="subtract"``) and ``v`` is held for ``tau_ref`` seconds.
-* :class:`ALIF`  the LIF with an adaptive threshold ``A = v_th + beta * b``,
-  ``tau_adapt db/dt = -b + tau_adapt * sum_k delta(t - t_k)`` in its normalised discrete
-  form ``b <- rho b + (1 - rho) z`` with ``rho = exp(-dt / tau_adapt)`` and ``z`` the
-  spike indicator of the step (Bellec et al. 2020, eq. 5 with the (1 - rho) scaling).
+  with ``reset="subtract"``) and ``v`` is held for ``tau_ref`` seconds. Input that
+  arrives while ``v`` is held is lost for delta synapses (as in NEST; Brian2's
+  ``on_pre="v += w"`` would still add it) and keeps decaying for exponential ones.
+* :class:`ALIF`  the LIF with an adaptive threshold ``A = v_th + beta * b`` where ``b``
+  follows Bellec et al.'s (2020) discrete form ``b <- rho b + (1 - rho) z``, with
+  ``rho = exp(-dt / tau_adapt)`` and ``z`` the 0/1 spike indicator of the step; in
+  continuous time this is ``tau_adapt db/dt = -b + dt * sum_k delta(t - t_k)``.
 * :class:`IF`    ``capacitance dv/dt = I``; threshold and reset as the LIF.
 * :class:`LI`    leaky integrator readout: the LIF equation with no threshold.
 """
@@ -77,13 +79,13 @@ class LIF(NeuronModel):
 
     def __post_init__(self) -> None:
         kind = type(self).__name__
-        validate.positive(f"{kind}.tau_mem", self.tau_mem)
-        validate.finite(f"{kind}.v_rest", self.v_rest)
-        validate.finite(f"{kind}.v_reset", self.v_reset)
-        validate.finite(f"{kind}.v_th", self.v_th)
-        validate.positive(f"{kind}.resistance", self.resistance)
-        validate.non_negative(f"{kind}.tau_ref", self.tau_ref)
-        validate.finite(f"{kind}.i_bias", self.i_bias)
+        object.__setattr__(self, "tau_mem", validate.positive(f"{kind}.tau_mem", self.tau_mem))
+        object.__setattr__(self, "v_rest", validate.finite(f"{kind}.v_rest", self.v_rest))
+        object.__setattr__(self, "v_reset", validate.finite(f"{kind}.v_reset", self.v_reset))
+        object.__setattr__(self, "v_th", validate.finite(f"{kind}.v_th", self.v_th))
+        object.__setattr__(self, "resistance", validate.positive(f"{kind}.resistance", self.resistance))
+        object.__setattr__(self, "tau_ref", validate.non_negative(f"{kind}.tau_ref", self.tau_ref))
+        object.__setattr__(self, "i_bias", validate.finite(f"{kind}.i_bias", self.i_bias))
         if self.v_reset >= self.v_th:
             raise ValidationError(f"{kind}.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
         self._check_reset()
@@ -108,8 +110,8 @@ class ALIF(LIF):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        validate.positive("ALIF.tau_adapt", self.tau_adapt)
-        validate.non_negative("ALIF.beta", self.beta)
+        object.__setattr__(self, "tau_adapt", validate.positive("ALIF.tau_adapt", self.tau_adapt))
+        object.__setattr__(self, "beta", validate.non_negative("ALIF.beta", self.beta))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,11 +135,11 @@ class IF(NeuronModel):
     reset: Reset = "value"
 
     def __post_init__(self) -> None:
-        validate.positive("IF.capacitance", self.capacitance)
-        validate.finite("IF.v_reset", self.v_reset)
-        validate.finite("IF.v_th", self.v_th)
-        validate.non_negative("IF.tau_ref", self.tau_ref)
-        validate.finite("IF.i_bias", self.i_bias)
+        object.__setattr__(self, "capacitance", validate.positive("IF.capacitance", self.capacitance))
+        object.__setattr__(self, "v_reset", validate.finite("IF.v_reset", self.v_reset))
+        object.__setattr__(self, "v_th", validate.finite("IF.v_th", self.v_th))
+        object.__setattr__(self, "tau_ref", validate.non_negative("IF.tau_ref", self.tau_ref))
+        object.__setattr__(self, "i_bias", validate.finite("IF.i_bias", self.i_bias))
         if self.v_reset >= self.v_th:
             raise ValidationError("IF.v_reset", f"must be < v_th ({self.v_th}), got {self.v_reset}")
         self._check_reset()
@@ -162,10 +164,10 @@ class LI(NeuronModel):
     i_bias: float = 0.0
 
     def __post_init__(self) -> None:
-        validate.positive("LI.tau_mem", self.tau_mem)
-        validate.finite("LI.v_rest", self.v_rest)
-        validate.positive("LI.resistance", self.resistance)
-        validate.finite("LI.i_bias", self.i_bias)
+        object.__setattr__(self, "tau_mem", validate.positive("LI.tau_mem", self.tau_mem))
+        object.__setattr__(self, "v_rest", validate.finite("LI.v_rest", self.v_rest))
+        object.__setattr__(self, "resistance", validate.positive("LI.resistance", self.resistance))
+        object.__setattr__(self, "i_bias", validate.finite("LI.i_bias", self.i_bias))
 
 
 MODELS: dict[str, type[NeuronModel]] = {cls.__name__: cls for cls in (LIF, ALIF, IF, LI)}

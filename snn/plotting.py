@@ -48,9 +48,10 @@ def population_rate(result, node: str, bin_s: float = 1e-3, ax=None):
     """Population firing rate (Hz) in bins of ``bin_s`` seconds."""
     ax = _axes(ax)
     times, _ = result.spikes[node]
-    edges = np.arange(0.0, result.duration + bin_s, bin_s)
+    n_bins = max(1, int(result.duration // bin_s))  # whole bins only: a partial last bin would dip
+    edges = np.arange(n_bins + 1) * bin_s
     counts, _ = np.histogram(times, edges)
-    ax.plot(edges[:-1], counts / (bin_s * result.sizes[node]), lw=0.8)
+    ax.plot(edges[:-1], counts / (bin_s * result.sizes[node]), lw=0.8, label=node)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("rate (Hz)")
     return ax

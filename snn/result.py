@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from snn.atomic import write_atomic
 
 
 @dataclass
@@ -84,33 +85,19 @@ class Result:
         header = {
             "format": "neurobridge.result/1",
             "sizes": self.sizes,
+            "spike_nodes": list(self.spikes),
             "duration": self.duration,
             "metadata": self.metadata,
             "traces": {n: {"target": t.target, "variable": t.variable} for n, t in self.traces.items()},
         }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez_compressed(stream, **arrays)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temp, 0o666 & ~mask)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomic(path, lambda stream: np.savez_compressed(stream, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Result:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(bytes(data["header"]).decode())
-            spikes = {
-                n: (data[f"spikes/{n}/times"], data[f"spikes/{n}/ids"])
-                for n in {k.split("/")[1] for k in data.files if k.startswith("spikes/")}
-            }
+            spikes = {n: (data[f"spikes/{n}/times"], data[f"spikes/{n}/ids"]) for n in header["spike_nodes"]}
             traces = {
                 n: Trace(
                     data[f"traces/{n}/t"],

@@ -23,6 +23,7 @@ from snn.errors import ValidationError
 from snn.result import Result, Trace
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
 
 
 def _versions() -> dict:
@@ -98,6 +99,13 @@ class Simulator:
         self.fired = np.zeros(n, dtype=np.bool_)  # scratch: threshold crossings of the step
         self.slots = np.zeros(m.channels.n_slots, dtype=dtype)
         rows = m.connectivity.max_delay + 1
+        ring_bytes = rows * m.channels.n_slots * m.dtype.itemsize if rows > 1 else 0
+        if ring_bytes > RING_LIMIT_BYTES:
+            raise ValidationError(
+                "delays",
+                f"the longest delay ({m.connectivity.max_delay} steps) needs a {ring_bytes / 2**30:.1f} GiB "
+                f"delay buffer (limit {RING_LIMIT_BYTES / 2**30:.0f} GiB); use shorter delays or a larger dt",
+            )
         self.ring = np.zeros((rows, m.channels.n_slots if rows > 1 else 0), dtype=dtype)
         self.poisson_prob = np.zeros(m.schedules.n_poisson, dtype=dtype)
         self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)

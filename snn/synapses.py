@@ -31,7 +31,7 @@ class Exponential:
     tau_syn: float = 5e-3
 
     def __post_init__(self) -> None:
-        validate.positive("Exponential.tau_syn", self.tau_syn)
+        object.__setattr__(self, "tau_syn", validate.positive("Exponential.tau_syn", self.tau_syn))
 
     def to_dict(self) -> dict:
         return {"type": "Exponential", "tau_syn": self.tau_syn}

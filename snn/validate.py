@@ -12,6 +12,8 @@ from snn.errors import ValidationError
 
 def finite(field: str, value: Any) -> float:
     """Return ``value`` as a float, rejecting NaN, infinities and non-numbers."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValidationError(field, f"must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -59,16 +61,26 @@ def count(field: str, value: Any, low: int = 1) -> int:
 
 def finite_array(field: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """A float64 array with no NaN or infinity, of the given shape when one is given."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValidationError(field, "must be an array of numbers") from None
+    raw = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if raw.dtype.kind not in "biuf":
+        raise ValidationError(field, f"must be an array of numbers, got {raw.dtype} values")
+    array = raw.astype(np.float64, copy=False)
     if shape is not None and array.shape != shape:
         raise ValidationError(field, f"must have shape {shape}, got {array.shape}")
     if not np.all(np.isfinite(array)):
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise ValidationError(field, f"must be finite; {bad} NaN or infinite entries")
     return array
+
+
+def indices(field: str, value: Any, size: int) -> np.ndarray:
+    """A non-empty 1-D array of integer indices in ``[0, size)``."""
+    raw = np.asarray(value).ravel()
+    if raw.size == 0 or raw.dtype.kind not in "iu":
+        raise ValidationError(field, "must be a non-empty list of integer indices")
+    if raw.min() < 0 or raw.max() >= size:
+        raise ValidationError(field, f"must be in [0, {size - 1}]")
+    return raw.astype(np.int64)
 
 
 def name(field: str, value: Any) -> str:

@@ -8,50 +8,35 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temp_path)`` then rename the temp file onto ``path``.
-
-    A reader never sees a half-written file, and a failure leaves nothing behind.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+from snn.atomic import current_umask, write_atomic
+from snn.errors import ValidationError
 
 
 @contextlib.contextmanager
 def staged(out: Path) -> Iterator[Path]:
-    """Yield a staging directory beside ``out``; on success move its files into ``out``.
+    """Yield a staging directory beside ``out``; on success it becomes ``out``.
 
-    If anything fails while writing, ``out`` is left as it was.
+    A new ``out`` appears in one rename. An existing ``out`` gets each staged file by an
+    atomic rename (files of earlier runs that this run does not write stay). If anything
+    fails while writing, ``out`` is left as it was.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError("--out", f"{out} exists and is not a directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         yield staging
-        out.mkdir(parents=True, exist_ok=True)
-        for item in staging.iterdir():
-            os.replace(item, out / item.name)
+        if not out.exists():
+            staging.chmod(0o777 & ~current_umask())
+            os.replace(staging, out)
+        else:
+            for item in staging.iterdir():
+                os.replace(item, out / item.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -69,14 +54,12 @@ def _clean(value: Any) -> Any:
 
 def write_json(path: Path, data: dict) -> Path:
     text = json.dumps(_clean(data), indent=2, sort_keys=False) + "\n"
-    return write_atomic(path, lambda temp: temp.write_text(text))
+    return write_atomic(path, lambda stream: stream.write(text.encode()))
 
 
 def save_figure(path: Path, figure) -> Path:
-    def write(temp: Path) -> None:
-        figure.savefig(temp, dpi=120, format=path.suffix.lstrip(".") or "png")
-
-    return write_atomic(path, write)
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    return write_atomic(path, lambda stream: figure.savefig(stream, dpi=120, format=fmt))
 
 
 def table(rows: list[tuple[str, Any]]) -> str:

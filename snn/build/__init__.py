@@ -100,10 +100,13 @@ def _channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
     if isinstance(model, IF):
         return decay, tau_syn / model.capacitance * -np.expm1(-dt / tau_syn)
     tau_mem = model.tau_mem
-    if abs(tau_syn - tau_mem) <= 1e-12 * tau_mem:
+    difference = tau_syn - tau_mem
+    if difference == 0.0:
         return decay, model.resistance * dt / tau_mem * np.exp(-dt / tau_mem)
-    # v response to I(t) = I0 exp(-t/tau_syn) from v = 0 (exact solution of the linear ODE)
-    response = tau_syn / (tau_syn - tau_mem) * (np.exp(-dt / tau_syn) - np.exp(-dt / tau_mem))
+    # v response to I(t) = I0 exp(-t/tau_syn) from v = 0, the exact solution of the linear ODE,
+    # tau_syn / (tau_syn - tau_mem) * (exp(-dt/tau_syn) - exp(-dt/tau_mem)), written with expm1 so
+    # that it stays accurate as tau_syn approaches tau_mem
+    response = tau_syn / difference * np.exp(-dt / tau_mem) * np.expm1(dt * difference / (tau_mem * tau_syn))
     return decay, model.resistance * response
 
 

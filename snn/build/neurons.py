@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snn.errors import ValidationError
 from snn.neurons import ALIF, IF, LI
 
 
@@ -31,6 +32,13 @@ class NeuronArrays:
     rho: np.ndarray  # adaptation decay per step (1 = no adaptation)
     beta: np.ndarray  # threshold increase per unit b (V)
     initial_v: np.ndarray  # per neuron
+
+
+def _refractory_steps(model, dt: float) -> int:
+    steps = int(round(model.tau_ref / dt))
+    if steps >= np.iinfo(np.int32).max:
+        raise ValidationError(f"{type(model).__name__}.tau_ref", f"must be < 2**31 steps of dt={dt} s")
+    return steps
 
 
 def _one_population(model, dt: float) -> dict:
@@ -62,7 +70,7 @@ def _one_population(model, dt: float) -> dict:
         v_th=model.v_th,
         reset_amount=model.v_th - model.v_reset,
         reset_subtract=model.reset == "subtract",
-        ref_steps=int(round(model.tau_ref / dt)),
+        ref_steps=_refractory_steps(model, dt),
         initial_v=model.v_reset if isinstance(model, IF) else model.v_rest,
     )
     if isinstance(model, ALIF):

@@ -59,8 +59,9 @@ def build_schedules(network, ranges, n_neurons: int, dt: float, dtype) -> Schedu
             windows, window = source.values * source.max_rate, source.window
         probability = windows * dt
         if np.any(probability > 1.0):
+            field = "rate" if isinstance(source, PoissonSource) else "max_rate"
             raise ValidationError(
-                f"{where}.rate", f"rate * dt must be <= 1 (rate <= {1 / dt:g} Hz at dt={dt} s)"
+                f"{where}.{field}", f"rate * dt must be <= 1 (rate <= {1 / dt:g} Hz at dt={dt} s)"
             )
         for w, row in enumerate(probability):
             rate_steps.append(np.full(size, int(round(w * window / dt)), dtype=np.int64))

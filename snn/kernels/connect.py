@@ -32,8 +32,12 @@ def fixed_probability(rng, n_pre, n_post, p, skip_diagonal):
             j = -1
             while True:
                 if p < 1.0:
-                    # the gap to the next success of a Bernoulli(p) sequence is geometric
-                    j += 1 + int(np.floor(np.log1p(-rng.random()) / log_q))
+                    # the gap to the next success of a Bernoulli(p) sequence is geometric;
+                    # compared as a float first, since for tiny p it can exceed any integer
+                    gap = np.floor(np.log1p(-rng.random()) / log_q)
+                    if gap >= n_post - j - 1:
+                        break
+                    j += 1 + int(gap)
                 else:
                     j += 1
                 if j >= n_post:

@@ -83,3 +83,9 @@ def test_connectivity_depends_only_on_seed(seed):
         return snn.Simulator(net, seed=seed, progress=False).model.connectivity.targets
 
     np.testing.assert_array_equal(targets(), targets())
+
+
+@pytest.mark.parametrize("p", [1e-19, 1e-300, 0.0])
+def test_tiny_probabilities_make_no_synapses(p):
+    block = _block(snn.FixedProbability(p=p), 5, 5)
+    assert block.n_synapses == 0 and np.all(block.indptr == 0)

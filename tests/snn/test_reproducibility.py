@@ -69,6 +69,7 @@ def test_saved_result_loads_back_equal(tmp_path):
     loaded = snn.Result.load(path)
     assert loaded.equals(result)
     assert loaded.metadata == result.metadata
+    assert list(loaded.spikes) == list(result.spikes)  # node order kept (raster bands, colours)
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]  # no temp file left behind
 
 

@@ -126,3 +126,48 @@ def test_unknown_toml_keys():
         network_from_dict,
         {"population": [{"name": "a", "size": 2, "params": {"tau_mem": -1.0}}]},
     )
+
+
+def test_wrong_types_are_named_not_crashing_later():
+    _raises("LIF.tau_mem", snn.LIF, tau_mem="0.02")
+    _raises("Population.size", snn.Population, name="a", size=2.5, model=snn.LIF())
+    assert snn.Population(name="a", size=2.0, model=snn.LIF()).size == 2  # whole floats accepted as ints
+    _raises("Uniform.low", snn.Uniform, low="x", high=1.0)
+    _raises("Exponential.tau_syn", snn.Exponential, tau_syn=None)
+    _raises("SpikeSource.ids", snn.SpikeSource, name="s", size=2, times=[0.1], ids=["a"])
+    _raises("Current.values", snn.Current.array, "a", "x", 0.1)
+    _raises("Current.neurons", snn.Current.constant, "a", 1.0, neurons=[])
+    _raises("Current.neurons", snn.Current.constant, "a", 1.0, neurons=[1.7])
+    net = snn.Network()
+    net.add(snn.Population(name="a", size=3, model=snn.LIF()))
+    _raises("Projection.connectivity", net.connect, "a", "a", 0.5)
+    # a scalar amplitude is one row: constant from t on
+    assert net.inject(snn.Current.step("a", [0.1], 1.0)).amplitudes.shape == (2, 1)
+
+
+def test_toml_entries_name_their_position():
+    base = {"population": [{"name": "a", "size": 2}]}
+    _raises(
+        "current[0].values",
+        network_from_dict,
+        {**base, "current": [{"type": "array", "target": "a", "values": "x", "interval": 0.1}]},
+    )
+    _raises("source[0]", network_from_dict, {**base, "source": [{"type": "PoissonSource", "size": 3}]})
+    _raises(
+        "population[0].params.model",
+        network_from_dict,
+        {"population": [{"name": "a", "size": 2, "model": ["LIF"]}]},
+    )
+    _raises("simulation.dt", network_from_dict, {**base, "simulation": {"dt": "1e-4"}})
+    _raises(
+        "projection[0].post",
+        network_from_dict,
+        {**base, "projection": [{"pre": "a", "post": "b", "connectivity": {"type": "AllToAll"}}]},
+    )
+
+
+def test_delay_buffer_too_large_is_refused():
+    net = snn.Network()
+    net.add(snn.Population(name="a", size=200_000, model=snn.LIF()))
+    net.connect("a", "a", snn.Sparse(pre=[0], post=[1], delays=6.0), synapse=snn.Exponential())
+    assert "delay buffer" in _raises("delays", snn.Simulator, net, dt=1e-4)

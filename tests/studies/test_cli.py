@@ -163,3 +163,22 @@ def test_bench_against_brian2_numpy(tmp_path):
 def test_bench_bad_input():
     done = snn_cli("bench", "cuba", "--neurons", "1", "--against", "none")
     assert done.returncode == 2 and "--neurons" in done.stderr
+
+
+def test_out_that_is_a_file_exits_2(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    done = snn_cli("simulate", "--duration", "0.05", "--out", target, "--no-progress")
+    assert done.returncode == 2 and "--out" in done.stderr and "Traceback" not in done.stderr
+    assert target.read_text() == "keep me"
+
+
+def test_rerun_into_the_same_directory_replaces_files(tmp_path):
+    for seed in ("1", "2"):
+        done = snn_cli(
+            "simulate", "--duration", "0.05", "--seed", seed, "--out", tmp_path / "o", "--no-progress"
+        )
+        assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging directory left behind
