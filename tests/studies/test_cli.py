@@ -135,7 +135,8 @@ def test_bench_ours_only_writes_json(tmp_path):
         "ours_bytes_per_synapse",
     } <= set(row)
     assert row["ours_bytes_per_synapse"] <= 16
-    assert data["fresh_process_compile_s"] < 5
+    # this process ran the kernels already, so a new one loads them from the cache
+    assert data["fresh_process"]["cache_misses"] == 0
 
 
 def test_bench_against_brian2_numpy(tmp_path):
