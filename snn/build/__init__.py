@@ -88,8 +88,11 @@ class Model:
         return int(c.indptr.nbytes + c.targets.nbytes + c.weights.nbytes + c.delays.nbytes)
 
 
-def _channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
-    """(decay of the slot over dt, contribution of the slot's value to v over dt)."""
+def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
+    """(decay of a synaptic slot over ``dt``, contribution of the slot's value to ``v`` over ``dt``).
+
+    Shared by the Numba builder and the PyTorch layers.
+    """
     from snn.neurons import IF
 
     alpha = 1.0 if isinstance(model, IF) else np.exp(-dt / model.tau_mem)
@@ -147,7 +150,7 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         slot_base.append(n_slots)
         for synapse in per_population[pop.name]:
             keys.append((pop.name, synapse))
-            decay, coef = _channel_coefficients(pop.model, synapse, dt)
+            decay, coef = channel_coefficients(pop.model, synapse, dt)
             decays.append(decay)
             coefs.append(coef)
         chan_ptr.append(len(keys))

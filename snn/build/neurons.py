@@ -41,7 +41,12 @@ def _refractory_steps(model, dt: float) -> int:
     return steps
 
 
-def _one_population(model, dt: float) -> dict:
+def discrete_parameters(model, dt: float) -> dict:
+    """The per-step constants of one neuron model at step ``dt`` (s): alpha, const_drive,
+    drive_gain, rho, beta, v_reset, v_th, reset_amount, reset_subtract, ref_steps, initial_v.
+
+    Shared by the Numba builder and the PyTorch layers, so both integrate the same numbers.
+    """
     if isinstance(model, IF):
         alpha, gain, rest = 1.0, dt / model.capacitance, 0.0
     else:
@@ -88,7 +93,7 @@ def neuron_arrays(network, dt: float, dtype, rng: np.random.Generator) -> Neuron
     columns: dict[str, list] = {}
     initial = []
     for pop in network.populations.values():
-        values = _one_population(pop.model, dt)
+        values = discrete_parameters(pop.model, dt)
         start_v = values.pop("initial_v")
         if isinstance(pop.initial_v, Uniform):
             start_v = rng.uniform(pop.initial_v.low, pop.initial_v.high, pop.size)

@@ -1,0 +1,69 @@
+"""The torch layers and the Numba simulator integrate the same numbers: identical spikes."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import snn  # noqa: E402
+from ann_bridge.layers import SpikingLinear  # noqa: E402
+from ann_bridge.network import to_network  # noqa: E402
+
+DT = 1e-3
+MODELS = {
+    "LIF": snn.LIF(tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=0.0),
+    "LIF_refractory": snn.LIF(tau_mem=10e-3, v_rest=0.0, v_reset=-0.2, v_th=1.0, tau_ref=3e-3),
+    "LIF_subtract": snn.LIF(tau_mem=30e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, reset="subtract"),
+    "ALIF": snn.ALIF(tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=2e-3, tau_adapt=0.1, beta=20.0),
+    "IF": snn.IF(capacitance=1.0, v_reset=0.0, v_th=1.0, reset="subtract"),
+}
+SYNAPSES = {"delta": snn.Delta(), "exponential": snn.Exponential(tau_syn=5e-3)}
+
+
+def _spikes_torch(layers, spikes):
+    with torch.no_grad():
+        out = layers(torch.as_tensor(spikes, dtype=torch.float64)[:, None, :])
+    return out[:, 0, :].numpy()
+
+
+def _spikes_numba(net, steps, population):
+    result = snn.Simulator(net, dt=DT, progress=False).run(steps * DT)
+    times, ids = result.spikes[population]
+    raster = np.zeros((steps, net.populations[population].size))
+    raster[np.rint(times / DT).astype(int), ids] = 1.0
+    return raster, result
+
+
+@pytest.mark.parametrize("synapse", SYNAPSES)
+@pytest.mark.parametrize("model", MODELS)
+def test_torch_and_numba_spike_for_spike(model, synapse):
+    rng = np.random.default_rng(0)
+    steps, n_in, n_hidden, n_out = 300, 40, 30, 10
+    input_spikes = (rng.random((steps, n_in)) < 0.05).astype(float)
+    gain = 5.0 if synapse == "exponential" else 1.0  # exponential weights are currents (A)
+    torch.manual_seed(0)
+    layers = torch.nn.Sequential(
+        SpikingLinear(n_in, n_hidden, MODELS[model], SYNAPSES[synapse], dt=DT, dtype=torch.float64, recurrent=True),
+        SpikingLinear(n_hidden, n_out, MODELS[model], SYNAPSES[synapse], dt=DT, dtype=torch.float64),
+    )
+    with torch.no_grad():
+        layers[0].weight.normal_(0.25 * gain, 0.3 * gain)
+        layers[0].recurrent_weight.normal_(0.0, 0.2 * gain)
+        layers[1].weight.normal_(0.3 * gain, 0.3 * gain)
+    theirs = _spikes_torch(layers, input_spikes)
+    ours, _ = _spikes_numba(to_network(layers, input_spikes), steps, "layer1")
+    assert ours.sum() > 20  # the output layer is active
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_leaky_readout_trace_matches():
+    rng = np.random.default_rng(1)
+    steps = 200
+    input_spikes = (rng.random((steps, 20)) < 0.1).astype(float)
+    readout = SpikingLinear(20, 3, snn.LI(tau_mem=30e-3), snn.Exponential(tau_syn=10e-3), dt=DT,
+                            dtype=torch.float64)
+    with torch.no_grad():
+        readout.weight.normal_(0.0, 1.0)
+        theirs = readout(torch.as_tensor(input_spikes)[:, None, :])[:, 0, :].numpy()
+    result = snn.Simulator(to_network(readout, input_spikes), dt=DT, progress=False).run(steps * DT)
+    np.testing.assert_allclose(result.traces["layer0_v"].values, theirs, rtol=1e-12, atol=1e-15)
