@@ -81,12 +81,22 @@ def initial_state(model: NeuronModel, shape: tuple[int, int], dtype=torch.float6
     """Every neuron at its model's starting potential (rest, or reset for IF), nothing pending."""
     start = model.v_reset if isinstance(model, IF) else model.v_rest
     zeros = torch.zeros(shape, dtype=dtype, device=device)
-    return State(v=torch.full(shape, float(start), dtype=dtype, device=device), b=zeros.clone(),
-                 ref=torch.zeros(shape, dtype=torch.int32, device=device), syn=zeros.clone())
+    return State(
+        v=torch.full(shape, float(start), dtype=dtype, device=device),
+        b=zeros.clone(),
+        ref=torch.zeros(shape, dtype=torch.int32, device=device),
+        syn=zeros.clone(),
+    )
 
 
-def step(increment: torch.Tensor, state: State, p: Parameters, spike_fn, current: torch.Tensor | None = None,
-         threshold_scale: float = 1.0) -> tuple[torch.Tensor, State]:
+def step(
+    increment: torch.Tensor,
+    state: State,
+    p: Parameters,
+    spike_fn,
+    current: torch.Tensor | None = None,
+    threshold_scale: float = 1.0,
+) -> tuple[torch.Tensor, State]:
     """Advance one step; returns ``(z, new_state)``.
 
     ``increment``: what this step's presynaptic spikes add to the slot (``x_k W``), shape
@@ -111,7 +121,9 @@ def step(increment: torch.Tensor, state: State, p: Parameters, spike_fn, current
         v = v - fired * p.reset_amount
     else:
         v = torch.where(fired > 0, torch.full_like(v, p.v_reset), v)
-    ref = torch.where(holding, state.ref - 1, torch.where(fired > 0, p.ref_steps, state.ref).to(state.ref.dtype))
+    ref = torch.where(
+        holding, state.ref - 1, torch.where(fired > 0, p.ref_steps, state.ref).to(state.ref.dtype)
+    )
     b = p.rho * state.b + (1.0 - p.rho) * z if p.rho < 1.0 else state.b
     return z, State(v, b, ref, syn + increment)
 

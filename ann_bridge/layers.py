@@ -30,9 +30,18 @@ class SpikingLinear(nn.Module):
     ``(T, batch, n_out)`` (for LI: the membrane potential instead).
     """
 
-    def __init__(self, n_in: int, n_out: int, model: NeuronModel | None = None,
-                 synapse: Delta | Exponential | None = None, dt: float = 1e-3, spike_fn: str = "fast_sigmoid",
-                 threshold_scale: float | None = None, recurrent: bool = False, dtype=torch.float32) -> None:
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        model: NeuronModel | None = None,
+        synapse: Delta | Exponential | None = None,
+        dt: float = 1e-3,
+        spike_fn: str = "fast_sigmoid",
+        threshold_scale: float | None = None,
+        recurrent: bool = False,
+        dtype=torch.float32,
+    ) -> None:
         super().__init__()
         self.n_in = validate.count("SpikingLinear.n_in", n_in)
         self.n_out = validate.count("SpikingLinear.n_out", n_out)
@@ -43,7 +52,9 @@ class SpikingLinear(nn.Module):
         self.spike_fn_name = spike_fn
         self.spike_fn = surrogate(spike_fn)
         default_scale = abs(self.p.v_th - self.p.v_reset) if self.p.spiking else 1.0
-        self.threshold_scale = validate.positive("SpikingLinear.threshold_scale", threshold_scale or default_scale)
+        self.threshold_scale = validate.positive(
+            "SpikingLinear.threshold_scale", threshold_scale or default_scale
+        )
         self.weight = nn.Parameter(torch.empty(n_in, n_out, dtype=dtype))  # (pre, post), as snn stores it
         nn.init.normal_(self.weight, std=self.threshold_scale / n_in**0.5)
         self.recurrent_weight = nn.Parameter(torch.zeros(n_out, n_out, dtype=dtype)) if recurrent else None
@@ -51,8 +62,7 @@ class SpikingLinear(nn.Module):
     def initial_state(self, batch: int, like: torch.Tensor) -> functional.State:
         return functional.initial_state(self.model, (batch, self.n_out), dtype=like.dtype, device=like.device)
 
-    def forward(self, x: torch.Tensor, state: functional.State | None = None,
-                return_state: bool = False):
+    def forward(self, x: torch.Tensor, state: functional.State | None = None, return_state: bool = False):
         steps, batch, _ = x.shape
         state = state if state is not None else self.initial_state(batch, x)
         increments = x @ self.weight  # one batched matmul for every step
@@ -61,7 +71,9 @@ class SpikingLinear(nn.Module):
         outputs = []
         for k in range(steps):
             increment = increments[k]
-            z, state = functional.step(increment, state, self.p, self.spike_fn, threshold_scale=self.threshold_scale)
+            z, state = functional.step(
+                increment, state, self.p, self.spike_fn, threshold_scale=self.threshold_scale
+            )
             if self.recurrent_weight is not None:
                 state = state._replace(syn=state.syn + z @ recurrent)
             outputs.append(z if self.p.spiking else state.v)

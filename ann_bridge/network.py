@@ -21,7 +21,9 @@ def _layers(model: nn.Module) -> list[SpikingLinear]:
     return layers
 
 
-def to_network(model: nn.Module, input_spikes: torch.Tensor | np.ndarray, name: str = "from_torch") -> Network:
+def to_network(
+    model: nn.Module, input_spikes: torch.Tensor | np.ndarray, name: str = "from_torch"
+) -> Network:
     """The network equivalent of ``model`` driven by one sample's ``input_spikes`` ``(T, n_in)``.
 
     Node names: ``input`` (a SpikeSource whose spike in step ``k`` sits at ``k * dt``) and
@@ -43,12 +45,19 @@ def to_network(model: nn.Module, input_spikes: torch.Tensor | np.ndarray, name: 
         population = f"layer{index}"
         net.add(Population(name=population, size=layer.n_out, model=layer.model))
         weights = layer.weight.detach().cpu().double().numpy()
-        net.connect(previous, population, AllToAll(weights=weights), synapse=layer.synapse, name=f"{previous}_w")
+        net.connect(
+            previous, population, AllToAll(weights=weights), synapse=layer.synapse, name=f"{previous}_w"
+        )
         if layer.recurrent_weight is not None:
             recurrent = layer.recurrent_weight.detach().cpu().double().numpy().copy()
             np.fill_diagonal(recurrent, 0.0)
-            net.connect(population, population, AllToAll(weights=recurrent), synapse=layer.synapse,
-                        name=f"{population}_recurrent")
+            net.connect(
+                population,
+                population,
+                AllToAll(weights=recurrent),
+                synapse=layer.synapse,
+                name=f"{population}_recurrent",
+            )
         net.probe(population, "spikes" if layer.p.spiking else "v")
         previous = population
     return net

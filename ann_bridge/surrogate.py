@@ -75,7 +75,9 @@ STAND_INS: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
 }
 
 
-def surrogate(name: str = "fast_sigmoid", scale: float | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def surrogate(
+    name: str = "fast_sigmoid", scale: float | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """The spike function ``x -> H(x)`` with surrogate ``name``; ``scale`` overrides its
     slope / gamma / alpha."""
     if name not in SURROGATES:

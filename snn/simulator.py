@@ -93,7 +93,7 @@ class Simulator:
         n = m.n_neurons
         self.v = m.neurons.initial_v.astype(dtype).copy()
         self.b = np.zeros(n, dtype=dtype)
-        self.ref_count = np.zeros(n, dtype=np.int32)
+        self.held_until = np.full(n, -1, dtype=np.int64)  # refractory through this step
         self.i_ext = np.zeros(n, dtype=dtype)
         self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
         self.fired = np.zeros(n, dtype=np.bool_)  # scratch: threshold crossings of the step
@@ -146,7 +146,7 @@ class Simulator:
                 end,
                 self.v,
                 self.b,
-                self.ref_count,
+                self.held_until,
                 self.i_ext,
                 self.syn_in,
                 self.fired,

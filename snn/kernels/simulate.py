@@ -35,16 +35,18 @@ TWO_CHANNELS = 2
 
 
 @njit(cache=True, inline="always")
-def _integrate(state, params, channels, adaptive, source):
+def _integrate(step, state, params, channels, adaptive, source):
     """One exact step for one population's neurons; sets ``fired`` where ``v`` crossed threshold.
 
-    ``state`` = (v, b, ref_count, syn_in, fired), views of this population;
+    ``state`` = (v, b, held_until, syn_in, fired), views of this population; a neuron is
+    refractory in step ``step`` when ``step <= held_until`` (read-only here, so the loop
+    stores nothing for it);
     ``params`` = (alpha, const_drive, v_th, rho, beta); ``channels`` = (first slots,
     second slots, their coefficients into v, their decay factors). ``adaptive`` and
     ``source`` are literals at every call site, so each combination compiles to its own
-    branch-free loop that vectorises. Refractory neurons hold ``v`` and count down.
+    branch-free loop that vectorises. Refractory neurons hold ``v``.
     """
-    v, b, ref_count, syn_in, fired = state
+    v, b, held_until, syn_in, fired = state
     alpha, const_drive, v_th, rho, beta = params
     first, second, coef_first, coef_second, decay_first, decay_second = channels
     for i in range(v.size):
@@ -58,23 +60,21 @@ def _integrate(state, params, channels, adaptive, source):
                 y = second[i]
                 syn += coef_second * y
                 second[i] = y * decay_second
-        count = ref_count[i]
-        hold = count > 0
+        hold = step <= held_until[i]
         v_old = v[i]
         v_new = alpha * v_old + const_drive + syn
         threshold = v_th + beta * b[i] if adaptive else v_th
         spike = (not hold) and v_new > threshold
         v[i] = v_old if hold else v_new
-        ref_count[i] = count - 1 if hold else count
         if adaptive:
             b[i] = rho * b[i] + ((1.0 - rho) if spike else 0.0)
         fired[i] = spike
 
 
 @njit(cache=True, inline="always")
-def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_current, slots, slot_base,
-                       chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th, reset_amount,
-                       reset_subtract, ref_steps, rho, beta, spiked, n_spikes):  # fmt: skip
+def _update_population(step, begin, end, v, b, held_until, i_ext, syn_in, fired, has_current, slots,
+                       slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th,
+                       reset_amount, reset_subtract, ref_steps, rho, beta, spiked, n_spikes):  # fmt: skip
     """Advance one population ``[begin, end)`` by one step; append its spikes to ``spiked``.
 
     Its channels' slots are channel-major: channel ``c`` of neuron ``begin + j`` is
@@ -99,30 +99,30 @@ def _update_population(begin, end, v, b, ref_count, i_ext, syn_in, fired, has_cu
             for j in range(size):
                 scratch[j] += coef * channel[j]
                 channel[j] *= decay
-    state = (v[begin:end], b[begin:end], ref_count[begin:end], scratch, fired[begin:end])
+    state = (v[begin:end], b[begin:end], held_until[begin:end], scratch, fired[begin:end])
     params = (alpha, const_drive, v_th, rho, beta)
     channels = (first, second, coefs[0], coefs[1], decays[0], decays[1])
     if rho < 1.0:
         if from_scratch:
-            _integrate(state, params, channels, True, FROM_SCRATCH)
+            _integrate(step, state, params, channels, True, FROM_SCRATCH)
         elif n_chan == 1:
-            _integrate(state, params, channels, True, ONE_CHANNEL)
+            _integrate(step, state, params, channels, True, ONE_CHANNEL)
         else:
-            _integrate(state, params, channels, True, TWO_CHANNELS)
+            _integrate(step, state, params, channels, True, TWO_CHANNELS)
     elif from_scratch:
-        _integrate(state, params, channels, False, FROM_SCRATCH)
+        _integrate(step, state, params, channels, False, FROM_SCRATCH)
     elif n_chan == 1:
-        _integrate(state, params, channels, False, ONE_CHANNEL)
+        _integrate(step, state, params, channels, False, ONE_CHANNEL)
     else:
-        _integrate(state, params, channels, False, TWO_CHANNELS)
+        _integrate(step, state, params, channels, False, TWO_CHANNELS)
     v = v[begin:end]
-    ref_count = ref_count[begin:end]
+    held_until = held_until[begin:end]
     for j in range(size):
         if fired[begin + j]:
             spiked[n_spikes] = begin + j
             n_spikes += 1
             v[j] = v[j] - reset_amount if reset_subtract else v_reset
-            ref_count[j] = ref_steps
+            held_until[j] = step + ref_steps
     return n_spikes
 
 
@@ -133,7 +133,7 @@ def run_block(
     # neuron state (length n_neurons)
     v,
     b,
-    ref_count,
+    held_until,
     i_ext,
     syn_in,
     fired,
@@ -231,11 +231,12 @@ def run_block(
             first_chan = chan_ptr[pop]
             last_chan = chan_ptr[pop + 1]
             n_spikes = _update_population(
+                step,
                 pop_start[pop],
                 pop_start[pop + 1],
                 v,
                 b,
-                ref_count,
+                held_until,
                 i_ext,
                 syn_in,
                 fired,

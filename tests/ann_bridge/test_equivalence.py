@@ -14,7 +14,9 @@ MODELS = {
     "LIF": snn.LIF(tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=0.0),
     "LIF_refractory": snn.LIF(tau_mem=10e-3, v_rest=0.0, v_reset=-0.2, v_th=1.0, tau_ref=3e-3),
     "LIF_subtract": snn.LIF(tau_mem=30e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, reset="subtract"),
-    "ALIF": snn.ALIF(tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=2e-3, tau_adapt=0.1, beta=20.0),
+    "ALIF": snn.ALIF(
+        tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=2e-3, tau_adapt=0.1, beta=20.0
+    ),
     "IF": snn.IF(capacitance=1.0, v_reset=0.0, v_th=1.0, reset="subtract"),
 }
 SYNAPSES = {"delta": snn.Delta(), "exponential": snn.Exponential(tau_syn=5e-3)}
@@ -43,7 +45,9 @@ def test_torch_and_numba_spike_for_spike(model, synapse):
     gain = 5.0 if synapse == "exponential" else 1.0  # exponential weights are currents (A)
     torch.manual_seed(0)
     layers = torch.nn.Sequential(
-        SpikingLinear(n_in, n_hidden, MODELS[model], SYNAPSES[synapse], dt=DT, dtype=torch.float64, recurrent=True),
+        SpikingLinear(
+            n_in, n_hidden, MODELS[model], SYNAPSES[synapse], dt=DT, dtype=torch.float64, recurrent=True
+        ),
         SpikingLinear(n_hidden, n_out, MODELS[model], SYNAPSES[synapse], dt=DT, dtype=torch.float64),
     )
     with torch.no_grad():
@@ -60,8 +64,9 @@ def test_leaky_readout_trace_matches():
     rng = np.random.default_rng(1)
     steps = 200
     input_spikes = (rng.random((steps, 20)) < 0.1).astype(float)
-    readout = SpikingLinear(20, 3, snn.LI(tau_mem=30e-3), snn.Exponential(tau_syn=10e-3), dt=DT,
-                            dtype=torch.float64)
+    readout = SpikingLinear(
+        20, 3, snn.LI(tau_mem=30e-3), snn.Exponential(tau_syn=10e-3), dt=DT, dtype=torch.float64
+    )
     with torch.no_grad():
         readout.weight.normal_(0.0, 1.0)
         theirs = readout(torch.as_tensor(input_spikes)[:, None, :])[:, 0, :].numpy()
