@@ -42,7 +42,9 @@ def test_torch_and_numba_spike_for_spike(model, synapse):
     rng = np.random.default_rng(0)
     steps, n_in, n_hidden, n_out = 300, 40, 30, 10
     input_spikes = (rng.random((steps, n_in)) < 0.05).astype(float)
-    gain = 5.0 if synapse == "exponential" else 1.0  # exponential weights are currents (A)
+    # exponential weights are currents (A): one input moves v by w R tau_syn / tau_mem (LIF)
+    # or w tau_syn / C (IF), so scale them to land near threshold
+    gain = 1.0 if synapse == "delta" else (200.0 if model == "IF" else 5.0)
     torch.manual_seed(0)
     layers = torch.nn.Sequential(
         SpikingLinear(
