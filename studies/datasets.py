@@ -1,0 +1,81 @@
+"""Offline datasets: scikit-learn digits and MNIST-1D (generated locally by ``mnist1d``).
+
+Both come as float32 arrays with a fixed test split (the same for every seed, so seeds
+vary only training) and a validation split drawn from the training part by ``seed``.
+Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snn.errors import ValidationError
+
+DATASETS = ("digits", "mnist1d")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features in [0, 1] (digits) or standardised (MNIST-1D), shape ``(n, features)``;
+    ``image_shape`` is how a CNN sees one sample: ``(channels, length)``."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    image_shape: tuple[int, int]
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def _check(name: str, x: np.ndarray) -> None:
+    if not np.all(np.isfinite(x)):
+        raise ValidationError(f"dataset[{name}]", "contains NaN or infinite values")
+
+
+def load(name: str, seed: int = 0, val_fraction: float = 0.15) -> Dataset:
+    """Load ``name`` (``digits`` or ``mnist1d``); ``seed`` picks the validation split."""
+    if name not in DATASETS:
+        raise ValidationError("--dataset", f"must be one of {list(DATASETS)}, got {name!r}")
+    if name == "digits":
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        digits = load_digits()
+        x = (digits.data / 16.0).astype(np.float32)
+        y = digits.target.astype(np.int64)
+        x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+        image_shape = (8, 8)  # rows as channels, columns as length
+    else:
+        from mnist1d.data import get_dataset_args, make_dataset
+
+        data = make_dataset(get_dataset_args())  # the published MNIST-1D recipe, generated here
+        x_rest, y_rest = data["x"].astype(np.float32), data["y"].astype(np.int64)
+        x_test, y_test = data["x_test"].astype(np.float32), data["y_test"].astype(np.int64)
+        mean, std = x_rest.mean(), x_rest.std()
+        x_rest, x_test = (x_rest - mean) / std, (x_test - mean) / std
+        image_shape = (1, x_rest.shape[1])
+    _check(name, x_rest)
+    _check(name, x_test)
+    order = np.random.default_rng(seed).permutation(len(x_rest))
+    n_val = int(round(val_fraction * len(x_rest)))
+    val, train = order[:n_val], order[n_val:]
+    return Dataset(
+        name,
+        x_rest[train],
+        y_rest[train],
+        x_rest[val],
+        y_rest[val],
+        x_test,
+        y_test,
+        int(y_rest.max()) + 1,
+        image_shape,
+    )
