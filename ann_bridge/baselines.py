@@ -26,33 +26,55 @@ class MLP(nn.Module):
         return sum(m.in_features * m.out_features for m in self.net if isinstance(m, nn.Linear))
 
 
-class CNN1d(nn.Module):
-    """Two 1-D convolutions (ReLU) and a linear classifier; input ``(batch, channels * length)``
-    reshaped to ``image_shape = (channels, length)``."""
+def conv_stack(image_shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """(kernel, stride) per convolution for an input of ``image_shape = (channels, length)``:
+    MNIST-1D's reference CNN (Greydanus 2020: kernels 5, 3, 3, stride 2) for long inputs,
+    two stride-1/stride-2 layers for short ones such as digit rows."""
+    return [(5, 2), (3, 2), (3, 2)] if image_shape[1] >= 16 else [(3, 1), (3, 2)]
 
-    def __init__(self, image_shape: tuple[int, int], n_out: int, channels: int = 32, kernel: int = 3) -> None:
+
+def conv_lengths(length: int, stack: list[tuple[int, int]]) -> list[int]:
+    """Output length after each convolution (padding 1, as in the MNIST-1D reference)."""
+    lengths = []
+    for kernel, stride in stack:
+        length = (length + 2 * _padding(kernel) - kernel) // stride + 1
+        lengths.append(length)
+    return lengths
+
+
+def _padding(kernel: int) -> int:
+    return 1
+
+
+class CNN1d(nn.Module):
+    """1-D convolutions (ReLU) and a linear classifier; input ``(batch, channels * length)``
+    reshaped to ``image_shape = (channels, length)``; layers from :func:`conv_stack`."""
+
+    def __init__(self, image_shape: tuple[int, int], n_out: int, channels: int = 32) -> None:
         super().__init__()
         self.image_shape = image_shape
-        in_channels, length = image_shape
-        self.features = nn.Sequential(
-            nn.Conv1d(in_channels, channels, kernel, padding=kernel // 2),
-            nn.ReLU(),
-            nn.Conv1d(channels, channels, kernel, padding=kernel // 2, stride=2),
-            nn.ReLU(),
-        )
-        out_length = (length + 2 * (kernel // 2) - kernel) // 2 + 1
-        self.classifier = nn.Linear(channels * out_length, n_out)
-        self._macs = (
-            length * in_channels * channels * kernel
-            + out_length * channels * channels * kernel
-            + channels * out_length * n_out
-        )
+        stack = conv_stack(image_shape)
+        layers: list[nn.Module] = []
+        in_channels = image_shape[0]
+        for kernel, stride in stack:
+            layers += [
+                nn.Conv1d(in_channels, channels, kernel, stride=stride, padding=_padding(kernel)),
+                nn.ReLU(),
+            ]
+            in_channels = channels
+        self.features = nn.Sequential(*layers)
+        lengths = conv_lengths(image_shape[1], stack)
+        self.classifier = nn.Linear(channels * lengths[-1], n_out)
+        sizes = [image_shape[0]] + [channels] * len(stack)
+        self._macs = sum(lengths[k] * sizes[k] * sizes[k + 1] * stack[k][0] for k in range(len(stack)))
+        self._macs += channels * lengths[-1] * n_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.features(x.reshape(-1, *self.image_shape))
         return self.classifier(features.flatten(1))
 
     def macs(self) -> int:
+        """Multiply-accumulates per sample."""
         return self._macs
 
 

@@ -7,9 +7,11 @@ the logits are the readout's membrane potential averaged over time.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from ann_bridge.layers import SpikingLinear
+from ann_bridge.baselines import conv_lengths, conv_stack
+from ann_bridge.layers import SpikingConv1d, SpikingLinear
 from snn import validate
 from snn.errors import ValidationError
 from snn.neurons import LI, LIF
@@ -40,8 +42,19 @@ def encode(x: torch.Tensor, timesteps: int, encoding: str) -> torch.Tensor:
     raise ValidationError("encoding", f"must be one of {ENCODINGS}, got {encoding!r}")
 
 
+def _check_encoding(encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        raise ValidationError("encoding", f"must be one of {ENCODINGS}, got {encoding!r}")
+    return encoding
+
+
 class SpikingClassifier(nn.Module):
-    """``n_in -> hidden (LIF) ... -> n_out (LI)`` over ``timesteps`` steps of ``dt``."""
+    """``n_in -> hidden (LIF) ... -> n_out (LI)`` over ``timesteps`` steps of ``dt``.
+
+    After each forward, ``input_ops`` and ``accumulates`` hold the per-sample operation
+    counts: ``input_ops`` are the first layer's (multiply-accumulates for analog input,
+    accumulates for spikes), ``accumulates`` every spike-driven one after it.
+    """
 
     def __init__(
         self,
@@ -55,28 +68,84 @@ class SpikingClassifier(nn.Module):
     ) -> None:
         super().__init__()
         self.timesteps = validate.count("timesteps", timesteps)
-        if encoding not in ENCODINGS:
-            raise ValidationError("encoding", f"must be one of {ENCODINGS}, got {encoding!r}")
-        self.encoding = encoding
+        self.encoding = _check_encoding(encoding)
         sizes = (n_in, *hidden)
         self.hidden = nn.ModuleList(
             SpikingLinear(a, b, HIDDEN_MODEL, Delta(), dt=dt, spike_fn=spike_fn)
             for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.readout = SpikingLinear(sizes[-1], n_out, READOUT_MODEL, Delta(), dt=dt)
-        self.last_counts: list[float] = []  # input and hidden spikes per sample, last forward
+        self.input_ops = 0.0
+        self.accumulates = 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         signal = encode(x, self.timesteps, self.encoding)
-        counts = [float(signal.detach().abs().sum()) / x.shape[0]]
-        for layer in self.hidden:
+        layers = [*self.hidden, self.readout]
+        ops = []
+        for layer in layers:
+            ops.append(float((signal.detach() != 0).sum()) * layer.n_out / x.shape[0])
             signal = layer(signal)
-            counts.append(float(signal.detach().sum()) / x.shape[0])
-        self.last_counts = counts
-        return self.readout(signal).mean(0)
+        self.input_ops, self.accumulates = ops[0], sum(ops[1:])
+        return signal.mean(0)
 
-    def synaptic_ops(self) -> float:
-        """Accumulates per sample in the last forward: each event times its fan-out (the
-        analog encoding's input counts as ``features x T`` multiply-accumulates instead)."""
-        fan_out = [layer.n_out for layer in self.hidden] + [self.readout.n_out]
-        return sum(c * f for c, f in zip(self.last_counts, fan_out, strict=True))
+
+class SpikingCNN(nn.Module):
+    """The spiking twin of :class:`~ann_bridge.baselines.CNN1d`: the same convolutions
+    (no bias) into LIF grids, then an LI readout; logits are its mean potential."""
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int],
+        n_out: int,
+        channels: int = 32,
+        timesteps: int = 16,
+        encoding: str = "analog",
+        dt: float = 1e-3,
+        spike_fn: str = "fast_sigmoid",
+    ) -> None:
+        super().__init__()
+        self.image_shape = image_shape
+        self.timesteps = validate.count("timesteps", timesteps)
+        self.encoding = _check_encoding(encoding)
+        stack = conv_stack(image_shape)
+        in_channels = image_shape[0]
+        layers = []
+        for kernel, stride in stack:
+            layers.append(
+                SpikingConv1d(
+                    in_channels,
+                    channels,
+                    kernel,
+                    stride=stride,
+                    padding=1,
+                    model=HIDDEN_MODEL,
+                    synapse=Delta(),
+                    dt=dt,
+                    spike_fn=spike_fn,
+                )
+            )
+            in_channels = channels
+        self.convs = nn.ModuleList(layers)
+        self.readout = SpikingLinear(
+            channels * conv_lengths(image_shape[1], stack)[-1], n_out, READOUT_MODEL, Delta(), dt=dt
+        )
+        self.input_ops = 0.0
+        self.accumulates = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch = x.shape[0]
+        signal = encode(x.reshape(batch, *self.image_shape), self.timesteps, self.encoding)
+        ops = []
+        for layer in self.convs:
+            conv = layer.conv
+            with torch.no_grad():  # exact count: every nonzero input times the outputs it reaches
+                events = (signal != 0).to(signal.dtype).flatten(0, 1)
+                ones = torch.ones_like(conv.weight)
+                ops.append(
+                    float(F.conv1d(events, ones, stride=conv.stride, padding=conv.padding).sum()) / batch
+                )
+            signal = layer(signal)
+        signal = signal.flatten(2)
+        ops.append(float((signal.detach() != 0).sum()) * self.readout.n_out / batch)
+        self.input_ops, self.accumulates = ops[0], sum(ops[1:])
+        return self.readout(signal).mean(0)

@@ -1,5 +1,5 @@
 """Thin torch modules over :mod:`ann_bridge.functional`: they own weights and constants,
-the functional core owns the maths. Time is dimension 0: inputs ``(T, batch, n_in)``."""
+the functional core owns the maths. Time is dimension 0: inputs ``(T, batch, ...)``."""
 
 from __future__ import annotations
 
@@ -13,22 +13,75 @@ from snn.neurons import LIF, NeuronModel
 from snn.synapses import Delta, Exponential
 
 
-class SpikingLinear(nn.Module):
-    """A dense projection into a population of spiking (or LI readout) neurons.
+class SpikingLayer(nn.Module):
+    """A synaptic operation into a population of spiking (or LI readout) neurons.
+
+    Subclasses define the operation (:meth:`increments`): dense, convolutional. The
+    population integrates it with :func:`ann_bridge.functional.step`.
 
     Parameters
     ----------
-    n_in, n_out: sizes.
     model: the neuron model (an ``snn`` model: LIF, ALIF, IF or LI), SI units.
     synapse: ``snn.Delta()`` (weights in V) or ``snn.Exponential(tau_syn)`` (weights in A).
     dt: time step (s).
     spike_fn: surrogate name (``fast_sigmoid``, ``triangle``, ``arctan``).
-    threshold_scale: the surrogate sees ``(v - threshold) / threshold_scale`` (V).
-    recurrent: add an ``n_out x n_out`` recurrent weight matrix (no self-connections).
+    threshold_scale: the surrogate sees ``(v - threshold) / threshold_scale`` (V); default
+        ``v_th - v_reset``.
 
-    ``forward(x)`` takes presynaptic spikes ``(T, batch, n_in)`` and returns spikes
-    ``(T, batch, n_out)`` (for LI: the membrane potential instead).
+    ``forward(x)`` takes presynaptic spikes ``(T, batch, *in_shape)`` and returns spikes
+    ``(T, batch, *out_shape)`` (for LI: the membrane potential instead).
     """
+
+    def __init__(
+        self,
+        model: NeuronModel | None,
+        synapse: Delta | Exponential | None,
+        dt: float,
+        spike_fn: str,
+        threshold_scale: float | None,
+    ) -> None:
+        super().__init__()
+        self.model = model if model is not None else LIF()
+        self.synapse = synapse if synapse is not None else Delta()
+        self.dt = validate.positive("SpikingLayer.dt", dt)
+        self.p = functional.parameters(self.model, self.synapse, self.dt)
+        self.spike_fn_name = spike_fn
+        self.spike_fn = surrogate(spike_fn)
+        default_scale = abs(self.p.v_th - self.p.v_reset) if self.p.spiking else 1.0
+        self.threshold_scale = validate.positive(
+            "SpikingLayer.threshold_scale", threshold_scale or default_scale
+        )
+
+    def increments(self, x: torch.Tensor) -> torch.Tensor:
+        """What each step's input adds to the synaptic slots, for all steps at once."""
+        raise NotImplementedError
+
+    def recurrent(self, z: torch.Tensor) -> torch.Tensor | None:
+        """What this step's own spikes add to the slots (None: no recurrence)."""
+        return None
+
+    def forward(self, x: torch.Tensor, state: functional.State | None = None, return_state: bool = False):
+        increments = self.increments(x)
+        if state is None:
+            state = functional.initial_state(
+                self.model, tuple(increments.shape[1:]), dtype=increments.dtype, device=increments.device
+            )
+        outputs = []
+        for k in range(increments.shape[0]):
+            z, state = functional.step(
+                increments[k], state, self.p, self.spike_fn, threshold_scale=self.threshold_scale
+            )
+            feedback = self.recurrent(z)
+            if feedback is not None:
+                state = state._replace(syn=state.syn + feedback)
+            outputs.append(z if self.p.spiking else state.v)
+        out = torch.stack(outputs)
+        return (out, state) if return_state else out
+
+
+class SpikingLinear(SpikingLayer):
+    """Dense weights ``(n_in, n_out)`` (stored pre x post, as ``snn`` stores them), optional
+    recurrent ``(n_out, n_out)`` weights without self-connections."""
 
     def __init__(
         self,
@@ -42,40 +95,43 @@ class SpikingLinear(nn.Module):
         recurrent: bool = False,
         dtype=torch.float32,
     ) -> None:
-        super().__init__()
+        super().__init__(model, synapse, dt, spike_fn, threshold_scale)
         self.n_in = validate.count("SpikingLinear.n_in", n_in)
         self.n_out = validate.count("SpikingLinear.n_out", n_out)
-        self.model = model if model is not None else LIF()
-        self.synapse = synapse if synapse is not None else Delta()
-        self.dt = validate.positive("SpikingLinear.dt", dt)
-        self.p = functional.parameters(self.model, self.synapse, self.dt)
-        self.spike_fn_name = spike_fn
-        self.spike_fn = surrogate(spike_fn)
-        default_scale = abs(self.p.v_th - self.p.v_reset) if self.p.spiking else 1.0
-        self.threshold_scale = validate.positive(
-            "SpikingLinear.threshold_scale", threshold_scale or default_scale
-        )
-        self.weight = nn.Parameter(torch.empty(n_in, n_out, dtype=dtype))  # (pre, post), as snn stores it
+        self.weight = nn.Parameter(torch.empty(n_in, n_out, dtype=dtype))
         nn.init.normal_(self.weight, std=self.threshold_scale / n_in**0.5)
         self.recurrent_weight = nn.Parameter(torch.zeros(n_out, n_out, dtype=dtype)) if recurrent else None
 
-    def initial_state(self, batch: int, like: torch.Tensor) -> functional.State:
-        return functional.initial_state(self.model, (batch, self.n_out), dtype=like.dtype, device=like.device)
+    def increments(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.weight  # one batched matmul for every step
 
-    def forward(self, x: torch.Tensor, state: functional.State | None = None, return_state: bool = False):
-        steps, batch, _ = x.shape
-        state = state if state is not None else self.initial_state(batch, x)
-        increments = x @ self.weight  # one batched matmul for every step
-        if self.recurrent_weight is not None:
-            recurrent = self.recurrent_weight * (1 - torch.eye(self.n_out, dtype=x.dtype, device=x.device))
-        outputs = []
-        for k in range(steps):
-            increment = increments[k]
-            z, state = functional.step(
-                increment, state, self.p, self.spike_fn, threshold_scale=self.threshold_scale
-            )
-            if self.recurrent_weight is not None:
-                state = state._replace(syn=state.syn + z @ recurrent)
-            outputs.append(z if self.p.spiking else state.v)
-        out = torch.stack(outputs)
-        return (out, state) if return_state else out
+    def recurrent(self, z: torch.Tensor) -> torch.Tensor | None:
+        if self.recurrent_weight is None:
+            return None
+        mask = 1 - torch.eye(self.n_out, dtype=z.dtype, device=z.device)
+        return z @ (self.recurrent_weight * mask)
+
+
+class SpikingConv1d(SpikingLayer):
+    """A 1-D convolution into a ``(channels, length)`` grid of spiking neurons."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        stride: int = 1,
+        padding: int = 0,
+        model: NeuronModel | None = None,
+        synapse: Delta | Exponential | None = None,
+        dt: float = 1e-3,
+        spike_fn: str = "fast_sigmoid",
+        threshold_scale: float | None = None,
+    ) -> None:
+        super().__init__(model, synapse, dt, spike_fn, threshold_scale)
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel, stride=stride, padding=padding, bias=False)
+
+    def increments(self, x: torch.Tensor) -> torch.Tensor:
+        steps, batch = x.shape[:2]
+        out = self.conv(x.reshape(steps * batch, *x.shape[2:]))
+        return out.reshape(steps, batch, *out.shape[1:])
