@@ -21,51 +21,31 @@ import torch
 
 from snn.errors import ValidationError
 
-
-class _FastSigmoid(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, slope: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return (x > 0).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        return grad / (1.0 + ctx.slope * x.abs()) ** 2, None
-
-
-class _Triangle(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, gamma: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.gamma = gamma
-        return (x > 0).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        return grad * ctx.gamma * torch.clamp(1.0 - x.abs(), min=0.0), None
-
-
-class _ArcTan(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return (x > 0).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        return grad * (ctx.alpha / 2) / (1.0 + (math.pi * ctx.alpha * x / 2) ** 2), None
-
-
-SURROGATES: dict[str, tuple[type[torch.autograd.Function], float]] = {
-    "fast_sigmoid": (_FastSigmoid, 25.0),
-    "triangle": (_Triangle, 0.3),
-    "arctan": (_ArcTan, 2.0),
+# S'(x, scale): the derivative each surrogate's backward pass returns
+DERIVATIVES: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
+    "fast_sigmoid": lambda x, k: 1.0 / (1.0 + k * x.abs()) ** 2,
+    "triangle": lambda x, g: g * torch.clamp(1.0 - x.abs(), min=0.0),
+    "arctan": lambda x, a: (a / 2) / (1.0 + (math.pi * a * x / 2) ** 2),
 }
+DEFAULT_SCALES = {"fast_sigmoid": 25.0, "triangle": 0.3, "arctan": 2.0}
+SURROGATES = tuple(DERIVATIVES)
+
+
+class _Spike(torch.autograd.Function):
+    """Heaviside forward (``x > 0``); ``derivative(x, scale)`` backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, derivative, scale: float) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.derivative = derivative
+        ctx.scale = scale
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.derivative(x, ctx.scale), None, None
+
 
 # the smooth stand-ins whose derivatives the backward passes return (for gradient checks)
 STAND_INS: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
@@ -80,10 +60,10 @@ def surrogate(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """The spike function ``x -> H(x)`` with surrogate ``name``; ``scale`` overrides its
     slope / gamma / alpha."""
-    if name not in SURROGATES:
+    if name not in DERIVATIVES:
         raise ValidationError("surrogate", f"must be one of {sorted(SURROGATES)}, got {name!r}")
-    function, default = SURROGATES[name]
-    value = default if scale is None else float(scale)
+    value = DEFAULT_SCALES[name] if scale is None else float(scale)
     if not value > 0:
         raise ValidationError("surrogate.scale", f"must be > 0, got {scale}")
-    return lambda x: function.apply(x, value)
+    derivative = DERIVATIVES[name]
+    return lambda x: _Spike.apply(x, derivative, value)

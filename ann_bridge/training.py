@@ -87,6 +87,8 @@ def train(
     """Train ``model`` (logits out) with cross-entropy; returns the best validation accuracy."""
     from tqdm import tqdm
 
+    for label, values in (("x_train", x_train), ("x_val", x_val)):
+        validate.finite_array(label, values)
     torch.manual_seed(config.seed)
     on = default_device()
     model.to(on)

@@ -4,13 +4,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ann_bridge.surrogate import STAND_INS, SURROGATES, surrogate  # noqa: E402
+from ann_bridge.surrogate import DEFAULT_SCALES, STAND_INS, SURROGATES, surrogate  # noqa: E402
 from snn.errors import ValidationError  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(SURROGATES))
 def test_surrogate_gradient_matches_finite_differences_of_stand_in(name):
-    scale = SURROGATES[name][1]
+    scale = DEFAULT_SCALES[name]
     x = torch.linspace(-2.0, 2.0, 401, dtype=torch.float64, requires_grad=True)
     spikes = surrogate(name)(x)
     assert torch.equal(spikes, (x > 0).to(x.dtype))  # forward is the Heaviside step

@@ -183,3 +183,62 @@ def test_rerun_into_the_same_directory_replaces_files(tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging directory left behind
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["--dataset", "cifar10"], "--dataset"),
+        (["--timesteps", "0"], "--timesteps"),
+        (["--models", "resnet"], "--models"),
+        (["--seeds", "0"], "--seeds"),
+    ],
+)
+def test_compare_bad_input_exit_2(tmp_path, args, field):
+    done = snn_cli("compare", *args, "--out", tmp_path / "out")
+    assert done.returncode == 2 and field in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_small_run(tmp_path):
+    pytest.importorskip("torch")
+    report = tmp_path / "c.json"
+    done = snn_cli(
+        "compare",
+        "--dataset",
+        "digits",
+        "--models",
+        "mlp",
+        "converted",
+        "--seeds",
+        "1",
+        "--timesteps",
+        "4",
+        "16",
+        "--epochs",
+        "20",
+        "--out",
+        tmp_path / "out",
+        "--json",
+        report,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert data["dataset"] == "digits"
+    keys = {
+        "model",
+        "kind",
+        "timesteps",
+        "accuracy_mean",
+        "accuracy_std",
+        "synaptic_ops",
+        "energy_j",
+        "seconds",
+    }
+    assert all(keys <= set(row) for row in data["rows"])
+    assert [r["timesteps"] for r in data["rows"] if r["kind"] == "snn"] == [4, 16]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "compare.json",
+        "compare.md",
+        "compare.png",
+    ]
