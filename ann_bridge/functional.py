@@ -105,27 +105,34 @@ def step(
     ``(v - threshold) / threshold_scale`` to spikes (a surrogate from
     :func:`ann_bridge.surrogate`). Non-spiking (LI) populations return ``z = 0``.
     """
+    # fast paths skip work that cannot change the result (delta synapses keep nothing,
+    # tau_ref = 0 never holds, a unit scale divides by one); the values are the same bits
     drive = p.syn_coef * state.syn
-    syn = state.syn * p.syn_decay
+    syn = increment if p.syn_decay == 0.0 else state.syn * p.syn_decay + increment
     if current is not None:
         drive = p.drive_gain * current + drive
     v_free = p.alpha * state.v + p.const_drive + drive
     if not p.spiking:
-        return torch.zeros_like(v_free), State(v_free, state.b, state.ref, syn + increment)
-    holding = state.ref > 0
-    v = torch.where(holding, state.v, v_free)
+        return torch.zeros_like(v_free), State(v_free, state.b, state.ref, syn)
     threshold = p.v_th + p.beta * state.b if p.beta != 0.0 else p.v_th
-    z = spike_fn((v - threshold) / threshold_scale) * (~holding).to(v.dtype)
+    if p.ref_steps > 0:
+        holding = state.ref > 0
+        v = torch.where(holding, state.v, v_free)
+        distance = v - threshold if threshold_scale == 1.0 else (v - threshold) / threshold_scale
+        z = spike_fn(distance) * (~holding).to(v.dtype)
+    else:
+        v = v_free
+        z = spike_fn(v - threshold if threshold_scale == 1.0 else (v - threshold) / threshold_scale)
     fired = z.detach()
     if p.reset_subtract:
         v = v - fired * p.reset_amount
     else:
-        v = torch.where(fired > 0, torch.full_like(v, p.v_reset), v)
-    ref = torch.where(
-        holding, state.ref - 1, torch.where(fired > 0, p.ref_steps, state.ref).to(state.ref.dtype)
-    )
+        v = torch.where(fired > 0, p.v_reset, v)
+    ref = state.ref
+    if p.ref_steps > 0:
+        ref = torch.where(holding, ref - 1, torch.where(fired > 0, p.ref_steps, ref).to(ref.dtype))
     b = p.rho * state.b + (1.0 - p.rho) * z if p.rho < 1.0 else state.b
-    return z, State(v, b, ref, syn + increment)
+    return z, State(v, b, ref, syn)
 
 
 __all__ = ["ALIF", "LIF", "IF", "LI", "Parameters", "State", "initial_state", "parameters", "step"]

@@ -67,9 +67,11 @@ class SpikingLayer(nn.Module):
                 self.model, tuple(increments.shape[1:]), dtype=increments.dtype, device=increments.device
             )
         outputs = []
-        for k in range(increments.shape[0]):
+        # unbind, not increments[k]: indexing's backward would write a full-size zero
+        # gradient per step (quadratic in T)
+        for increment in increments.unbind(0):
             z, state = functional.step(
-                increments[k], state, self.p, self.spike_fn, threshold_scale=self.threshold_scale
+                increment, state, self.p, self.spike_fn, threshold_scale=self.threshold_scale
             )
             feedback = self.recurrent(z)
             if feedback is not None:

@@ -29,10 +29,13 @@ def _timed(fn, repeats: int) -> float:
 
 
 def _scan(cell, current: torch.Tensor) -> torch.Tensor:
-    """Run a peer's step function over time dimension 0; the cell returns (spikes, state)."""
+    """Run a peer's step function over time dimension 0; the cell returns (spikes, state).
+
+    ``unbind`` rather than ``current[t]``: indexing's backward writes a full-size gradient
+    per step, which would charge the peers a harness cost quadratic in T."""
     state, out = None, []
-    for t in range(current.shape[0]):
-        z, state = cell(current[t], state)
+    for step_input in current.unbind(0):
+        z, state = cell(step_input, state)
         out.append(z)
     return torch.stack(out)
 
