@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ann_bridge import functional
+from ann_bridge import functional, scan
 from ann_bridge.surrogate import surrogate
 from snn import validate
 from snn.neurons import LIF, NeuronModel
@@ -56,12 +56,20 @@ class SpikingLayer(nn.Module):
         """What each step's input adds to the synaptic slots, for all steps at once."""
         raise NotImplementedError
 
-    def recurrent(self, z: torch.Tensor) -> torch.Tensor | None:
-        """What this step's own spikes add to the slots (None: no recurrence)."""
+    def recurrent(self, z: torch.Tensor | None) -> torch.Tensor | None:
+        """What this step's own spikes ``z`` add to the slots (None: no recurrence; also
+        when called with ``z = None``, which asks whether the layer has any)."""
         return None
 
     def forward(self, x: torch.Tensor, state: functional.State | None = None, return_state: bool = False):
         increments = self.increments(x)
+        if state is None and not return_state and self.recurrent(None) is None and scan.applies(self.p):
+            v0 = functional.initial_state(
+                self.model, tuple(increments.shape[1:]), dtype=increments.dtype, device=increments.device
+            ).v
+            return scan.DeltaLIFScan.apply(
+                increments, v0, self.p, self.spike_fn.derivative, self.spike_fn.scale, self.threshold_scale
+            )
         if state is None:
             state = functional.initial_state(
                 self.model, tuple(increments.shape[1:]), dtype=increments.dtype, device=increments.device
@@ -107,9 +115,11 @@ class SpikingLinear(SpikingLayer):
     def increments(self, x: torch.Tensor) -> torch.Tensor:
         return x @ self.weight  # one batched matmul for every step
 
-    def recurrent(self, z: torch.Tensor) -> torch.Tensor | None:
+    def recurrent(self, z: torch.Tensor | None) -> torch.Tensor | None:
         if self.recurrent_weight is None:
             return None
+        if z is None:
+            return self.recurrent_weight
         mask = 1 - torch.eye(self.n_out, dtype=z.dtype, device=z.device)
         return z @ (self.recurrent_weight * mask)
 

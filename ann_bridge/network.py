@@ -61,3 +61,75 @@ def to_network(
         net.probe(population, "spikes" if layer.p.spiking else "v")
         previous = population
     return net
+
+
+def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32) -> nn.Sequential:
+    """The torch layers equivalent to a feed-forward chain ``source -> pop0 -> pop1 -> ...``.
+
+    Each population takes one projection from the previous node (any connectivity rule;
+    random ones are drawn from ``seed`` exactly as :class:`snn.Simulator` draws them) and
+    optionally one from itself (recurrent). Parts the layers cannot express raise
+    :class:`~snn.errors.UnsupportedFeature` naming them: delays, branching graphs, currents.
+    """
+    from snn.build import seed_streams
+    from snn.build.connect import build_block
+    from snn.errors import UnsupportedFeature
+
+    if network.currents:
+        raise UnsupportedFeature(
+            "injected currents", "ann_bridge.from_network", "drive the layers with inputs"
+        )
+    if len(network.sources) != 1:
+        raise UnsupportedFeature(
+            f"{len(network.sources)} spike sources",
+            "ann_bridge.from_network",
+            "the chain needs exactly one input source",
+        )
+    rng = seed_streams(seed)[0]  # the builder's connectivity stream
+    incoming: dict[str, list] = {}
+    for projection in network.projections:  # in build order, so random draws match the simulator
+        pre_size = network.node_size(projection.pre, "pre")
+        post = network.populations[projection.post]
+        block = build_block(
+            projection.connectivity,
+            pre_size,
+            post.size,
+            projection.pre == projection.post,
+            dt,
+            rng,
+            np.float64,
+            projection.name,
+        )
+        if np.any(np.asarray(block.delays) != 0):
+            raise UnsupportedFeature(f"delays (projection {projection.name!r})", "ann_bridge.from_network")
+        dense = np.zeros((pre_size, post.size))
+        rows = np.repeat(np.arange(pre_size), np.diff(block.indptr))
+        np.add.at(dense, (rows, block.indices), block.weights)
+        incoming.setdefault(projection.post, []).append((projection, dense))
+    layers = []
+    previous = next(iter(network.sources))
+    for name, population in network.populations.items():
+        entries = incoming.get(name, [])
+        feed = [(p, w) for p, w in entries if p.pre == previous]
+        loops = [(p, w) for p, w in entries if p.pre == name]
+        if len(feed) != 1 or len(feed) + len(loops) != len(entries) or len(loops) > 1:
+            raise UnsupportedFeature(
+                f"the projections into {name!r}",
+                "ann_bridge.from_network",
+                "only a chain with one projection from the previous node and an optional "
+                "self-projection maps onto layers",
+            )
+        synapse = feed[0][0].synapse
+        if loops and loops[0][0].synapse != synapse:
+            raise UnsupportedFeature(f"two synapse types into {name!r}", "ann_bridge.from_network")
+        size_in = feed[0][1].shape[0]
+        layer = SpikingLinear(
+            size_in, population.size, population.model, synapse, dt=dt, recurrent=bool(loops), dtype=dtype
+        )
+        with torch.no_grad():
+            layer.weight.copy_(torch.as_tensor(feed[0][1], dtype=dtype))
+            if loops:
+                layer.recurrent_weight.copy_(torch.as_tensor(loops[0][1], dtype=dtype))
+        layers.append(layer)
+        previous = name
+    return nn.Sequential(*layers)

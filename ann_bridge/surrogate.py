@@ -66,4 +66,6 @@ def surrogate(
     if not value > 0:
         raise ValidationError("surrogate.scale", f"must be > 0, got {scale}")
     derivative = DERIVATIVES[name]
-    return lambda x: _Spike.apply(x, derivative, value)
+    spike_fn = lambda x: _Spike.apply(x, derivative, value)  # noqa: E731
+    spike_fn.derivative, spike_fn.scale = derivative, value  # for fused scans (ann_bridge.scan)
+    return spike_fn

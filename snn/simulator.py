@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from snn import validate
-from snn.build import Model, build
+from snn.build import Model, build, seed_streams
 from snn.errors import ValidationError
 from snn.result import Result, Trace
 
@@ -82,8 +82,7 @@ class Simulator:
             for p in network.probes
         }
         self.step = 0
-        sim_seed = np.random.SeedSequence(seed).spawn(3)[2]
-        self.rng = np.random.default_rng(sim_seed)
+        self.rng = seed_streams(seed)[2]
         self._init_state()
 
     # ---- state -------------------------------------------------------------------

@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="timesteps of the directly trained SNNs (default 25 for the MLP, 16 for the CNN)",
     )
+    parser.add_argument(
+        "--surrogate",
+        default="fast_sigmoid",
+        help="surrogate gradient of the directly trained SNNs: fast_sigmoid, triangle, arctan",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row (mean and spread reported)")
     parser.add_argument("--epochs", type=int, default=300, help="maximum training epochs (early stopping)")
     parser.add_argument("--out", type=Path, default=Path("out/compare"), help="output directory")
@@ -64,6 +69,9 @@ def _check(args) -> list[str]:
         raise ValidationError("--timesteps", "every value must be >= 1")
     if args.seeds < 1:
         raise ValidationError("--seeds", f"must be >= 1, got {args.seeds}")
+    surrogates = ("fast_sigmoid", "triangle", "arctan")  # ann_bridge.surrogate.SURROGATES, without torch
+    if args.surrogate not in surrogates:
+        raise ValidationError("--surrogate", f"must be one of {list(surrogates)}, got {args.surrogate!r}")
     if args.epochs < 1:
         raise ValidationError("--epochs", f"must be >= 1, got {args.epochs}")
     return models
@@ -159,13 +167,24 @@ def run(args: argparse.Namespace) -> int:
                 if name == "snn":
                     steps = args.snn_timesteps or 25
                     model = SpikingClassifier(
-                        data.n_features, (256,), data.n_classes, timesteps=steps, encoding=encoding
+                        data.n_features,
+                        (256,),
+                        data.n_classes,
+                        timesteps=steps,
+                        encoding=encoding,
+                        spike_fn=args.surrogate,
                     )
                     label = f"direct SNN MLP (LIF, {encoding} input)"
                     snn_config = TrainConfig(seed=seed, epochs=min(args.epochs, 100), patience=15, lr=2e-3)
                 else:
                     steps = args.snn_timesteps or 16
-                    model = SpikingCNN(data.image_shape, data.n_classes, timesteps=steps, encoding=encoding)
+                    model = SpikingCNN(
+                        data.image_shape,
+                        data.n_classes,
+                        timesteps=steps,
+                        encoding=encoding,
+                        spike_fn=args.surrogate,
+                    )
                     label = f"direct SNN CNN (LIF, {encoding} input)"
                     snn_config = TrainConfig(
                         seed=seed, epochs=min(args.epochs, 60), patience=15, lr=3e-3, batch_size=100

@@ -113,6 +113,12 @@ def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
     return decay, model.resistance * response
 
 
+def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+    """The three independent generators a seed stands for: connectivity, initial values,
+    and the simulation's own draws (Poisson sources), in that order."""
+    return tuple(np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(3))
+
+
 def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -> Model:
     """Build ``network`` for step ``dt`` (s). Random connectivity draws from ``seed``.
 
@@ -135,9 +141,8 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     n_nodes = start
     ranges = {name: (begin, size) for name, begin, size, _ in node_names}
 
-    connect_seed, init_seed, _ = np.random.SeedSequence(seed).spawn(3)
-    neurons = neuron_arrays(network, dt, dtype, np.random.default_rng(init_seed))
-    connect_rng = np.random.default_rng(connect_seed)
+    connect_rng, init_rng, _ = seed_streams(seed)
+    neurons = neuron_arrays(network, dt, dtype, init_rng)
 
     # channels: one per (target population, synapse type), grouped by population
     per_population: dict[str, list] = {name: [] for name in network.populations}

@@ -2,6 +2,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 import snn
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -24,12 +27,19 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    text = README.read_text()
-    tour = text.split("```python\n", 1)[1].split("```", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
+    assert len(blocks) == 2
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(tour.replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
+    exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
     result = namespace["result"]
     assert isinstance(result, snn.Result)
     assert result.spikes["exc"][0].size > 0
     assert result.traces["readout_v"].values.shape == (2000, 2)
+
+    pytest.importorskip("torch")
+    bridge: dict = {}
+    exec(compile(blocks[1], "README.md", "exec"), bridge)
+    torch_spikes = bridge["out"][:, 0, :].detach().numpy()
+    times, ids = bridge["result"].spikes["layer0"]
+    assert np.count_nonzero(torch_spikes) == times.size > 0

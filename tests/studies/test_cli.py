@@ -192,6 +192,7 @@ def test_rerun_into_the_same_directory_replaces_files(tmp_path):
         (["--timesteps", "0"], "--timesteps"),
         (["--models", "resnet"], "--models"),
         (["--seeds", "0"], "--seeds"),
+        (["--surrogate", "sigmoidal"], "--surrogate"),
     ],
 )
 def test_compare_bad_input_exit_2(tmp_path, args, field):
