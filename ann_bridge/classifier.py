@@ -48,12 +48,27 @@ def _check_encoding(encoding: str) -> str:
     return encoding
 
 
-class SpikingClassifier(nn.Module):
+class _Counting(nn.Module):
+    """Per-sample operation counts of the last forward (see :class:`SpikingClassifier`)."""
+
+    timesteps: int
+    encoding: str
+
+    def _store_counts(self, ops: list[float]) -> None:
+        # ops[0]: the first layer's input events summed over T; analog input repeats one
+        # constant vector, so its weighted sum is computed once
+        if self.encoding == "analog":
+            self.macs, self.accumulates = ops[0] / self.timesteps, sum(ops[1:])
+        else:
+            self.macs, self.accumulates = 0.0, sum(ops)
+
+
+class SpikingClassifier(_Counting):
     """``n_in -> hidden (LIF) ... -> n_out (LI)`` over ``timesteps`` steps of ``dt``.
 
-    After each forward, ``input_ops`` and ``accumulates`` hold the per-sample operation
-    counts: ``input_ops`` are the first layer's (multiply-accumulates for analog input,
-    accumulates for spikes), ``accumulates`` every spike-driven one after it.
+    After each forward, ``macs`` and ``accumulates`` hold per-sample operation counts:
+    an analog input is a constant, so its first layer costs its multiply-accumulates once;
+    every spike (input spikes included) costs one accumulate per target.
     """
 
     def __init__(
@@ -75,7 +90,7 @@ class SpikingClassifier(nn.Module):
             for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.readout = SpikingLinear(sizes[-1], n_out, READOUT_MODEL, Delta(), dt=dt)
-        self.input_ops = 0.0
+        self.macs = 0.0
         self.accumulates = 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -85,11 +100,11 @@ class SpikingClassifier(nn.Module):
         for layer in layers:
             ops.append(float((signal.detach() != 0).sum()) * layer.n_out / x.shape[0])
             signal = layer(signal)
-        self.input_ops, self.accumulates = ops[0], sum(ops[1:])
+        self._store_counts(ops)
         return signal.mean(0)
 
 
-class SpikingCNN(nn.Module):
+class SpikingCNN(_Counting):
     """The spiking twin of :class:`~ann_bridge.baselines.CNN1d`: the same convolutions
     (no bias) into LIF grids, then an LI readout; logits are its mean potential."""
 
@@ -129,7 +144,7 @@ class SpikingCNN(nn.Module):
         self.readout = SpikingLinear(
             channels * conv_lengths(image_shape[1], stack)[-1], n_out, READOUT_MODEL, Delta(), dt=dt
         )
-        self.input_ops = 0.0
+        self.macs = 0.0
         self.accumulates = 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -147,5 +162,5 @@ class SpikingCNN(nn.Module):
             signal = layer(signal)
         signal = signal.flatten(2)
         ops.append(float((signal.detach() != 0).sum()) * self.readout.n_out / batch)
-        self.input_ops, self.accumulates = ops[0], sum(ops[1:])
+        self._store_counts(ops)
         return self.readout(signal).mean(0)

@@ -40,8 +40,10 @@ def convert(mlp: MLP, x_train: np.ndarray, percentile: float = 99.9) -> Converte
     """Normalise ``mlp``'s weights with the ``percentile`` of each hidden layer's ReLU output."""
     if not 0 < percentile <= 100:
         raise ValidationError("percentile", f"must be in (0, 100], got {percentile}")
+    validate.finite_array("x_train", x_train)
     linears = [m for m in mlp.net if isinstance(m, nn.Linear)]
-    signal = torch.as_tensor(x_train, dtype=torch.float32)
+    on = next(mlp.parameters()).device
+    signal = torch.as_tensor(x_train, dtype=torch.float32, device=on)
     previous_scale = 1.0
     weights, biases, scales = [], [], []
     for index, linear in enumerate(linears):
@@ -50,7 +52,7 @@ def convert(mlp: MLP, x_train: np.ndarray, percentile: float = 99.9) -> Converte
         signal = linear(signal)
         if index < len(linears) - 1:
             signal = torch.relu(signal)
-            scale = float(np.percentile(signal.numpy(), percentile))
+            scale = float(np.percentile(signal.cpu().numpy(), percentile))
             scale = scale if scale > 0 else 1.0
         else:
             scale = 1.0  # the output integrates; its scale does not change the argmax
@@ -116,6 +118,14 @@ def evaluate(
     """Run the converted network on the Numba simulator for ``max(timesteps)`` steps and read
     the class scores after each ``T`` in ``timesteps`` from the same run."""
     steps = sorted({validate.count("timesteps", t) for t in timesteps})
+    if not steps:
+        raise ValidationError("timesteps", "must list at least one number of steps")
+    validate.count("batch_size", batch_size)
+    x = validate.finite_array("x", x)
+    if x.ndim != 2 or x.shape[1] != converted.weights[0].shape[0]:
+        raise ValidationError("x", f"must have shape (n, {converted.weights[0].shape[0]}), got {x.shape}")
+    if len(y) != len(x):
+        raise ValidationError("y", f"must have one label per sample ({len(x)}), got {len(y)}")
     horizon = steps[-1]
     correct = {t: 0 for t in steps}
     events = {t: 0.0 for t in steps}

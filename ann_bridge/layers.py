@@ -49,7 +49,7 @@ class SpikingLayer(nn.Module):
         self.spike_fn = surrogate(spike_fn)
         default_scale = abs(self.p.v_th - self.p.v_reset) if self.p.spiking else 1.0
         self.threshold_scale = validate.positive(
-            "SpikingLayer.threshold_scale", threshold_scale or default_scale
+            "SpikingLayer.threshold_scale", default_scale if threshold_scale is None else threshold_scale
         )
 
     def increments(self, x: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,8 @@ def to_network(
     spikes = torch.as_tensor(input_spikes).detach().cpu().numpy()
     if spikes.ndim != 2 or spikes.shape[1] != layers[0].n_in:
         raise ValidationError("input_spikes", f"must have shape (T, {layers[0].n_in}), got {spikes.shape}")
+    if not np.all((spikes == 0) | (spikes == 1)):
+        raise ValidationError("input_spikes", "must hold 0 or 1 per step and channel (a spike raster)")
     steps, ids = np.nonzero(spikes)
     net = Network(name)
     net.add(SpikeSource(name="input", size=layers[0].n_in, times=steps * dt, ids=ids))
@@ -69,7 +71,8 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
     Each population takes one projection from the previous node (any connectivity rule;
     random ones are drawn from ``seed`` exactly as :class:`snn.Simulator` draws them) and
     optionally one from itself (recurrent). Parts the layers cannot express raise
-    :class:`~snn.errors.UnsupportedFeature` naming them: delays, branching graphs, currents.
+    :class:`~snn.errors.UnsupportedFeature` naming them: delays, branching graphs, currents,
+    initial potentials.
     """
     from snn.build import seed_streams
     from snn.build.connect import build_block
@@ -79,6 +82,13 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
         raise UnsupportedFeature(
             "injected currents", "ann_bridge.from_network", "drive the layers with inputs"
         )
+    for population in network.populations.values():
+        if population.initial_v is not None:
+            raise UnsupportedFeature(
+                f"initial_v of population {population.name!r}",
+                "ann_bridge.from_network",
+                "the layers start every neuron at rest (reset for IF)",
+            )
     if len(network.sources) != 1:
         raise UnsupportedFeature(
             f"{len(network.sources)} spike sources",

@@ -14,6 +14,7 @@ from torch import nn
 
 from ann_bridge.device import device as default_device
 from snn import validate
+from snn.errors import ValidationError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,8 +88,16 @@ def train(
     """Train ``model`` (logits out) with cross-entropy; returns the best validation accuracy."""
     from tqdm import tqdm
 
-    for label, values in (("x_train", x_train), ("x_val", x_val)):
+    for label, values, labels in (("x_train", x_train, y_train), ("x_val", x_val, y_val)):
         validate.finite_array(label, values)
+        labels = np.asarray(labels)
+        if (
+            labels.shape != (len(values),)
+            or labels.dtype.kind not in "iu"
+            or (labels.size and labels.min() < 0)
+        ):
+            name = "y" + label[1:]
+            raise ValidationError(name, f"must hold one integer class >= 0 per sample ({len(values)})")
     torch.manual_seed(config.seed)
     on = default_device()
     model.to(on)
@@ -130,6 +139,8 @@ def train(
             if waited >= config.patience:
                 break
     bar.close()
+    if best_state is None:
+        raise ValidationError("training", "the validation loss was never finite; lower TrainConfig.lr")
     model.load_state_dict(best_state)
     return TrainResult(
         val_accuracy=best_accuracy, epochs=epoch + 1, seconds=time.perf_counter() - start, history=history

@@ -45,6 +45,8 @@ def load(name: str, seed: int = 0, val_fraction: float = 0.15) -> Dataset:
     """Load ``name`` (``digits`` or ``mnist1d``); ``seed`` picks the validation split."""
     if name not in DATASETS:
         raise ValidationError("--dataset", f"must be one of {list(DATASETS)}, got {name!r}")
+    if not 0 < val_fraction < 1:
+        raise ValidationError("val_fraction", f"must be in (0, 1), got {val_fraction}")
     if name == "digits":
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
@@ -60,14 +62,15 @@ def load(name: str, seed: int = 0, val_fraction: float = 0.15) -> Dataset:
         data = make_dataset(get_dataset_args())  # the published MNIST-1D recipe, generated here
         x_rest, y_rest = data["x"].astype(np.float32), data["y"].astype(np.int64)
         x_test, y_test = data["x_test"].astype(np.float32), data["y_test"].astype(np.int64)
-        mean, std = x_rest.mean(), x_rest.std()
-        x_rest, x_test = (x_rest - mean) / std, (x_test - mean) / std
         image_shape = (1, x_rest.shape[1])
     _check(name, x_rest)
     _check(name, x_test)
     order = np.random.default_rng(seed).permutation(len(x_rest))
     n_val = int(round(val_fraction * len(x_rest)))
     val, train = order[:n_val], order[n_val:]
+    if name == "mnist1d":  # standardise with the training part's statistics only
+        mean, std = x_rest[train].mean(), x_rest[train].std()
+        x_rest, x_test = (x_rest - mean) / std, (x_test - mean) / std
     return Dataset(
         name,
         x_rest[train],

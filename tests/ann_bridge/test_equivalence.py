@@ -115,3 +115,19 @@ def test_from_network_refuses_what_layers_cannot_express():
     net.connect("input", "a", snn.AllToAll(weights=1.0, delays=2e-3))
     with pytest.raises(snn.UnsupportedFeature, match="delays"):
         from_network(net, dt=DT)
+
+
+def test_layer_and_network_input_checks():
+    from ann_bridge.network import from_network
+
+    with pytest.raises(snn.ValidationError, match="threshold_scale"):
+        SpikingLinear(3, 2, threshold_scale=0.0)
+    layer = SpikingLinear(3, 2, dtype=torch.float64)
+    with pytest.raises(snn.ValidationError, match="input_spikes"):
+        to_network(layer, np.full((5, 3), 0.5))
+    net = snn.Network()
+    net.add(snn.SpikeSource(name="input", size=3, times=[0.0], ids=[0]))
+    net.add(snn.Population(name="a", size=2, model=snn.LIF(), initial_v=-0.06))
+    net.connect("input", "a", snn.AllToAll(weights=1.0))
+    with pytest.raises(snn.UnsupportedFeature, match="initial_v"):
+        from_network(net, dt=DT)

@@ -128,3 +128,37 @@ def test_direct_snn_reaches_95_percent_on_digits(digits):
         TrainConfig(seed=0, epochs=100, patience=15, lr=2e-3, progress=False),
     )
     assert accuracy(model, digits.x_test, digits.y_test) >= 0.95
+
+
+def test_operation_counts(digits):
+    x = torch.as_tensor(digits.x_test[:10])
+    analog = SpikingClassifier(64, (16,), 10, timesteps=7, encoding="analog")
+    with torch.no_grad():
+        analog(x)
+    # the constant input is weighted once per sample: nonzero inputs x 16 targets
+    assert analog.macs == pytest.approx(float((x != 0).sum()) * 16 / 10)
+    rate = SpikingClassifier(64, (16,), 10, timesteps=7, encoding="rate")
+    with torch.no_grad():
+        rate(x)
+    assert rate.macs == 0 and rate.accumulates > 0
+
+
+def test_conversion_input_checks(digits, trained_mlp):
+    converted = convert(trained_mlp, digits.x_train)
+    with pytest.raises(snn.ValidationError, match="timesteps"):
+        evaluate(converted, digits.x_test, digits.y_test, [])
+    with pytest.raises(snn.ValidationError, match="x"):
+        evaluate(converted, digits.x_test[:, :10], digits.y_test, [4])
+    with pytest.raises(snn.ValidationError, match="y"):
+        evaluate(converted, digits.x_test, digits.y_test[:5], [4])
+    with pytest.raises(snn.ValidationError, match="x_train"):
+        convert(trained_mlp, np.full((3, 64), np.nan))
+    with pytest.raises(snn.ValidationError, match="y_train"):
+        train(
+            MLP(2, (4,), 2),
+            np.zeros((2, 2)),
+            np.array([0.5, 1.0]),
+            np.zeros((1, 2)),
+            np.array([0]),
+            TrainConfig(epochs=1, progress=False),
+        )
