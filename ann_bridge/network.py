@@ -74,8 +74,7 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
     :class:`~snn.errors.UnsupportedFeature` naming them: delays, branching graphs, currents,
     initial potentials.
     """
-    from snn.build import seed_streams
-    from snn.build.connect import build_block
+    from snn.build import projection_blocks, seed_streams
     from snn.errors import UnsupportedFeature
 
     if network.currents:
@@ -95,21 +94,10 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
             "ann_bridge.from_network",
             "the chain needs exactly one input source",
         )
-    rng = seed_streams(seed)[0]  # the builder's connectivity stream
     incoming: dict[str, list] = {}
-    for projection in network.projections:  # in build order, so random draws match the simulator
+    for projection, block in projection_blocks(network, dt, seed_streams(seed)[0]):
         pre_size = network.node_size(projection.pre, "pre")
         post = network.populations[projection.post]
-        block = build_block(
-            projection.connectivity,
-            pre_size,
-            post.size,
-            projection.pre == projection.post,
-            dt,
-            rng,
-            np.float64,
-            projection.name,
-        )
         if np.any(np.asarray(block.delays) != 0):
             raise UnsupportedFeature(f"delays (projection {projection.name!r})", "ann_bridge.from_network")
         dense = np.zeros((pre_size, post.size))

@@ -113,6 +113,27 @@ def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
     return decay, model.resistance * response
 
 
+def projection_blocks(network: Network, dt: float, rng: np.random.Generator, dtype=np.float64):
+    """Yield ``(projection, CSRBlock)`` for every projection, in the network's order.
+
+    Random rules draw from ``rng`` in this order, so anyone who needs the simulator's
+    synapses (the builder, :func:`ann_bridge.network.from_network`) gets the same ones.
+    """
+    for projection in network.projections:
+        post = network.populations[projection.post]
+        block = build_block(
+            projection.connectivity,
+            network.node_size(projection.pre, "pre"),
+            post.size,
+            projection.pre == projection.post,
+            dt,
+            rng,
+            dtype,
+            f"projections[{projection.name}].connectivity",
+        )
+        yield projection, block
+
+
 def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
     """The three independent generators a seed stands for: connectivity, initial values,
     and the simulation's own draws (Poisson sources), in that order."""
@@ -176,21 +197,11 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         )
     blocks: list[tuple[int, CSRBlock]] = []  # (first global row, block with slot targets)
     per_projection = {}
-    for projection in network.projections:
+    for projection, block in projection_blocks(network, dt, connect_rng, dtype):
         post = network.populations[projection.post]
         p = pop_index[post.name]
         local_channel = keys.index((post.name, projection.synapse)) - chan_ptr[p]
-        pre_start, pre_size = ranges[projection.pre]
-        block = build_block(
-            projection.connectivity,
-            pre_size,
-            post.size,
-            projection.pre == projection.post,
-            dt,
-            connect_rng,
-            dtype,
-            f"projections[{projection.name}].connectivity",
-        )
+        pre_start = ranges[projection.pre][0]
         block.indices += np.int32(slot_base[p] + local_channel * post.size)  # post index -> slot
         blocks.append((pre_start, block))
         per_projection[projection.name] = block.n_synapses
