@@ -36,25 +36,39 @@ print(json.dumps({"compile_s": result.metadata["compile_s"],
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", choices=["cuba"], help="the benchmark network")
     parser.add_argument(
-        "--neurons", type=int, nargs="+", default=[4000, 8000, 16000, 32000], help="network sizes"
+        "--neurons",
+        type=int,
+        nargs="+",
+        default=[4000, 8000, 16000, 32000],
+        help="network sizes (default %(default)s)",
     )
-    parser.add_argument("--duration", type=float, default=1.0, help="biological time per run (s)")
-    parser.add_argument("--dt", type=float, default=1e-4, help="time step (s)")
+    parser.add_argument(
+        "--duration", type=float, default=1.0, help="biological time per run in s (default %(default)s)"
+    )
+    parser.add_argument("--dt", type=float, default=1e-4, help="time step in s (default %(default)s)")
     parser.add_argument(
         "--in-degree",
         type=float,
         default=80.0,
         help="expected synapses per neuron: p = in_degree / neurons, so activity "
-        "stays that of Brian2's example (p = 0.02 at 4000 neurons) at every size",
+        "stays that of Brian2's example (p = 0.02 at 4000 neurons) at every size (default %(default)s)",
     )
     parser.add_argument("--p", type=float, help="fixed connection probability instead of --in-degree")
-    parser.add_argument("--against", choices=["brian2", "none"], default="brian2", help="peer to run")
     parser.add_argument(
-        "--targets", nargs="+", choices=TARGETS, default=list(TARGETS), help="Brian2 code-generation targets"
+        "--against", choices=["brian2", "none"], default="brian2", help="peer to run (default %(default)s)"
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median reported)")
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        choices=TARGETS,
+        default=list(TARGETS),
+        help="Brian2 code-generation targets (default: all three)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per figure, median reported (default %(default)s)"
+    )
     parser.add_argument("--float32", action="store_true", help="run ours in single precision")
-    parser.add_argument("--seed", type=int, default=0, help="seed for both simulators")
+    parser.add_argument("--seed", type=int, default=0, help="seed for both simulators (default %(default)s)")
     parser.add_argument("--json", type=Path, help="write the results object to this file")
 
 

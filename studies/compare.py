@@ -22,7 +22,7 @@ DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dataset", default="digits", help="digits (scikit-learn) or mnist1d (generated locally)"
+        "--dataset", default="digits", help="digits (scikit-learn; default) or mnist1d (generated locally)"
     )
     parser.add_argument(
         "--models",
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=int,
         default=list(DEFAULT_TIMESTEPS),
-        help="timesteps for the converted SNN rows",
+        help="timesteps for the converted SNN rows (default 8 16 32 64 128)",
     )
     parser.add_argument(
         "--snn-timesteps",
@@ -47,11 +47,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--surrogate",
         default="fast_sigmoid",
-        help="surrogate gradient of the directly trained SNNs: fast_sigmoid, triangle, arctan",
+        help="surrogate gradient of the directly trained SNNs: fast_sigmoid (default), triangle, arctan",
     )
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per row (mean and spread reported)")
-    parser.add_argument("--epochs", type=int, default=300, help="maximum training epochs (early stopping)")
-    parser.add_argument("--out", type=Path, default=Path("out/compare"), help="output directory")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds per row, mean and spread reported (default 3)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=300,
+        help="maximum training epochs, early stopping on validation loss (default 300)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("out/compare"), help="output directory (default out/compare)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results object here")
 
 
