@@ -17,6 +17,20 @@ import numpy as np
 from snn.atomic import write_atomic
 
 
+def isi_cvs(times: np.ndarray, ids: np.ndarray, min_spikes: int = 3) -> list[float]:
+    """CV of the inter-spike intervals of each neuron in ``(times, ids)`` that has at least
+    ``min_spikes`` spikes. Shared with the peer references so both sides use one metric."""
+    order = np.lexsort((times, ids))
+    times, ids = times[order], ids[order]
+    cvs = []
+    for train in np.split(times, np.flatnonzero(np.diff(ids)) + 1):
+        if train.size >= min_spikes:
+            isi = np.diff(train)
+            if isi.mean() > 0:
+                cvs.append(float(isi.std() / isi.mean()))
+    return cvs
+
+
 @dataclass
 class Trace:
     t: np.ndarray  # (n_samples,) s, time at the end of each sampled step
@@ -57,17 +71,7 @@ class Result:
         """Mean coefficient of variation of inter-spike intervals over neurons with at least
         ``min_spikes`` spikes (NaN when none has)."""
         nodes = list(self.spikes) if nodes is None else nodes
-        cvs = []
-        for node in nodes:
-            times, ids = self.spikes[node]
-            order = np.lexsort((times, ids))
-            times, ids = times[order], ids[order]
-            bounds = np.flatnonzero(np.diff(ids)) + 1
-            for train in np.split(times, bounds):
-                if train.size >= min_spikes:
-                    isi = np.diff(train)
-                    if isi.mean() > 0:
-                        cvs.append(isi.std() / isi.mean())
+        cvs = [cv for node in nodes for cv in isi_cvs(*self.spikes[node], min_spikes=min_spikes)]
         return float(np.mean(cvs)) if cvs else float("nan")
 
     # ---- persistence -------------------------------------------------------------

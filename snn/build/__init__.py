@@ -76,12 +76,6 @@ class Model:
     schedules: Schedules
     probes: Probes
 
-    def node_range(self, name: str) -> tuple[int, int]:
-        for node, start, size, _ in self.node_names:
-            if node == name:
-                return start, size
-        raise KeyError(name)
-
     @property
     def nbytes_synapses(self) -> int:
         c = self.connectivity

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snn.examples import CubaParameters
+from snn.result import isi_cvs
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 
@@ -32,13 +33,7 @@ class Brian2Run:
         return self.spike_times.size / (self.neurons * duration)
 
     def isi_cv(self, min_spikes: int = 3) -> float:
-        order = np.lexsort((self.spike_times, self.spike_ids))
-        times, ids = self.spike_times[order], self.spike_ids[order]
-        cvs = []
-        for train in np.split(times, np.flatnonzero(np.diff(ids)) + 1):
-            if train.size >= min_spikes:
-                isi = np.diff(train)
-                cvs.append(isi.std() / isi.mean())
+        cvs = isi_cvs(self.spike_times, self.spike_ids, min_spikes)
         return float(np.mean(cvs)) if cvs else float("nan")
 
 
