@@ -1,0 +1,1 @@
+"""Learning rules: objects that hold a rule's settings, with Numba kernels that apply it online."""
