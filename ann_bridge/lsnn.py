@@ -43,7 +43,7 @@ def run(lsnn: LSNN, params: dict[str, torch.Tensor], mask: torch.Tensor, x: torc
     increments = x @ params["w_in"]  # (batch, T, N), one matmul for every step
     z = zero
     spikes, outputs = [], []
-    for t, increment in enumerate(increments.unbind(1)):
+    for increment in increments.unbind(1):
         parts = []
         for g, r in groups.items():
             # the slot already holds what step t - 1 sent; this step's sends are added below
@@ -100,7 +100,9 @@ class LSNNModule(nn.Module):
         return run(self.lsnn, self.params(), self.mask, x, self.gamma)
 
     def weights(self) -> LSNNWeights:
-        arrays = {name: getattr(self, name).detach().cpu().numpy().astype(np.float64) for name in PARAMETER_NAMES}
+        arrays = {
+            name: getattr(self, name).detach().cpu().numpy().astype(np.float64) for name in PARAMETER_NAMES
+        }
         mask = self.mask.cpu().numpy().astype(bool)
         arrays["w_rec"] = arrays["w_rec"] * mask
         return LSNNWeights(**arrays, mask=mask)

@@ -151,7 +151,9 @@ def gradients(
 class Adam:
     """Adam (Kingma & Ba 2015) on a dict of numpy arrays; the paper trains e-prop with it."""
 
-    def __init__(self, learning_rate: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(
+        self, learning_rate: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ):
         self.learning_rate = validate.positive("Adam.learning_rate", learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
