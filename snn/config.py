@@ -248,3 +248,88 @@ def load_toml(path: str | Path) -> tuple[Network, SimulationDefaults]:
         return network_from_dict(data)
     except ValidationError as error:
         raise ValidationError(f"{path.name}: {error.field}", error.message) from None
+
+
+def _plain(value: Any) -> Any:
+    """numpy values -> TOML-writable Python values."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fields(obj: Any, tag: str = "type") -> dict:
+    """A dataclass as ``{tag: class name, field: value, ...}`` (fields left at None omitted)."""
+    out = {tag: type(obj).__name__}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is not None:
+            out[f.name] = _plain(value)
+    return out
+
+
+def network_to_dict(network: Network, defaults: SimulationDefaults | None = None) -> dict:
+    """The inverse of :func:`network_from_dict`: plain data that reads back to an equal network."""
+    data: dict[str, Any] = {"network": {"name": network.name}}
+    if defaults is not None:
+        data["simulation"] = {k: v for k, v in vars(defaults).items() if v is not None}
+    populations = []
+    for pop in network.populations.values():
+        params = pop.model.to_dict()
+        entry: dict[str, Any] = {"name": pop.name, "size": pop.size, "model": params.pop("model")}
+        if isinstance(pop.initial_v, Uniform):
+            entry["initial_v"] = {"uniform": [pop.initial_v.low, pop.initial_v.high]}
+        elif pop.initial_v is not None:
+            entry["initial_v"] = _plain(pop.initial_v)
+        entry["params"] = params
+        populations.append(entry)
+    data["population"] = populations
+    data["source"] = [_fields(source) for source in network.sources.values()]
+    data["projection"] = [
+        {
+            "name": p.name,
+            "pre": p.pre,
+            "post": p.post,
+            "connectivity": _fields(p.connectivity),
+            "synapse": _fields(p.synapse),
+        }
+        for p in network.projections
+    ]
+    data["current"] = [
+        {
+            "target": c.target,
+            "type": "step",
+            "times": _plain(c.times),
+            "amplitudes": _plain(c.amplitudes),
+            **({"neurons": _plain(c.neurons)} if c.neurons is not None else {}),
+        }  # fmt: skip
+        for c in network.currents
+    ]
+    data["probe"] = [
+        {
+            "name": p.name,
+            "target": p.target,
+            "variable": p.variable,
+            "every": p.every,
+            **({"neurons": _plain(p.neurons)} if p.neurons is not None else {}),
+        }  # fmt: skip
+        for p in network.probes
+    ]
+    return {key: value for key, value in data.items() if value != []}
+
+
+def save_toml(network: Network, path: str | Path, defaults: SimulationDefaults | None = None) -> Path:
+    """Write ``network`` as a TOML file that :func:`load_toml` and ``snn simulate`` read
+    (atomically: a temporary file renamed into place)."""
+    from snn.atomic import write_atomic
+    from snn.toml_writer import dumps
+
+    text = dumps(network_to_dict(network, defaults))
+    path = Path(path)
+    write_atomic(path, lambda handle: handle.write(text.encode()))
+    return path

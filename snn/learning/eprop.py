@@ -149,12 +149,22 @@ def gradients(
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015) on a dict of numpy arrays; the paper trains e-prop with it."""
+    """Adam (Kingma & Ba 2015) on a dict of numpy arrays; the paper trains e-prop with it.
+
+    ``scales``: per-array multipliers of the learning rate (e.g. ``v_th`` for the spiking
+    weights, whose natural unit is the threshold, 1 for the readout).
+    """
 
     def __init__(
-        self, learning_rate: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self,
+        learning_rate: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        scales: dict[str, float] | None = None,
     ):
         self.learning_rate = validate.positive("Adam.learning_rate", learning_rate)
+        self.scales = dict(scales or {})
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.steps = 0
@@ -171,5 +181,6 @@ class Adam:
             self.moments[name] = (m, v)
             m_hat = m / (1 - self.beta1**self.steps)
             v_hat = v / (1 - self.beta2**self.steps)
-            out[name] = value - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+            rate = self.learning_rate * self.scales.get(name, 1.0)
+            out[name] = value - rate * m_hat / (np.sqrt(v_hat) + self.eps)
         return out

@@ -1,0 +1,177 @@
+"""Training an LSNN on a task with e-prop, random e-prop or BPTT; one seed, one run.
+
+The seed is split into independent streams (weights, training batches, random feedback);
+the test set comes from a fixed stream shared by every seed, so seeds vary training only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snn.errors import ValidationError
+from snn.learning.eprop import Adam, EProp, gradients
+from snn.lsnn import LSNN, LSNNWeights, initial_weights, run
+from studies.tasks import Batch, Task, accuracy
+
+RULES = ("eprop", "random-eprop", "bptt")
+TEST_SEED = 10_000
+
+
+@dataclass
+class TrainingRun:
+    task: str
+    rule: str
+    seed: int
+    lsnn: LSNN
+    weights: LSNNWeights
+    history: list[dict] = field(default_factory=list)  # per logged iteration
+    cosines: list[dict] = field(default_factory=list)  # e-prop vs BPTT gradient similarity
+    test_accuracy: float = float("nan")
+    train_seconds: float = 0.0
+    steps_per_s: float = 0.0
+    test_batch: Batch | None = None
+
+
+def learning_rate_scales(lsnn: LSNN) -> dict[str, float]:
+    """Spiking weights move in units of the threshold, the readout in its own units."""
+    return {"w_in": lsnn.v_th, "w_rec": lsnn.v_th, "w_out": 1.0, "b_out": 1.0}
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(np.sum(a * b) / norm) if norm > 0 else float("nan")
+
+
+def evaluate(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256) -> float:
+    """Test accuracy on the Numba forward pass."""
+    outputs = [run(lsnn, weights, batch.x[i : i + chunk])["y"] for i in range(0, len(batch.x), chunk)]
+    return accuracy(np.concatenate(outputs), batch)
+
+
+def train(
+    task: Task,
+    rule: str = "eprop",
+    seed: int = 0,
+    iterations: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    cosine_every: int = 0,
+    log_every: int = 10,
+    progress: bool | None = None,
+) -> TrainingRun:
+    """Train from scratch; ``cosine_every`` > 0 also computes the BPTT gradient on every
+    ``cosine_every``-th e-prop batch and records the cosine similarity of the two."""
+    if rule not in RULES:
+        raise ValidationError("--rule", f"must be one of {list(RULES)}, got {rule!r}")
+    iterations = task.iterations if iterations is None else iterations
+    batch_size = task.batch_size if batch_size is None else batch_size
+    learning_rate = task.learning_rate if learning_rate is None else learning_rate
+    for name, value in (("--iterations", iterations), ("--batch", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValidationError(name, f"must be an integer >= 1, got {value!r}")
+    if not learning_rate > 0:
+        raise ValidationError("--lr", f"must be > 0, got {learning_rate}")
+    weight_rng, data_rng, feedback_rng = np.random.default_rng(seed).spawn(3)
+    lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
+    weights = initial_weights(lsnn, weight_rng, task.input_gain, task.recurrent_gain)
+    test_batch = task.test(np.random.default_rng(TEST_SEED))
+    result = TrainingRun(task.name, rule, seed, lsnn, weights, test_batch=test_batch)
+    eprop_rule = EProp(
+        feedback="random" if rule == "random-eprop" else "symmetric",
+        reg_rate=task.reg_rate,
+        target_rate=task.target_rate,
+    )
+    feedback = eprop_rule.feedback_matrix(weights, feedback_rng) if rule == "random-eprop" else None
+    step = _bptt_stepper(lsnn, weights, task, learning_rate) if rule == "bptt" else None
+    adam = Adam(learning_rate, scales=learning_rate_scales(lsnn))
+    bar = _progress(iterations, f"{task.name} {rule}", progress)
+    started = time.perf_counter()
+    for iteration in range(1, iterations + 1):
+        batch = task.sample(data_rng, batch_size)
+        if step is not None:
+            loss, outputs, rates, weights = step(batch)
+        else:
+            grads = gradients(
+                eprop_rule, lsnn, weights, batch.x, batch.target, batch.mask, "softmax", feedback
+            )
+            loss, outputs, rates = grads.loss, grads.outputs, grads.rates_hz
+            if cosine_every and (iteration - 1) % cosine_every == 0:
+                result.cosines.append(_compare_with_bptt(iteration, lsnn, weights, batch, grads, task))
+            weights = weights.replace(**adam.step(weights.arrays(), grads.arrays()))
+        if iteration % log_every == 0 or iteration in (1, iterations):
+            result.history.append(
+                {
+                    "iteration": iteration,
+                    "loss": loss,
+                    "train_accuracy": accuracy(outputs, batch),
+                    "rate_hz": float(np.mean(rates)),
+                }
+            )
+            bar.set_postfix(loss=f"{loss:.3f}", acc=f"{result.history[-1]['train_accuracy']:.2f}")
+        bar.update(1)
+    bar.close()
+    result.train_seconds = time.perf_counter() - started
+    steps = iterations * batch_size * batch.x.shape[1]
+    result.steps_per_s = steps / result.train_seconds
+    result.weights = weights
+    result.test_accuracy = evaluate(lsnn, weights, test_batch)
+    return result
+
+
+def _compare_with_bptt(iteration, lsnn, weights, batch, grads, task) -> dict:
+    from ann_bridge.lsnn import bptt_gradients
+
+    _, reference = bptt_gradients(lsnn, weights, batch.x, batch.target, batch.mask, "softmax",
+                                  reg_rate=task.reg_rate, target_rate=task.target_rate)  # fmt: skip
+    estimate = grads.arrays()
+    return {
+        "iteration": iteration,
+        **{name: _cosine(estimate[name], reference[name]) for name in ("w_in", "w_rec")},
+        "all": _cosine(
+            np.concatenate([estimate[n].ravel() for n in reference]),
+            np.concatenate([reference[n].ravel() for n in reference]),
+        ),
+    }
+
+
+def _bptt_stepper(lsnn: LSNN, weights: LSNNWeights, task: Task, learning_rate: float):
+    """A closure doing one BPTT + Adam step in torch (float32, CPU or GPU)."""
+    import torch
+
+    from ann_bridge import device
+    from ann_bridge.lsnn import LSNNModule, loss
+
+    where = device()
+    module = LSNNModule(lsnn, weights, dtype=torch.float32).to(where)
+    scales = learning_rate_scales(lsnn)
+    optimiser = torch.optim.Adam(
+        [{"params": [getattr(module, name)], "lr": learning_rate * scales[name]} for name in scales]
+    )
+    as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=where)  # noqa: E731
+
+    def step(batch: Batch):
+        optimiser.zero_grad()
+        spikes, outputs = module(as_tensor(batch.x))
+        value = loss(lsnn, spikes, outputs, as_tensor(batch.target), as_tensor(batch.mask), "softmax",
+                     task.reg_rate, task.target_rate)  # fmt: skip
+        value.backward()
+        optimiser.step()
+        with torch.no_grad():
+            module.w_rec.mul_(module.mask)
+        rates = spikes.detach().sum((0, 1)) / (spikes.shape[0] * spikes.shape[1] * lsnn.dt)
+        return float(value.detach()), outputs.detach().cpu().numpy(), rates.cpu().numpy(), module.weights()
+
+    return step
+
+
+def _progress(total: int, label: str, enabled: bool | None):
+    import sys
+
+    from tqdm import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(total=total, desc=label, unit="batch", disable=not enabled, leave=False)
