@@ -17,7 +17,8 @@ from snn.lsnn import LSNN, LSNNWeights, initial_weights, run
 from studies.tasks import Batch, Task, accuracy
 
 RULES = ("eprop", "random-eprop", "bptt")
-TEST_SEED = 10_000
+TEST_SEED = 10_000  # test and validation sets: fixed streams, the same for every seed
+VALIDATION_SEED = 10_001
 
 
 @dataclass
@@ -30,6 +31,8 @@ class TrainingRun:
     history: list[dict] = field(default_factory=list)  # per logged iteration
     cosines: list[dict] = field(default_factory=list)  # e-prop vs BPTT gradient similarity
     test_accuracy: float = float("nan")
+    validation_accuracy: float = float("nan")  # of the kept weights
+    best_iteration: int = 0
     train_seconds: float = 0.0
     steps_per_s: float = 0.0
     test_batch: Batch | None = None
@@ -45,9 +48,11 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(a * b) / norm) if norm > 0 else float("nan")
 
 
-def evaluate(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256) -> float:
-    """Test accuracy on the Numba forward pass."""
-    outputs = [run(lsnn, weights, batch.x[i : i + chunk])["y"] for i in range(0, len(batch.x), chunk)]
+def evaluate(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256, dtype=np.float64) -> float:
+    """Accuracy on the Numba forward pass (in ``dtype``)."""
+    outputs = [
+        run(lsnn, weights, batch.x[i : i + chunk].astype(dtype))["y"] for i in range(0, len(batch.x), chunk)
+    ]
     return accuracy(np.concatenate(outputs), batch)
 
 
@@ -60,10 +65,18 @@ def train(
     learning_rate: float | None = None,
     cosine_every: int = 0,
     log_every: int = 10,
+    validate_every: int | None = None,
     progress: bool | None = None,
+    dtype=np.float32,
 ) -> TrainingRun:
     """Train from scratch; ``cosine_every`` > 0 also computes the BPTT gradient on every
-    ``cosine_every``-th e-prop batch and records the cosine similarity of the two."""
+    ``cosine_every``-th e-prop batch and records the cosine similarity of the two (both in
+    float64). Training itself runs in ``dtype`` (float32 by default, for speed); the test
+    accuracy is measured on the float64 Numba forward pass.
+
+    Every ``validate_every`` batches (default: a tenth of the run) the weights are scored on
+    the task's validation set; the best-scoring weights are kept and tested (model
+    selection on held-out data; the test set is used once, at the end)."""
     if rule not in RULES:
         raise ValidationError("--rule", f"must be one of {list(RULES)}, got {rule!r}")
     iterations = task.iterations if iterations is None else iterations
@@ -78,6 +91,9 @@ def train(
     lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
     weights = initial_weights(lsnn, weight_rng, task.input_gain, task.recurrent_gain)
     test_batch = task.test(np.random.default_rng(TEST_SEED))
+    validation_batch = task.validation(np.random.default_rng(VALIDATION_SEED))
+    validate_every = validate_every or max(1, iterations // 10)
+    best = (-1.0, 0, weights)
     result = TrainingRun(task.name, rule, seed, lsnn, weights, test_batch=test_batch)
     eprop_rule = EProp(
         feedback="random" if rule == "random-eprop" else "symmetric",
@@ -90,17 +106,26 @@ def train(
     bar = _progress(iterations, f"{task.name} {rule}", progress)
     started = time.perf_counter()
     for iteration in range(1, iterations + 1):
+        # exponential decay to task.final_lr_fraction of the rate over the run
+        decay = task.final_lr_fraction ** ((iteration - 1) / max(1, iterations - 1))
         batch = task.sample(data_rng, batch_size)
         if step is not None:
-            loss, outputs, rates, weights = step(batch)
+            loss, outputs, rates, weights = step(batch, learning_rate * decay)
         else:
             grads = gradients(
                 eprop_rule, lsnn, weights, batch.x, batch.target, batch.mask, "softmax", feedback
             )
             loss, outputs, rates = grads.loss, grads.outputs, grads.rates_hz
             if cosine_every and (iteration - 1) % cosine_every == 0:
-                result.cosines.append(_compare_with_bptt(iteration, lsnn, weights, batch, grads, task))
+                result.cosines.append(
+                    _compare_with_bptt(iteration, lsnn, weights, batch, eprop_rule, feedback)
+                )
+            adam.learning_rate = learning_rate * decay
             weights = weights.replace(**adam.step(weights.arrays(), grads.arrays()))
+        if iteration % validate_every == 0 or iteration == iterations:
+            score = evaluate(lsnn, weights, validation_batch, dtype=dtype)
+            if score > best[0]:
+                best = (score, iteration, weights)
         if iteration % log_every == 0 or iteration in (1, iterations):
             result.history.append(
                 {
@@ -116,17 +141,18 @@ def train(
     result.train_seconds = time.perf_counter() - started
     steps = iterations * batch_size * batch.x.shape[1]
     result.steps_per_s = steps / result.train_seconds
-    result.weights = weights
-    result.test_accuracy = evaluate(lsnn, weights, test_batch)
+    result.validation_accuracy, result.best_iteration, result.weights = best
+    result.test_accuracy = evaluate(lsnn, result.weights, test_batch)
     return result
 
 
-def _compare_with_bptt(iteration, lsnn, weights, batch, grads, task) -> dict:
+def _compare_with_bptt(iteration, lsnn, weights, batch, rule: EProp, feedback) -> dict:
+    """Cosine similarity of e-prop's and BPTT's gradients on one batch, both float64."""
     from ann_bridge.lsnn import bptt_gradients
 
     _, reference = bptt_gradients(lsnn, weights, batch.x, batch.target, batch.mask, "softmax",
-                                  reg_rate=task.reg_rate, target_rate=task.target_rate)  # fmt: skip
-    estimate = grads.arrays()
+                                  reg_rate=rule.reg_rate, target_rate=rule.target_rate)  # fmt: skip
+    estimate = gradients(rule, lsnn, weights, batch.x, batch.target, batch.mask, "softmax", feedback).arrays()
     return {
         "iteration": iteration,
         **{name: _cosine(estimate[name], reference[name]) for name in ("w_in", "w_rec")},
@@ -152,7 +178,9 @@ def _bptt_stepper(lsnn: LSNN, weights: LSNNWeights, task: Task, learning_rate: f
     )
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=where)  # noqa: E731
 
-    def step(batch: Batch):
+    def step(batch: Batch, rate: float):
+        for group, name in zip(optimiser.param_groups, scales, strict=True):
+            group["lr"] = rate * scales[name]
         optimiser.zero_grad()
         spikes, outputs = module(as_tensor(batch.x))
         value = loss(lsnn, spikes, outputs, as_tensor(batch.target), as_tensor(batch.mask), "softmax",

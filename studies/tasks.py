@@ -19,8 +19,9 @@ summed over that window.
   which of 32 level bins it falls in (one channel spikes per step); a 10 ms silent tail
   follows, over which the class is read out.
 * ``digits``: scikit-learn's 8 x 8 digits row by row, 5 ms per row; each pixel (0-16)
-  drives 4 channels, channel ``l`` spiking every step while the pixel exceeds
-  ``4 l``; a 10 ms silent tail is the decision window.
+  drives 4 channels, channel ``l`` spiking every step while the pixel exceeds ``4 l``; a
+  10 ms silent tail is the decision window. Training digits are shifted at random by up to
+  one pixel along each axis (augmentation; the test digits are not).
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ class Task:
     n_out: int
     sample: Callable[[np.random.Generator, int], Batch]  # (rng, batch size) -> training batch
     test: Callable[[np.random.Generator], Batch]  # (rng) -> the test set
+    validation: Callable[[np.random.Generator], Batch]  # (rng) -> held-out data for model selection
     lsnn: dict = field(default_factory=dict)  # LSNN fields
     input_gain: float = 1.0
     recurrent_gain: float = 1.0
     iterations: int = 500
     batch_size: int = 64
     learning_rate: float = 3e-3
+    final_lr_fraction: float = 0.1  # the learning rate decays exponentially to this fraction
     reg_rate: float = 1e-3
     target_rate: float = 10.0
 
@@ -168,30 +171,43 @@ def mnist1d_spikes(x: np.ndarray, levels: int = MNIST1D_LEVELS, bound: float = 2
 
 
 def digits_spikes(x: np.ndarray, row_ms: int = 5) -> np.ndarray:
-    """(n, 64) pixels in [0, 1] -> (n, 8 * row_ms, 32): per row, pixel ``p`` drives channels
-    ``4 p + l`` (l = 0..3) on while ``16 x > 4 l``, for ``row_ms`` steps."""
+    """(n, 64) pixels in [0, 1] -> (n, 8 row_ms, 32) spikes: row ``r`` is shown during steps
+    ``[r row_ms, (r + 1) row_ms)``; pixel ``p`` of the row drives channels ``4 p + l``
+    (l = 0..3), channel ``4 p + l`` spiking every step while the pixel (0-16) exceeds ``4 l``."""
     pixels = np.round(x * 16).reshape(-1, 8, 8)
     levels = (pixels[..., None] > 4 * np.arange(4)).reshape(-1, 8, 32).astype(np.float64)
     return np.repeat(levels, row_ms, axis=1)
 
 
-def _dataset_task(name: str) -> tuple[Callable, Callable, int, int]:
+def _shift_digits(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training augmentation: each 8 x 8 digit moved by -1, 0 or 1 pixel along each axis
+    (zeros shifted in)."""
+    padded = np.pad(x.reshape(-1, 8, 8), ((0, 0), (1, 1), (1, 1)))
+    rows, cols = rng.integers(0, 3, (2, len(x)))
+    out = np.stack([padded[i, r : r + 8, c : c + 8] for i, (r, c) in enumerate(zip(rows, cols, strict=True))])
+    return out.reshape(len(x), 64)
+
+
+def _dataset_task(name: str) -> tuple[Callable, Callable, Callable, int, int]:
     from studies.datasets import load
 
     data = load(name, seed=0)
+    x_train, y_train = data.x_train, data.y_train
     encode = mnist1d_spikes if name == "mnist1d" else digits_spikes
-    x_train = encode(np.concatenate([data.x_train, data.x_val]))
-    y_train = np.concatenate([data.y_train, data.y_val])
     x_test = encode(data.x_test)
 
     def sample(rng: np.random.Generator, size: int) -> Batch:
         pick = rng.integers(0, len(x_train), size)
-        return _sequences(x_train[pick], y_train[pick], data.n_classes, tail=10)
+        images = _shift_digits(x_train[pick], rng) if name == "digits" else x_train[pick]
+        return _sequences(encode(images), y_train[pick], data.n_classes, tail=10)
 
     def test(rng: np.random.Generator) -> Batch:
         return _sequences(x_test, data.y_test, data.n_classes, tail=10)
 
-    return sample, test, x_train.shape[2], data.n_classes
+    def validation(rng: np.random.Generator) -> Batch:
+        return _sequences(encode(data.x_val), data.y_val, data.n_classes, tail=10)
+
+    return sample, test, validation, 32, data.n_classes
 
 
 def _fixed_test(generator: Callable, size: int = 512) -> Callable[[np.random.Generator], Batch]:
@@ -201,20 +217,21 @@ def _fixed_test(generator: Callable, size: int = 512) -> Callable[[np.random.Gen
 def get(name: str) -> Task:
     """The task ``name`` (one of :data:`TASKS`) with its default settings."""
     if name == "store-recall":
-        return Task(name, 40, 2, store_recall, _fixed_test(store_recall),
+        return Task(name, 40, 2, store_recall, _fixed_test(store_recall), _fixed_test(store_recall, 256),
                     lsnn=dict(n_lif=10, n_alif=10, tau_adapt=1.2), input_gain=2.0,
                     iterations=400, batch_size=64, learning_rate=1e-2)  # fmt: skip
     if name == "evidence":
-        return Task(name, 40, 2, evidence, _fixed_test(evidence, 256),
+        return Task(name, 40, 2, evidence, _fixed_test(evidence, 256), _fixed_test(evidence, 128),
                     lsnn=dict(n_lif=50, n_alif=50, tau_adapt=2.0), input_gain=2.0,
                     iterations=400, batch_size=64, learning_rate=5e-3)  # fmt: skip
     if name == "delayed-xor":
-        return Task(name, 40, 2, delayed_xor, _fixed_test(delayed_xor),
+        return Task(name, 40, 2, delayed_xor, _fixed_test(delayed_xor), _fixed_test(delayed_xor, 256),
                     lsnn=dict(n_lif=20, n_alif=20, tau_adapt=0.6), input_gain=2.0,
                     iterations=400, batch_size=64, learning_rate=5e-3)  # fmt: skip
     if name in ("mnist1d", "digits"):
-        sample, test, n_in, n_out = _dataset_task(name)
-        return Task(name, n_in, n_out, sample, test,
-                    lsnn=dict(n_lif=64, n_alif=64, tau_adapt=0.1, tau_ref=0.0, tau_out=10e-3),
-                    input_gain=3.0, iterations=1000, batch_size=64, learning_rate=5e-3)  # fmt: skip
+        sample, test, validation, n_in, n_out = _dataset_task(name)
+        return Task(name, n_in, n_out, sample, test, validation,
+                    lsnn=dict(n_lif=64, n_alif=64, tau_adapt=0.1, beta=0.15, tau_ref=0.0, tau_out=10e-3),
+                    input_gain=1.0, iterations=1500, batch_size=64, learning_rate=1e-2,
+                    target_rate=40.0, reg_rate=1e-5)  # fmt: skip
     raise ValidationError("--task", f"must be one of {list(TASKS)}, got {name!r}")

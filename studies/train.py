@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         "test_accuracies": accuracies.tolist(),
         "test_error": float(1 - accuracies.mean()),
         "test_sequences": int(len(last.test_batch.labels)),
+        "validation_accuracies": [r.validation_accuracy for r in runs],
+        "kept_iterations": [r.best_iteration for r in runs],
         "train_seconds": float(np.mean([r.train_seconds for r in runs])),
         "steps_per_s": float(np.mean([r.steps_per_s for r in runs])),
         "iterations": last.history[-1]["iteration"],

@@ -112,26 +112,48 @@ def forward(x, w_in, w_rec, w_out, b_out, alpha, rho, beta, v_th, ref_steps, kap
 
 
 @njit(cache=True, inline="always")
-def _eligibility(pre, hold, psi, alpha, rho, beta, kappa, signal, eps_v, eps_a, ebar, grad, e_sum):
-    """Advance one weight matrix's traces (post-major ``(N, n_pre)``) and accumulate its gradient."""
+def _eligibility(pre, hold, psi, alpha, rho, beta, kappa, signal, eps_v, eps_a, ebar, grad, e_sum,
+                 sum_traces):  # fmt: skip
+    """Advance one weight matrix's traces (post-major ``(N, n_pre)``) and accumulate its gradient.
+
+    Rows whose terms vanish take shorter loops with the same arithmetic: no learning signal
+    (``L_j = 0``: nothing to accumulate), ``psi_j = 0`` (``e = 0``: traces only decay), no
+    adaptation (``beta_j = 0``: ``eps_a`` stays 0). ``sum_traces``: also accumulate ``e``
+    into ``e_sum`` (rate regularisation).
+    """
     for j in range(eps_v.shape[0]):
         a, r, bj, p, lj = alpha[j], rho[j], beta[j], psi[j], signal[j]
-        held = hold[j]
         ev, ea, eb, g, es = eps_v[j], eps_a[j], ebar[j], grad[j], e_sum[j]
-        for i in range(ev.size):
-            trace = ev[i] if held else a * ev[i] + a * pre[i]
+        if p == 0.0:  # e = 0 (below the pseudo-derivative's support, or refractory)
+            if not hold[j]:
+                for i in range(ev.size):
+                    ev[i] = a * ev[i] + a * pre[i]
+            if bj != 0.0:
+                for i in range(ev.size):
+                    ea[i] = r * ea[i]
+            for i in range(ev.size):
+                eb[i] = kappa * eb[i]
+            if lj != 0.0:
+                for i in range(ev.size):
+                    g[i] += lj * eb[i]
+            continue
+        for i in range(ev.size):  # psi > 0 implies not refractory
+            trace = a * ev[i] + a * pre[i]
             ev[i] = trace
-            e = p * (trace - bj * ea[i])
-            ea[i] = r * ea[i] + (1.0 - r) * e
+            e = p * (trace - bj * ea[i]) if bj != 0.0 else p * trace
+            if bj != 0.0:
+                ea[i] = r * ea[i] + (1.0 - r) * e
             filtered = kappa * eb[i] + e
             eb[i] = filtered
-            g[i] += lj * filtered
-            es[i] += e
+            if lj != 0.0:
+                g[i] += lj * filtered
+            if sum_traces:
+                es[i] += e
 
 
 @njit(cache=True, parallel=True)
 def eprop(x, target, mask, w_in, w_rec, w_out, b_out, feedback, alpha, rho, beta, v_th, gamma, ref_steps,
-          kappa, loss_kind):  # fmt: skip
+          kappa, loss_kind, sum_traces):  # fmt: skip
     """Forward pass of a batch with online e-prop; every sequence independent.
 
     ``target`` (batch, T, n_out): one-hot class (softmax loss) or target values (MSE);
@@ -203,10 +225,10 @@ def eprop(x, target, mask, w_in, w_rec, w_out, b_out, feedback, alpha, rho, beta
                 signal[j] = total
             for k in range(n_out):
                 grad_bias[s, k] += err[k] * bias_filtered
-            _eligibility(x_prev, hold, psi, alpha, rho, beta, kappa, signal,
-                         traces_in[0], traces_in[1], traces_in[2], grad_in[s], e_sum_in[s])  # fmt: skip
-            _eligibility(z_prev, hold, psi, alpha, rho, beta, kappa, signal,
-                         traces_rec[0], traces_rec[1], traces_rec[2], grad_rec[s], e_sum_rec[s])  # fmt: skip
+            _eligibility(x_prev, hold, psi, alpha, rho, beta, kappa, signal, traces_in[0], traces_in[1],
+                         traces_in[2], grad_in[s], e_sum_in[s], sum_traces)  # fmt: skip
+            _eligibility(z_prev, hold, psi, alpha, rho, beta, kappa, signal, traces_rec[0], traces_rec[1],
+                         traces_rec[2], grad_rec[s], e_sum_rec[s], sum_traces)  # fmt: skip
             _propagate(x[s, t], z, w_in, w_rec, syn)
             x_prev[:] = x[s, t]
             z_prev[:] = z

@@ -122,7 +122,7 @@ def gradients(
     kind = LOSS_SOFTMAX if loss == "softmax" else LOSS_MSE
     losses, g_in, g_rec, g_out, g_bias, e_in, e_rec, counts, outputs = eprop(
         x, target, mask, w.w_in, w.w_rec, w.w_out, w.b_out, fb, c["alpha"], c["rho"], c["beta"],
-        c["v_th"], rule.gamma, c["ref_steps"], c["kappa"], kind,
+        c["v_th"], rule.gamma, c["ref_steps"], c["kappa"], kind, rule.reg_rate > 0,
     )  # fmt: skip
     batch, steps = x.shape[:2]
     duration = steps * lsnn.dt

@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
@@ -43,3 +43,8 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     torch_spikes = bridge["out"][:, 0, :].detach().numpy()
     times, ids = bridge["result"].spikes["layer0"]
     assert np.count_nonzero(torch_spikes) == times.size > 0
+
+    lsnn: dict = {}
+    exec(compile(blocks[2], "README.md", "exec"), lsnn)
+    assert lsnn["spikes"].shape == (16, 2000, 20) and lsnn["spikes"].sum() > 0
+    assert np.isfinite(lsnn["grads"].loss) and "readout" in lsnn["net"].populations
