@@ -3,7 +3,9 @@
 Rows: ANN baselines (MLP, 1-D CNN, GRU on MNIST-1D), the MLP converted to an
 integrate-and-fire network at each requested number of timesteps (run on the Numba
 simulator), a directly trained spiking MLP (``snn``) and the spiking twin of the CNN
-(``scnn``), both by surrogate-gradient BPTT. Each row is the mean and spread over
+(``scnn``), both by surrogate-gradient BPTT, and an LSNN reading the sample sequentially,
+trained online by e-prop (``lsnn``; the ``snn train lsnn`` task of the same name, with its
+own encoding and validation split, the same test set). Each row is the mean and spread over
 ``--seeds`` seeds; costs are per test sample.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from studies.output import save_figure, staged, write_json
 
-MODELS = ("mlp", "cnn", "gru", "converted", "snn", "scnn")
+MODELS = ("mlp", "cnn", "gru", "converted", "snn", "scnn", "lsnn")
 DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
 
 
@@ -233,6 +235,24 @@ def run(args: argparse.Namespace) -> int:
                     model.accumulates,
                     model.macs,
                     cost.snn_energy(model.accumulates, model.macs),
+                    time.perf_counter() - start,
+                )
+
+            elif name == "lsnn":
+                from studies import tasks
+                from studies.lsnn_training import synaptic_ops
+                from studies.lsnn_training import train as train_lsnn
+
+                trained = train_lsnn(tasks.get(args.dataset), "eprop", seed=seed, progress=None)
+                ops = synaptic_ops(trained.lsnn, trained.weights, trained.test_batch)
+                record(
+                    "LSNN e-prop (LIF+ALIF, sequential input)",
+                    "snn",
+                    int(trained.test_batch.x.shape[1]),
+                    trained.test_accuracy,
+                    ops,
+                    0.0,
+                    cost.snn_energy(ops),
                     time.perf_counter() - start,
                 )
 

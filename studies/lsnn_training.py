@@ -56,6 +56,17 @@ def evaluate(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256, d
     return accuracy(np.concatenate(outputs), batch)
 
 
+def synaptic_ops(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256) -> float:
+    """Spike-driven accumulates per sequence: every input spike reaches all N recurrent
+    neurons; every recurrent spike its existing recurrent synapses and the ``n_out`` readouts."""
+    fan_out = np.asarray(weights.mask).sum(axis=1) + lsnn.n_out  # per recurrent neuron
+    total = float(batch.x.sum()) * lsnn.n_rec
+    for i in range(0, len(batch.x), chunk):
+        spikes = run(lsnn, weights, batch.x[i : i + chunk])["spikes"]
+        total += float(spikes.sum(axis=(0, 1)) @ fan_out)
+    return total / len(batch.x)
+
+
 def train(
     task: Task,
     rule: str = "eprop",

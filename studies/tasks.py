@@ -11,8 +11,9 @@ summed over that window.
   one (delays 400-1400 ms); during the recall symbol the readout must give the stored bit.
 * ``evidence`` (Bellec et al. 2020, Fig. 3): four groups of 10 channels (left cues, right
   cues, recall, 10 Hz background noise); 7 cues of 100 ms at 40 Hz separated by 50 ms,
-  each left or right with probability 1/2, then a 1050 ms delay and a 150 ms recall
-  period in which the readout must name the side that had more cues.
+  each from the trial's favoured side (left or right, even odds) with probability 0.7,
+  then a 1050 ms delay and a 150 ms recall period in which the readout must name the
+  side that had more cues.
 * ``delayed-xor``: two 100 ms cues (each a 0 or a 1 group at 40 Hz) 300-600 ms apart,
   then a recall period; the answer is their XOR.
 * ``mnist1d``: each of MNIST-1D's 40 samples (standardised) is one 1 ms step, coded by
@@ -115,7 +116,10 @@ def evidence(rng: np.random.Generator, size: int, cues: int = 7, delay_ms: int =
     cue_start = np.arange(cues) * (cue_ms + gap_ms)
     recall_start = cues * (cue_ms + gap_ms) + delay_ms
     steps = recall_start + recall_ms
-    left = rng.random((size, cues)) < 0.5
+    # each trial favours one side: its cues come from that side with probability 0.7 (the
+    # paper's code uses p_group = 0.3 / 0.7); the label is the side that actually had more
+    favoured_left = rng.random((size, 1)) < 0.5
+    left = np.where(favoured_left, rng.random((size, cues)) < 0.7, rng.random((size, cues)) < 0.3)
     t = np.arange(steps)
     active = np.zeros((size, steps, 4), dtype=bool)
     for c in range(cues):
@@ -223,9 +227,9 @@ def get(name: str) -> Task:
                     lsnn=dict(n_lif=10, n_alif=10, tau_adapt=1.2), input_gain=2.0,
                     iterations=400, batch_size=64, learning_rate=1e-2)  # fmt: skip
     if name == "evidence":
-        return Task(name, 40, 2, evidence, _fixed_test(evidence, 256), _fixed_test(evidence, 128),
+        return Task(name, 40, 2, evidence, _fixed_test(evidence, 512), _fixed_test(evidence, 256),
                     lsnn=dict(n_lif=50, n_alif=50, tau_adapt=2.0), input_gain=2.0,
-                    iterations=400, batch_size=64, learning_rate=5e-3)  # fmt: skip
+                    iterations=1000, batch_size=64, learning_rate=5e-3)  # fmt: skip
     if name == "delayed-xor":
         return Task(name, 40, 2, delayed_xor, _fixed_test(delayed_xor), _fixed_test(delayed_xor, 256),
                     lsnn=dict(n_lif=20, n_alif=20, tau_adapt=0.6), input_gain=2.0,

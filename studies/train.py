@@ -75,14 +75,11 @@ def _task_table() -> str:
 
     lines = []
     for name in tasks.TASKS:
-        if name in ("mnist1d", "digits"):
-            lines.append(f"  {name:<13} (dataset task; LSNN 64 LIF + 64 ALIF, 1000 batches of 64)")
-            continue
         task = tasks.get(name)
         lines.append(
-            f"  {name:<13} LSNN {task.lsnn['n_lif']} LIF + {task.lsnn['n_alif']} ALIF, tau_adapt "
-            f"{task.lsnn['tau_adapt']} s; {task.iterations} batches of {task.batch_size}, "
-            f"lr {task.learning_rate}"
+            f"  {name:<13} {task.n_in} inputs, {task.n_out} classes; LSNN {task.lsnn['n_lif']} LIF + "
+            f"{task.lsnn['n_alif']} ALIF (tau_adapt {task.lsnn['tau_adapt']} s); {task.iterations} batches "
+            f"of {task.batch_size}, lr {task.learning_rate}"
         )
     return "\n".join(lines)
 
