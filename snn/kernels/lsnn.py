@@ -40,6 +40,7 @@ from numba import njit, prange
 
 LOSS_MSE = 0
 LOSS_SOFTMAX = 1
+UNUSED_GAMMA = 1.0  # the forward pass computes psi but never reads it
 
 
 @njit(cache=True, inline="always")
@@ -103,7 +104,9 @@ def forward(x, w_in, w_rec, w_out, b_out, alpha, rho, beta, v_th, ref_steps, kap
         y = np.zeros(n_out, dtype=x.dtype)
         for t in range(steps):
             z = spikes[s, t]
-            _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, 0.3, ref_steps, z, psi, hold)
+            _neurons_step(
+                t, v, b, held_until, syn, alpha, rho, beta, v_th, UNUSED_GAMMA, ref_steps, z, psi, hold
+            )
             _readout(z, w_out, b_out, kappa, y)
             outputs[s, t] = y
             potentials[s, t] = v

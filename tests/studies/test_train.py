@@ -10,7 +10,7 @@ from tests.studies.test_cli import snn_cli
 METRIC_KEYS = {"task", "rule", "test_accuracy", "test_error", "train_seconds", "steps_per_s"}
 
 
-@pytest.mark.parametrize("rule", ["eprop", "bptt"])
+@pytest.mark.parametrize("rule", ["eprop", "random-eprop", "bptt"])
 def test_train_writes_metrics_and_a_runnable_model(tmp_path, rule):
     out = tmp_path / "run"
     done = snn_cli("train", "lsnn", "--task", "delayed-xor", "--rule", rule, "--iterations", "3",
