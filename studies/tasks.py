@@ -14,8 +14,9 @@ summed over that window.
   each from the trial's favoured side (left or right, even odds) with probability 0.7,
   then a 1050 ms delay and a 150 ms recall period in which the readout must name the
   side that had more cues.
-* ``delayed-xor``: two 100 ms cues (each a 0 or a 1 group at 40 Hz) 300-600 ms apart,
-  then a recall period; the answer is their XOR.
+* ``delayed-xor``: two 100 ms cues 300-600 ms apart, each a bit shown on its own pair of
+  8-channel groups (first cue: groups 0/1, second: 2/3) at 40 Hz, then a 150 ms recall
+  period (group 4) in which the readout must give their XOR; 10 Hz noise channels.
 * ``mnist1d``: each of MNIST-1D's 40 samples (standardised) is one 1 ms step, coded by
   which of 32 level bins it falls in (one channel spikes per step), plus 8 clock channels
   (channel ``c`` spikes during the ``c``-th eighth of the sequence: a position code, as
@@ -144,15 +145,17 @@ def delayed_xor(rng: np.random.Generator, size: int) -> Batch:
     on_first = (t >= 50) & (t < 50 + cue_ms)
     second_start = 50 + cue_ms + delays[:, None]
     on_second = (t >= second_start) & (t < second_start + cue_ms)
-    window = t >= steps - recall_ms
-    active = np.zeros((size, steps, 3), dtype=bool)
-    active[:, :, 0] = (on_first & (first[:, None] == 0)) | (on_second & (second[:, None] == 0))
-    active[:, :, 1] = (on_first & (first[:, None] == 1)) | (on_second & (second[:, None] == 1))
-    active[:, :, 2] = np.broadcast_to(window, (size, steps))
+    window = np.broadcast_to(t >= steps - recall_ms, (size, steps))
+    active = np.zeros((size, steps, 5), dtype=bool)  # groups: first 0/1, second 0/1, recall
+    active[:, :, 0] = on_first & (first[:, None] == 0)
+    active[:, :, 1] = on_first & (first[:, None] == 1)
+    active[:, :, 2] = on_second & (second[:, None] == 0)
+    active[:, :, 3] = on_second & (second[:, None] == 1)
+    active[:, :, 4] = window
     labels = first ^ second
-    spikes = _poisson(rng, _groups(active), 40.0)
+    spikes = _poisson(rng, _groups(active, 8), 40.0)
     noise = _poisson(rng, np.ones((size, steps, 10), dtype=bool), 10.0)
-    target, mask = _one_hot(labels, steps, 2, np.broadcast_to(window, (size, steps)).copy())
+    target, mask = _one_hot(labels, steps, 2, window.copy())
     return Batch(np.concatenate([spikes, noise], axis=2), target, mask, labels)
 
 
@@ -231,9 +234,9 @@ def get(name: str) -> Task:
                     lsnn=dict(n_lif=50, n_alif=50, tau_adapt=2.0), input_gain=2.0,
                     iterations=1000, batch_size=64, learning_rate=5e-3)  # fmt: skip
     if name == "delayed-xor":
-        return Task(name, 40, 2, delayed_xor, _fixed_test(delayed_xor), _fixed_test(delayed_xor, 256),
+        return Task(name, 50, 2, delayed_xor, _fixed_test(delayed_xor), _fixed_test(delayed_xor, 256),
                     lsnn=dict(n_lif=20, n_alif=20, tau_adapt=0.6), input_gain=2.0,
-                    iterations=400, batch_size=64, learning_rate=5e-3)  # fmt: skip
+                    iterations=800, batch_size=64, learning_rate=1e-2)  # fmt: skip
     if name in ("mnist1d", "digits"):
         sample, test, validation, n_in, n_out = _dataset_task(name)
         return Task(name, n_in, n_out, sample, test, validation,
