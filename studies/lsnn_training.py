@@ -207,10 +207,8 @@ def _bptt_stepper(lsnn: LSNN, weights: LSNNWeights, task: Task, learning_rate: f
 
 
 def _progress(total: int, label: str, enabled: bool | None):
-    import sys
-
+    """A tqdm bar; ``enabled=None`` lets tqdm show it only on a terminal (as elsewhere here)."""
     from tqdm import tqdm
 
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    return tqdm(total=total, desc=label, unit="batch", disable=not enabled, leave=False)
+    return tqdm(total=total, desc=label, unit="batch", disable=None if enabled is None else not enabled,
+                leave=False)  # fmt: skip
