@@ -37,7 +37,7 @@ def run(lsnn: LSNN, params: dict[str, torch.Tensor], mask: torch.Tensor, x: torc
         for g, r in groups.items()
     }
     w_rec = params["w_rec"] * mask
-    kappa = float(np.exp(-lsnn.dt / lsnn.tau_out))
+    kappa = lsnn.constants()["kappa"]
     y = torch.zeros(batch, lsnn.n_out, dtype=x.dtype, device=x.device)
     zero = torch.zeros(batch, lsnn.n_rec, dtype=x.dtype, device=x.device)
     increments = x @ params["w_in"]  # (batch, T, N), one matmul for every step

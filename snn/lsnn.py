@@ -85,16 +85,23 @@ class LSNN:
 
     def constants(self, dtype=np.float64) -> dict:
         """Per-neuron arrays and scalars the kernels take: alpha, rho, beta (N,), v_th,
-        ref_steps, kappa."""
-        n = self.n_rec
-        adaptive = np.arange(n) >= self.n_lif
+        ref_steps, kappa, and the readout's ``drive_gain`` (V per A). Taken from the
+        simulator's builder (:func:`snn.build.neurons.discrete_parameters`) so the kernels
+        and an exported network integrate the same numbers."""
+        from snn.build.neurons import discrete_parameters
+
+        models = self.neuron_models()
+        lif, alif = (discrete_parameters(models[g], self.dt) for g in ("lif", "alif"))
+        readout = discrete_parameters(models["readout"], self.dt)
+        adaptive = np.arange(self.n_rec) >= self.n_lif
         return {
-            "alpha": np.full(n, np.exp(-self.dt / self.tau_mem), dtype=dtype),
-            "rho": np.where(adaptive, np.exp(-self.dt / self.tau_adapt), 1.0).astype(dtype),
-            "beta": np.where(adaptive, self.beta, 0.0).astype(dtype),
+            "alpha": np.full(self.n_rec, lif["alpha"], dtype=dtype),
+            "rho": np.where(adaptive, alif["rho"], lif["rho"]).astype(dtype),
+            "beta": np.where(adaptive, alif["beta"], lif["beta"]).astype(dtype),
             "v_th": float(self.v_th),
-            "ref_steps": int(round(self.tau_ref / self.dt)),
-            "kappa": float(np.exp(-self.dt / self.tau_out)),
+            "ref_steps": int(lif["ref_steps"]),
+            "kappa": float(readout["alpha"]),
+            "readout_drive_gain": float(readout["drive_gain"]),
         }
 
     def to_dict(self) -> dict:
@@ -220,13 +227,13 @@ def to_network(lsnn: LSNN, weights: LSNNWeights, x: np.ndarray | None = None, na
         size = groups[group].stop - groups[group].start
         net.add(Population(name=group, size=size, model=models[group]))
         net.probe(group)
-    kappa = np.exp(-lsnn.dt / lsnn.tau_out)
-    readout = models["readout"]
-    net.add(Population(name="readout", size=lsnn.n_out, model=readout,
+    constants = lsnn.constants()
+    kappa = constants["kappa"]
+    net.add(Population(name="readout", size=lsnn.n_out, model=models["readout"],
                        initial_v=-np.asarray(weights.b_out, float) / kappa))  # fmt: skip
-    drive_gain = -np.expm1(-lsnn.dt / lsnn.tau_out) * readout.resistance
     if np.any(weights.b_out != 0):
-        net.inject(Current.constant("readout", np.asarray(weights.b_out, float) / drive_gain))
+        bias_current = np.asarray(weights.b_out, float) / constants["readout_drive_gain"]
+        net.inject(Current.constant("readout", bias_current))
     net.probe("readout", variable="v")
     if x is not None:
         x = np.asarray(x)

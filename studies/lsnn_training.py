@@ -82,8 +82,10 @@ def train(
 ) -> TrainingRun:
     """Train from scratch; ``cosine_every`` > 0 also computes the BPTT gradient on every
     ``cosine_every``-th e-prop batch and records the cosine similarity of the two (both in
-    float64). Training itself runs in ``dtype`` (float32 by default, for speed); the test
-    accuracy is measured on the float64 Numba forward pass.
+    float64). e-prop's gradients are computed in float64 (the kernels follow the dtype of
+    the task's inputs), BPTT's in float32 torch; ``dtype`` is that of the validation forward
+    passes (float32 by default, for speed); the test accuracy is measured on the float64
+    Numba forward pass.
 
     Every ``validate_every`` batches (default: a tenth of the run) the weights are scored on
     the task's validation set; the best-scoring weights are kept and tested (model

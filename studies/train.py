@@ -48,24 +48,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args) -> None:
+    """What :func:`studies.lsnn_training.train` does not check itself (it checks --rule,
+    --iterations, --batch and --lr, before any work, with the same messages)."""
     from snn.errors import ValidationError
-    from studies.lsnn_training import RULES
     from studies.tasks import TASKS
 
     if args.model not in MODELS:
         raise ValidationError("model", f"must be one of {list(MODELS)}, got {args.model!r}")
     if args.task not in TASKS:
         raise ValidationError("--task", f"must be one of {list(TASKS)}, got {args.task!r}")
-    if args.rule not in RULES:
-        raise ValidationError("--rule", f"must be one of {list(RULES)}, got {args.rule!r}")
     if args.seed < 0:
         raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
-    for name in ("seeds", "iterations", "batch"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ValidationError(f"--{name}", f"must be >= 1, got {value}")
-    if args.lr is not None and not args.lr > 0:
-        raise ValidationError("--lr", f"must be > 0, got {args.lr}")
+    if args.seeds < 1:
+        raise ValidationError("--seeds", f"must be >= 1, got {args.seeds}")
     if args.cosine_every < 0:
         raise ValidationError("--cosine-every", f"must be >= 0, got {args.cosine_every}")
 
