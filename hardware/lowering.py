@@ -1,0 +1,73 @@
+"""The network as concrete numbers, shared by every adapter.
+
+Random connectivity and random initial values are drawn here exactly as the Numba
+builder draws them from the same seed, so a backend run of ``(network, seed)`` simulates
+the very synapses and starting potentials the reference simulator does. Adapters then
+only translate these arrays into their own objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snn.build import projection_blocks, seed_streams
+from snn.build.neurons import neuron_arrays
+from snn.network import Network
+
+
+@dataclass
+class Synapses:
+    """One projection's synapses as coordinate lists (local indices within pre and post)."""
+
+    projection: object  # snn.Projection
+    pre: np.ndarray  # int64 (n_synapses,)
+    post: np.ndarray  # int64 (n_synapses,)
+    weights: np.ndarray  # float64 (n_synapses,), V (Delta) or A (Exponential)
+    delay_steps: np.ndarray  # int64 (n_synapses,)
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre.size)
+
+    def dense(self, n_pre: int, n_post: int) -> np.ndarray:
+        """Weights as an ``(n_post, n_pre)`` matrix (repeated pairs summed); delays dropped."""
+        matrix = np.zeros((n_post, n_pre))
+        np.add.at(matrix, (self.post, self.pre), self.weights)
+        return matrix
+
+
+@dataclass
+class Concrete:
+    """``network`` at step ``dt`` and ``seed``: initial ``v`` per population and the synapses
+    of every projection, in the network's order."""
+
+    network: Network
+    dt: float
+    seed: int
+    initial_v: dict[str, np.ndarray]  # V, (size,) per population
+    synapses: list[Synapses]
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(s.n_synapses for s in self.synapses)
+
+
+def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
+    """Draw ``network``'s random parts for ``(dt, seed)`` as :class:`snn.Simulator` would."""
+    connect_rng, init_rng, _ = seed_streams(seed)
+    arrays = neuron_arrays(network, dt, np.float64, init_rng)
+    initial_v = {
+        name: arrays.initial_v[arrays.start[p] : arrays.start[p + 1]].copy()
+        for p, name in enumerate(network.populations)
+    }
+    synapses = []
+    for projection, block in projection_blocks(network, dt, connect_rng, np.float64):
+        counts = np.diff(block.indptr)
+        pre = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        delays = np.broadcast_to(np.asarray(block.delays, dtype=np.int64), pre.shape).copy()
+        synapses.append(
+            Synapses(projection, pre, block.indices.astype(np.int64), block.weights.astype(np.float64), delays)
+        )
+    return Concrete(network, dt, seed, initial_v, synapses)

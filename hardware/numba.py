@@ -1,0 +1,47 @@
+"""The reference backend: :class:`snn.Simulator` behind the adapter interface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hardware.base import Backend, Capabilities, with_inputs
+from snn.inputs import SPIKE_SOURCES
+from snn.network import Network
+from snn.neurons import MODELS
+from snn.synapses import SYNAPSES
+
+
+class NumbaBackend(Backend):
+    """Runs the network on the Numba simulator; ``dtype`` ``"float64"`` or ``"float32"``."""
+
+    name = "numba"
+
+    def __init__(self, dtype: str = "float64") -> None:
+        self.dtype = dtype
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            neuron_models=tuple(MODELS),
+            synapses=tuple(SYNAPSES),
+            sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
+            probe_variables=("spikes", "v", "b", "i_syn", "i_ext"),
+            currents=True,
+            delays=True,
+            exact=True,
+            notes=("the reference: every other backend is compared with it",),
+        )
+
+    def run(
+        self,
+        network: Network,
+        duration: float,
+        inputs: Mapping[str, object] | None = None,
+        *,
+        dt: float = 1e-4,
+        seed: int = 0,
+        progress: bool | None = None,
+    ):
+        from snn.simulator import Simulator
+
+        simulator = Simulator(with_inputs(network, inputs), dt=dt, seed=seed, dtype=self.dtype, progress=progress)
+        return simulator.run(duration)
