@@ -50,7 +50,8 @@ def get(name: str, **options) -> Backend:
     """The adapter called ``name``; ``options`` go to its constructor."""
     if name not in REGISTRY:
         raise ValidationError(
-            "backend", f"unknown backend {name!r}; known: {', '.join(REGISTRY)} (installed: {', '.join(available())})"
+            "backend",
+            f"unknown backend {name!r}; known: {', '.join(REGISTRY)} (installed: {', '.join(available())})",
         )
     module_name, class_name, defaults, packages = REGISTRY[name]
     missing = [package for package in packages if importlib.util.find_spec(package) is None]

@@ -193,7 +193,9 @@ def with_inputs(network: Network, inputs: Mapping[str, object] | None) -> Networ
     copy = Network(network.name)
     for name, source in inputs.items():
         if name not in network.sources:
-            raise ValidationError("inputs", f"no spike source named {name!r}; known: {sorted(network.sources)}")
+            raise ValidationError(
+                "inputs", f"no spike source named {name!r}; known: {sorted(network.sources)}"
+            )
         if not isinstance(source, SPIKE_SOURCES) or source.name != name:
             raise ValidationError(f"inputs[{name}]", f"must be a spike source named {name!r}")
         if source.size != network.sources[name].size:

@@ -68,6 +68,8 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
         pre = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
         delays = np.broadcast_to(np.asarray(block.delays, dtype=np.int64), pre.shape).copy()
         synapses.append(
-            Synapses(projection, pre, block.indices.astype(np.int64), block.weights.astype(np.float64), delays)
+            Synapses(
+                projection, pre, block.indices.astype(np.int64), block.weights.astype(np.float64), delays
+            )
         )
     return Concrete(network, dt, seed, initial_v, synapses)

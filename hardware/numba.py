@@ -43,5 +43,7 @@ class NumbaBackend(Backend):
     ):
         from snn.simulator import Simulator
 
-        simulator = Simulator(with_inputs(network, inputs), dt=dt, seed=seed, dtype=self.dtype, progress=progress)
+        simulator = Simulator(
+            with_inputs(network, inputs), dt=dt, seed=seed, dtype=self.dtype, progress=progress
+        )
         return simulator.run(duration)
