@@ -14,6 +14,7 @@ import numpy as np
 
 from snn.build import projection_blocks, seed_streams
 from snn.build.neurons import neuron_arrays
+from snn.build.schedules import build_schedules
 from snn.network import Network
 
 
@@ -73,3 +74,55 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
             )
         )
     return Concrete(network, dt, seed, initial_v, synapses)
+
+
+def source_spikes(network: Network, dt: float, n_steps: int, seed: int = 0) -> dict[str, tuple]:
+    """Every spike source's spikes over ``n_steps`` steps as ``(steps, ids)`` int64 arrays.
+
+    Given spikes (:class:`~snn.inputs.SpikeSource`, :class:`~snn.inputs.LatencyEncoder`)
+    are rounded to steps as the simulator rounds them. Poisson draws (PoissonSource,
+    RateEncoder) replay the simulator's own stream: the third child of ``seed``, one
+    uniform per active channel per step, channels in node order, so a backend fed these
+    spikes sees exactly the reference run's input.
+    """
+    ranges, start = {}, 0
+    for pop in network.populations.values():
+        ranges[pop.name] = (start, pop.size)
+        start += pop.size
+    n_neurons = start
+    for source in network.sources.values():
+        ranges[source.name] = (start, source.size)
+        start += source.size
+    schedules = build_schedules(network, ranges, n_neurons, dt, np.float64)
+    owner = np.empty(start - n_neurons, dtype=np.int64)  # source index of each channel
+    spikes: dict[str, list] = {name: [[], []] for name in network.sources}
+    names = list(network.sources)
+    for index, name in enumerate(names):
+        begin, size = ranges[name]
+        owner[begin - n_neurons : begin - n_neurons + size] = index
+    for step, node in zip(schedules.spike_step, schedules.spike_node, strict=True):
+        if step < n_steps:
+            channel = node - n_neurons
+            name = names[owner[channel]]
+            spikes[name][0].append(step)
+            spikes[name][1].append(channel - (ranges[name][0] - n_neurons))
+    if schedules.n_poisson and schedules.rate_step.size:
+        rng = seed_streams(seed)[2]
+        probability = np.zeros(schedules.n_poisson)
+        pointer = 0
+        for step in range(n_steps):
+            while pointer < schedules.rate_step.size and schedules.rate_step[pointer] <= step:
+                probability[schedules.rate_source[pointer]] = schedules.rate_value[pointer]
+                pointer += 1
+            active = np.flatnonzero(probability > 0.0)
+            fired = active[rng.random(active.size) < probability[active]]
+            for channel in fired:
+                name = names[owner[channel]]
+                spikes[name][0].append(step)
+                spikes[name][1].append(channel - (ranges[name][0] - n_neurons))
+    out = {}
+    for name, (steps, ids) in spikes.items():
+        steps, ids = np.asarray(steps, dtype=np.int64), np.asarray(ids, dtype=np.int64)
+        order = np.lexsort((ids, steps))
+        out[name] = (steps[order], ids[order])
+    return out
