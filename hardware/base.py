@@ -63,6 +63,20 @@ class MappingReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def write(self, directory: Path) -> list[Path]:
+        """Write ``mapping_report.md`` and ``mapping_report.json`` into ``directory`` (atomically)."""
+        import json
+
+        from snn.atomic import write_atomic
+
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        return [
+            write_atomic(
+                Path(directory) / "mapping_report.md", lambda s: s.write(self.to_markdown().encode())
+            ),
+            write_atomic(Path(directory) / "mapping_report.json", lambda s: s.write(text.encode())),
+        ]
+
     def to_markdown(self) -> str:
         lines = [
             f"# Mapping report: {self.backend}",

@@ -290,7 +290,9 @@ class Brian2Backend(Backend):
         if target not in TARGETS:
             raise ValidationError("brian2.target", f"must be one of {TARGETS}, got {target!r}")
         self.target = target
-        self.name = "brian2-standalone" if target == "cpp_standalone" else "brian2"
+        self.name = {"numpy": "brian2-numpy", "cython": "brian2", "cpp_standalone": "brian2-standalone"}[
+            target
+        ]
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -369,7 +371,7 @@ class Brian2Backend(Backend):
         n_steps = _steps(duration, dt)
         import brian2 as b2
 
-        from studies.output import staged, write_json
+        from snn.atomic import staged
 
         lowered = concrete(network, dt, seed)
         with staged(Path(out)) as staging, _device(b2, "cpp_standalone", keep=staging) as directory:
@@ -382,8 +384,7 @@ class Brian2Backend(Backend):
             report = built.report
             report.backend = "brian2 (cpp_standalone project)"
             report.files = ["main.cpp", "makefile", "mapping_report.md", "mapping_report.json"]
-            (staging / "mapping_report.md").write_text(report.to_markdown())
-            write_json(staging / "mapping_report.json", report.to_dict())
+            report.write(staging)
         return report
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-from hardware.base import Backend, Capabilities, with_inputs
+from hardware.base import Backend, Capabilities, MappingReport, with_inputs
 from snn.inputs import SPIKE_SOURCES
 from snn.network import Network
 from snn.neurons import MODELS
@@ -47,3 +48,24 @@ class NumbaBackend(Backend):
             with_inputs(network, inputs), dt=dt, seed=seed, dtype=self.dtype, progress=progress
         )
         return simulator.run(duration)
+
+    def deploy(
+        self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0
+    ) -> MappingReport:
+        """Write the network as ``<out>/model.toml`` (what ``snn simulate`` reads) and the report."""
+        from snn.atomic import staged
+        from snn.config import SimulationDefaults, save_toml
+
+        self.check(network)
+        from hardware.lowering import concrete
+
+        synapses = concrete(network, dt, seed).n_synapses
+        report = MappingReport(backend=self.name, neurons=network.n_neurons, synapses=synapses)
+        report.converted.append("nothing: the TOML file is the network itself")
+        report.files = ["model.toml", "mapping_report.md", "mapping_report.json"]
+        with staged(Path(out)) as staging:
+            save_toml(
+                network, staging / "model.toml", SimulationDefaults(dt=dt, duration=duration, seed=seed)
+            )
+            report.write(staging)
+        return report

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from snn.atomic import current_umask, write_atomic
-from snn.errors import ValidationError
-
-
-@contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """Yield a staging directory beside ``out``; on success it becomes ``out``.
-
-    A new ``out`` appears in one rename. An existing ``out`` gets each staged file by an
-    atomic rename (files of earlier runs that this run does not write stay). If anything
-    fails while writing, ``out`` is left as it was.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValidationError("--out", f"{out} exists and is not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield staging
-        if not out.exists():
-            staging.chmod(0o777 & ~current_umask())
-            os.replace(staging, out)
-        else:
-            for item in staging.iterdir():
-                os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+from snn.atomic import staged, write_atomic  # noqa: F401  (staged: used by the commands)
 
 
 def _clean(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""`snn simulate`: run a network on the reference simulator and write its results."""
+"""`snn simulate`: run a network on the reference simulator (or any backend) and write its results."""
 
 from __future__ import annotations
 
@@ -30,7 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="seed for connectivity, initial values and Poisson inputs (default 0); same seed, same spikes",
     )
-    parser.add_argument("--float32", action="store_true", help="single-precision state and weights")
+    parser.add_argument(
+        "--backend",
+        default="numba",
+        help="simulator to run on: numba (the reference, default), brian2 (cython), brian2-numpy, "
+        "brian2-standalone (C++), nengo, nengo-dl, nir (round trip through NIR, then numba); "
+        "`snn deploy --list` shows which are installed",
+    )
+    parser.add_argument(
+        "--float32", action="store_true", help="single-precision state and weights (numba backend only)"
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("out/simulate"), help="output directory (default out/simulate)"
     )
@@ -41,14 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    import hardware
     import snn
-    from snn.config import SimulationDefaults, load_toml
-    from snn.examples import cuba
 
-    if args.config is None:
-        network, defaults = cuba(), SimulationDefaults()
-    else:
-        network, defaults = load_toml(args.config)
+    network, defaults = load_model(args.config)
     duration = _pick(args.duration, defaults.duration, DEFAULT_DURATION)
     dt = _pick(args.dt, defaults.dt, DEFAULT_DT)
     seed = _pick(args.seed, defaults.seed, 0)
@@ -63,14 +68,11 @@ def run(args: argparse.Namespace) -> int:
             if network.populations[name].model.spiking:
                 network.probe(name)
 
-    simulator = snn.Simulator(
-        network,
-        dt=dt,
-        seed=seed,
-        dtype="float32" if args.float32 else "float64",
-        progress=False if args.no_progress else None,
-    )
-    result = simulator.run(duration)
+    if args.float32 and args.backend != "numba":
+        raise snn.ValidationError("--float32", f"is for the numba backend only, not {args.backend!r}")
+    backend = hardware.get(args.backend, **({"dtype": "float32"} if args.float32 else {}))
+    backend.check(network)
+    result = backend.run(network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None)
     meta = result.metadata
     spiking = [n for n in result.spikes if n in network.populations]
     summary = {
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "duration_s": result.duration,
         "dt_s": dt,
         "seed": seed,
-        "dtype": meta["dtype"],
+        "dtype": meta.get("dtype", "float64"),
         "spikes": int(sum(result.spikes[n][0].size for n in spiking)),
         "mean_rate_hz": result.mean_rate(spiking),
         "cv_isi": result.isi_cv(spiking),
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         table(
             [
                 ("network", f"{network.name} ({summary['neurons']} neurons, {summary['synapses']} synapses)"),
-                ("simulated", f"{result.duration:g} s at dt = {dt:g} s ({meta['dtype']})"),
+                ("backend", meta["backend"]),
+                ("simulated", f"{result.duration:g} s at dt = {dt:g} s ({summary['dtype']})"),
                 ("mean rate", f"{summary['mean_rate_hz']:.3g} Hz"),
                 ("CV of ISI", summary["cv_isi"]),
                 (
@@ -116,6 +119,20 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def load_model(path: Path | None):
+    """``(network, defaults)`` from a TOML file, a NIR file (``.nir``), or the default CUBA network."""
+    from snn.config import SimulationDefaults, load_toml
+    from snn.examples import cuba
+
+    if path is None:
+        return cuba(), SimulationDefaults()
+    if Path(path).suffix == ".nir":
+        from hardware.nir import from_nir
+
+        return from_nir(path)[0], SimulationDefaults()
+    return load_toml(path)
 
 
 def _pick(*choices):

@@ -93,7 +93,7 @@ def test_feedforward_spike_trains_match_numba():
     # the conventions are reproduced, so the trains are in fact identical
     np.testing.assert_array_equal(reference.spikes["lif"][1], brian.spikes["lif"][1])
     np.testing.assert_allclose(reference.spikes["lif"][0], brian.spikes["lif"][0], atol=1e-12)
-    assert brian.metadata["backend"] == "brian2"
+    assert brian.metadata["backend"] == "brian2-numpy"
     assert brian.metadata["synapses"] == reference.metadata["synapses"]
 
 

@@ -1,0 +1,79 @@
+"""`snn deploy`: write a network as a backend's artifact, with a mapping report.
+
+The artifact depends on the backend: a NIR file (``nir``), a C++ standalone project
+(``brian2``, ``brian2-standalone``), a runnable script (``nengo``, ``nengo-dl``), or the
+network as TOML (``numba``). Every backend checks the network first, so a network with a
+part the backend cannot express fails (exit 2) before any file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studies.output import table
+
+DEFAULT_DT = 1e-4
+DEFAULT_DURATION = 1.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model",
+        nargs="?",
+        type=Path,
+        help="network to deploy: a TOML network (as `snn simulate` reads, or as `snn train` writes), "
+        "a .nir file, or nothing for the default CUBA network",
+    )
+    parser.add_argument(
+        "--backend",
+        default="nir",
+        help="brian2 | brian2-standalone (C++ project), nengo | nengo-dl (Python script), "
+        "nir (HDF5 graph; default), numba (TOML)",
+    )
+    parser.add_argument("--out", type=Path, help="where to write the artifact (default out/deploy/<backend>)")
+    parser.add_argument("--dt", type=float, help=f"time step in s (default {DEFAULT_DT})")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help=f"run length baked into projects and scripts, s (default {DEFAULT_DURATION})",
+    )
+    parser.add_argument("--seed", type=int, help="seed that draws random connectivity (default 0)")
+    parser.add_argument("--json", type=Path, help="also write the mapping report object here")
+    parser.add_argument(
+        "--list", action="store_true", help="list the backends, whether each is installed, and exit"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import hardware
+    from snn import validate
+    from studies.output import write_json
+    from studies.simulate import load_model
+
+    if args.list:
+        installed = set(hardware.available())
+        for name in hardware.names():
+            print(f"  {name:<18} {'installed' if name in installed else 'not installed'}")
+        return 0
+    backend = hardware.get(args.backend)
+    network, defaults = load_model(args.model)
+    dt = validate.positive("--dt", args.dt if args.dt is not None else defaults.dt or DEFAULT_DT)
+    duration = args.duration if args.duration is not None else defaults.duration or DEFAULT_DURATION
+    duration = validate.positive("--duration", duration)
+    seed = validate.count("--seed", args.seed if args.seed is not None else defaults.seed or 0, low=0)
+    backend.check(network)
+    out = args.out or Path("out/deploy") / args.backend
+    report = backend.deploy(network, out, dt=dt, duration=duration, seed=seed)
+    if args.json:
+        write_json(args.json, report.to_dict())
+    rows = [
+        ("backend", report.backend),
+        ("network", f"{network.name} ({report.neurons} neurons, {report.synapses} synapses)"),
+        ("converted", f"{len(report.converted)} items"),
+        ("approximated", "; ".join(report.approximated) or "nothing"),
+        ("refused", "; ".join(report.refused) or "nothing"),
+        ("written", f"{out} ({', '.join(report.files)})" if report.files else str(out)),
+    ]
+    print(table(rows))
+    return 0

@@ -1,0 +1,54 @@
+"""`snn simulate --backend` and `snn deploy` as a user runs them (subprocess, exit codes, files)."""
+
+import json
+
+import pytest
+
+from tests.studies.test_cli import ROOT, SUMMARY_KEYS, snn_cli
+
+pytest.importorskip("brian2")
+
+
+def test_simulate_on_brian2_gives_the_numba_summary(tmp_path):
+    summaries = {}
+    for backend in ("numba", "brian2-numpy"):
+        out = tmp_path / backend
+        done = snn_cli(
+            "simulate", ROOT / "examples" / "poisson_driven.toml", "--backend", backend, "--duration", "0.2",
+            "--out", out, "--no-progress",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        summaries[backend] = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summaries["brian2-numpy"])
+    assert summaries["brian2-numpy"]["backend"] == "brian2-numpy"
+    # the adapter replays the reference's Poisson draws: the same spikes, so the same summary
+    assert summaries["brian2-numpy"]["spikes"] == summaries["numba"]["spikes"] > 100
+    assert summaries["brian2-numpy"]["cv_isi"] == pytest.approx(summaries["numba"]["cv_isi"], rel=1e-12)
+
+
+def test_deploy_numba_round_trips_through_simulate(tmp_path):
+    out = tmp_path / "deployed"
+    done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "numba", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["mapping_report.json", "mapping_report.md", "model.toml"]
+    runs = []
+    for model in (ROOT / "examples" / "poisson_driven.toml", out / "model.toml"):
+        target = tmp_path / f"run{len(runs)}"
+        done = snn_cli("simulate", model, "--duration", "0.1", "--out", target, "--no-progress")
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads((target / "summary.json").read_text()))
+    assert runs[0]["spikes"] == runs[1]["spikes"]
+
+
+def test_deploy_lists_backends_and_refuses_unknown_ones(tmp_path):
+    listed = snn_cli("deploy", "--list")
+    assert listed.returncode == 0 and "brian2-standalone" in listed.stdout and "nir" in listed.stdout
+    done = snn_cli("deploy", "--backend", "loihi", "--out", tmp_path / "x")
+    assert done.returncode == 2
+    assert "unknown backend 'loihi'" in done.stderr and "known: numba, brian2" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "x").exists()
+
+
+def test_simulate_float32_is_for_numba_only(tmp_path):
+    done = snn_cli("simulate", "--backend", "brian2-numpy", "--float32", "--out", tmp_path / "x")
+    assert done.returncode == 2 and "--float32" in done.stderr and not (tmp_path / "x").exists()
