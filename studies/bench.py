@@ -65,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Brian2 code-generation targets (default: all three)",
     )
     parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="also run the same network through these hardware adapters (e.g. brian2 brian2-standalone "
+        "nengo nengo-dl; see `snn deploy --list`): the network our adapters translate, timed by the "
+        "adapter's own build/compile/run split",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=3, help="runs per figure, median reported (default %(default)s)"
     )
     parser.add_argument("--float32", action="store_true", help="run ours in single precision")
@@ -122,8 +131,23 @@ def run_ours(params, duration: float, dt: float, seed: int, dtype: str) -> dict:
     }
 
 
+def run_backend(name: str, params, duration: float, dt: float, seed: int) -> dict:
+    """The CUBA network of ``params`` through the ``hardware`` adapter ``name``."""
+    import hardware
+    from snn.examples import cuba
+
+    result = hardware.get(name).run(cuba(params), duration, dt=dt, seed=seed, progress=False)
+    meta = result.metadata
+    return {key: meta[key] for key in ("build_s", "compile_s", "run_s")} | {"rate_hz": result.mean_rate()}
+
+
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    import hardware
+    from snn.examples import cuba
+
+    for name in args.backends:
+        hardware.get(name).check(cuba())
     from tqdm import tqdm
 
     from snn.examples import CubaParameters
@@ -131,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     targets = args.targets if args.against == "brian2" else []
     dtype = "float32" if args.float32 else "float64"
     results = []
-    runs = len(args.neurons) * args.repeats * (1 + len(targets))
+    runs = len(args.neurons) * args.repeats * (1 + len(targets) + len(args.backends))
     bar = tqdm(total=runs, desc="bench cuba", unit="run", disable=None)
     for n in args.neurons:
         p = args.p if args.p is not None else args.in_degree / n
@@ -165,6 +189,14 @@ def run(args: argparse.Namespace) -> int:
                 row[f"brian2_{target}_build_s"] = statistics.median(r.build_s for r in peer)
                 row[f"brian2_{target}_rate_hz"] = statistics.median(r.mean_rate(args.duration) for r in peer)
                 row[f"ratio_ours_to_{target}"] = row["ours_run_s"] / row[f"brian2_{target}_run_s"]
+        for name in args.backends:
+            runs_of = []
+            for repeat in range(args.repeats):
+                runs_of.append(run_backend(name, params, args.duration, args.dt, args.seed + repeat))
+                bar.update()
+            for key in ("run_s", "compile_s", "build_s", "rate_hz"):
+                row[f"backend_{name}_{key}"] = statistics.median(r[key] for r in runs_of)
+            row[f"ratio_ours_to_{name}"] = row["ours_run_s"] / row[f"backend_{name}_run_s"]
         row["peak_rss_mb"] = peak_rss_mb()
         results.append(row)
     bar.close()
@@ -187,6 +219,14 @@ def run(args: argparse.Namespace) -> int:
                     f"brian2 {target} run",
                     f"{row[f'brian2_{target}_run_s']:.4f} s  "
                     f"(ours/brian2 = {row[f'ratio_ours_to_{target}']:.3f})",
+                )
+            )
+        for name in args.backends:
+            lines.append(
+                (
+                    f"{name} adapter run",
+                    f"{row[f'backend_{name}_run_s']:.4f} s  ({row[f'backend_{name}_rate_hz']:.3g} Hz, "
+                    f"ours/{name} = {row[f'ratio_ours_to_{name}']:.3f})",
                 )
             )
         print(table(lines))
