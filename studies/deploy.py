@@ -27,9 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        default="nir",
-        help="brian2 | brian2-standalone (C++ project), nengo | nengo-dl (Python script), "
-        "nir (HDF5 graph; default), numba (TOML)",
+        default="brian2",
+        help="brian2 | brian2-standalone (C++ standalone project; default brian2), nengo | nengo-dl "
+        "(Python script), nir (HDF5 graph; refuses what NIR cannot express, e.g. refractory periods), "
+        "numba (TOML)",
     )
     parser.add_argument("--out", type=Path, help="where to write the artifact (default out/deploy/<backend>)")
     parser.add_argument("--dt", type=float, help=f"time step in s (default {DEFAULT_DT})")

@@ -1,0 +1,208 @@
+"""NIR (Neuromorphic Intermediate Representation) export and import, and the ``nir`` backend.
+
+>>> import snn, hardware
+>>> net = snn.Network("demo")
+>>> _ = net.add(snn.SpikeSource(name="in", size=2, times=[0.001], ids=[0]))
+>>> _ = net.add(snn.Population(name="out", size=1, model=snn.LIF(tau_ref=0.0)))
+>>> _ = net.connect("in", "out", snn.AllToAll(weights=0.03))
+>>> graph, report = to_nir(net, dt=1e-4)
+>>> sorted(graph.nodes)
+['in', 'out', 'out.out_spikes', 'w.in_to_out_0']
+
+The equations, node mapping and unit conversion are in :mod:`hardware.nir_fields`; the
+conversions in :mod:`hardware.nir_export` and :mod:`hardware.nir_import`.
+
+What NIR cannot express is refused before anything is written (:meth:`NIRBackend.check`):
+ALIF adaptation, refractory periods (``tau_ref > 0``), reset by subtraction, initial potentials
+other than the resting (LIF, LI) or reset (IF) value (NIR nodes carry no initial state; receivers
+start there), time-varying injected currents, a constant current into a population without a
+delta-synapse projection to carry it as an Affine bias, state probes other than ``v`` of an LI
+population, and probes of a subset of neurons or every n-th step. Poisson and rate-coded sources
+become ``nir.Input`` ports and are listed under ``refused`` in the report: NIR has no stochastic
+generator, so the receiver supplies their spikes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import nir
+import numpy as np
+
+from hardware.base import Backend, Capabilities, MappingReport, with_inputs
+from hardware.nir_export import bias, channels, to_nir_graph
+from hardware.nir_fields import SPIKE_CONVENTIONS
+from hardware.nir_import import from_nir_graph
+from snn.atomic import write_atomic
+from snn.build.neurons import discrete_parameters
+from snn.errors import UnsupportedFeature
+from snn.network import Network, Uniform
+from snn.synapses import Delta
+
+BACKEND = "nir"
+
+
+def check(network: Network) -> None:
+    """Raise :class:`snn.UnsupportedFeature` for the first part of ``network`` NIR cannot express."""
+    NIRBackend().check(network)
+
+
+def to_nir(
+    network: Network, dt: float = 1e-4, seed: int = 0, spikes: str = "dirac"
+) -> tuple[nir.NIRGraph, MappingReport]:
+    """``network`` as a NIR graph, with random connectivity drawn for ``(dt, seed)`` as the simulator
+    draws it, and the report of what mapped how. ``spikes``: the spike convention (``"dirac"``,
+    area 1; ``"step"``, area ``dt`` as snnTorch and Norse assume); see :mod:`hardware.nir_fields`."""
+    check(network)
+    return to_nir_graph(network, dt, seed, spikes)
+
+
+def from_nir(
+    graph: nir.NIRGraph | str | os.PathLike, dt: float = 1e-4, spikes: str | None = None
+) -> tuple[Network, MappingReport]:
+    """A Network from a NIR graph or ``.nir`` file. ``dt`` (s) only enters through ``spikes="step"``
+    and the rounding of delays; ``spikes=None`` uses the convention we recorded when we wrote the
+    graph, else ``"dirac"``."""
+    if not isinstance(graph, nir.NIRGraph):
+        graph = read(graph)
+    return from_nir_graph(graph, dt, spikes)
+
+
+def write(
+    network: Network, path: str | os.PathLike, *, dt: float = 1e-4, seed: int = 0, spikes: str = "dirac"
+) -> MappingReport:
+    """Write ``network`` as a NIR HDF5 file at ``path`` atomically, only after the pre-flight check."""
+    graph, report = to_nir(network, dt=dt, seed=seed, spikes=spikes)
+    write_graph(graph, path)
+    report.files.append(str(path))
+    return report
+
+
+def write_graph(graph: nir.NIRGraph, path: str | os.PathLike) -> Path:
+    """``nir.write`` into memory, then one atomic write of the bytes (no half-written file)."""
+    buffer = io.BytesIO()
+    nir.write(buffer, graph)
+    return write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
+
+
+def read(path: str | os.PathLike | io.BytesIO) -> nir.NIRGraph:
+    """``nir.read`` without NIR's type inference, which would add Input/Output nodes of its own."""
+    return nir.read(path, type_check=False)
+
+
+class NIRBackend(Backend):
+    """NIR as a backend: ``deploy`` writes the graph, ``run`` simulates what survives a round trip."""
+
+    name = BACKEND
+
+    def __init__(self, spikes: str = "dirac") -> None:
+        if spikes not in SPIKE_CONVENTIONS:
+            raise UnsupportedFeature(
+                f"spike convention {spikes!r}", BACKEND, f"use one of {SPIKE_CONVENTIONS}"
+            )
+        self.spikes = spikes
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            neuron_models=("LIF", "IF", "LI"),
+            synapses=("Delta", "Exponential"),
+            sources=("SpikeSource", "LatencyEncoder", "PoissonSource", "RateEncoder"),
+            probe_variables=("spikes", "v"),
+            currents=True,
+            delays=True,
+            resets=("value",),
+            refractory=False,
+            exact=True,
+            notes=(
+                "constant currents only, carried as an Affine bias on a delta-synapse projection",
+                "sources become nir.Input ports; their spikes are run-time data",
+                "no initial state in NIR: populations start at rest (LIF, LI) or reset (IF)",
+            ),
+        )
+
+    def check(self, network: Network) -> None:
+        super().check(network)
+        for current in network.currents:
+            if current.times.size > 1:
+                raise UnsupportedFeature(
+                    f"a time-varying current into {current.target!r}", BACKEND, "only constant currents map"
+                )
+        for name, pop in network.populations.items():
+            start = discrete_parameters(pop.model, 1.0)["initial_v"]
+            if isinstance(pop.initial_v, Uniform) or (
+                pop.initial_v is not None and np.any(np.asarray(pop.initial_v) != start)
+            ):
+                raise UnsupportedFeature(
+                    f"initial potentials (population {name!r})",
+                    BACKEND,
+                    f"NIR nodes carry no initial state; leave initial_v=None (starts at {start} V)",
+                )
+            if np.any(bias(network, name)) and not any(isinstance(s, Delta) for s in channels(network, name)):
+                raise UnsupportedFeature(
+                    f"a constant current into population {name!r}, which has no delta-synapse projection",
+                    BACKEND,
+                    "NIR carries a constant current only as the bias of an Affine edge into the neuron",
+                )
+        for probe in network.probes:
+            if probe.neurons is not None or probe.every != 1:
+                raise UnsupportedFeature(
+                    f"recording a subset of neurons or steps (probe {probe.name!r})",
+                    BACKEND,
+                    "a nir.Output carries the whole node at every step",
+                )
+            spiking = (
+                probe.target not in network.populations or network.populations[probe.target].model.spiking
+            )
+            if probe.variable == "v" and spiking:
+                raise UnsupportedFeature(
+                    f"probing 'v' of spiking population {probe.target!r} (probe {probe.name!r})",
+                    BACKEND,
+                    "a NIR spiking node outputs spikes; only an LI node outputs v",
+                )
+
+    def deploy(
+        self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0
+    ) -> MappingReport:
+        """Write ``out`` (a ``.nir`` file, or ``<out>/<network.name>.nir`` when ``out`` is a directory)
+        and ``mapping_report.md`` / ``.json`` beside it; ``duration`` is unused (a graph has none)."""
+        import json
+
+        out = Path(out)
+        path = out / f"{network.name}.nir" if out.is_dir() else out
+        report = write(network, path, dt=dt, seed=seed, spikes=self.spikes)
+        for suffix, text in (
+            (".md", report.to_markdown()),
+            (".json", json.dumps(report.to_dict(), indent=2)),
+        ):
+            target = path.parent / f"mapping_report{suffix}"
+            write_atomic(target, lambda stream, text=text: stream.write(text.encode()))
+            report.files.append(str(target))
+        return report
+
+    def run(
+        self,
+        network: Network,
+        duration: float,
+        inputs: Mapping[str, object] | None = None,
+        *,
+        dt: float = 1e-4,
+        seed: int = 0,
+        progress: bool | None = None,
+    ):
+        """Export ``network`` to an in-memory NIR file, import it, feed the original spike sources to
+        the imported ports and run it on :class:`snn.Simulator`."""
+        from snn.simulator import Simulator
+
+        network = with_inputs(network, inputs)
+        graph, _ = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
+        buffer = io.BytesIO()
+        nir.write(buffer, graph)
+        buffer.seek(0)
+        imported, _ = from_nir(read(buffer), dt=dt, spikes=self.spikes)
+        imported = with_inputs(imported, dict(network.sources))
+        result = Simulator(imported, dt=dt, seed=seed, progress=progress).run(duration)
+        result.metadata["backend"] = BACKEND
+        return result

@@ -1,0 +1,140 @@
+r"""What our neuron models and synapses are in NIR, and the unit conversion between them.
+
+NIR states continuous-time equations (no ``dt``); our models are the same ODEs in SI units:
+
+* ``nir.LIF``:  ``tau dv/dt = (v_leak - v) + r I``, spike when ``v > v_threshold``, ``v <- v_reset``;
+  our :class:`snn.LIF` with ``tau_mem = tau``, ``resistance = r``, ``v_rest = v_leak``.
+* ``nir.LI``:   the same without threshold; our :class:`snn.LI`.
+* ``nir.IF``:   ``dv/dt = r I``; our :class:`snn.IF` (``capacitance dv/dt = I``) with ``r = 1 / capacitance``.
+* ``nir.CubaLIF`` / ``nir.CubaLI``: the LIF / LI driven by ``tau_syn dI/dt = -I + w_in S``; our
+  LIF / LI whose every incoming projection has :class:`snn.Exponential` synapses of that ``tau_syn``.
+
+A spike train entering a node is ``S(t) = a sum_k delta(t - t_k)`` with area ``a`` (the *spike
+convention*): ``a = 1`` (``"dirac"``, our default, dt-independent) or ``a = dt`` (``"step"``: a spike
+is a unit-height pulse lasting one step, which is how snnTorch and Norse integrate their NIR inputs
+with forward Euler). Integrating the ODEs across one weighted spike ``W S`` gives the jump our
+synapses make, so our weight ``w = g W_nir`` with the gain ``g`` of the edge's target:
+
+* Delta synapse into LIF/LI:  ``dv = r W a / tau``     -> ``g = r a / tau``    (w in V)
+* Delta synapse into IF:      ``dv = r W a``           -> ``g = r a``          (w in V)
+* Exponential into CubaLIF:   ``dI = w_in W a / tau_syn`` -> ``g = w_in a / tau_syn`` (w in A)
+* Exponential through an LI synaptic-current node (``tau = tau_syn``, ``r``, ``v_leak = 0``) whose
+  state is the input current of the neuron it feeds: ``g = r a / tau_syn`` (w in A).
+
+A constant current (our ``i_bias`` and constant :class:`snn.Current`) is the ``bias`` of an ``Affine``
+edge into the neuron node: ``I = W S + b``, so ``i_bias = b`` (A) with no spike-area factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import nir
+import numpy as np
+
+from snn.errors import ValidationError
+from snn.neurons import IF, LI, LIF
+
+SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
+METADATA_KEY = "neurobridge"
+
+
+def spike_area(spikes: str, dt: float) -> float:
+    """Area ``a`` of one spike under convention ``spikes`` at step ``dt`` (s): 1 or ``dt``."""
+    if spikes not in SPIKE_CONVENTIONS:
+        raise ValidationError("spikes", f"must be one of {SPIKE_CONVENTIONS}, got {spikes!r}")
+    return 1.0 if spikes == "dirac" else float(dt)
+
+
+def _same(x: float) -> float:
+    return x
+
+
+def _reciprocal(x: float) -> float:
+    return 1.0 / x
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter: NIR field ``nir`` <-> our model field ``ours`` (``to_nir``/``from_nir`` convert)."""
+
+    nir: str
+    ours: str
+    to_nir: Callable[[float], float] = _same
+    from_nir: Callable[[float], float] = _same
+
+
+NEURON_FIELDS: dict[type, tuple[Field, ...]] = {
+    LIF: (
+        Field("tau", "tau_mem"),
+        Field("r", "resistance"),
+        Field("v_leak", "v_rest"),
+        Field("v_threshold", "v_th"),
+        Field("v_reset", "v_reset"),
+    ),
+    LI: (Field("tau", "tau_mem"), Field("r", "resistance"), Field("v_leak", "v_rest")),
+    IF: (
+        Field("r", "capacitance", _reciprocal, _reciprocal),
+        Field("v_threshold", "v_th"),
+        Field("v_reset", "v_reset"),
+    ),
+}
+# Our fields that are not node parameters: tau_ref and reset must have the only value NIR states
+# (checked before export); i_bias travels as an Affine bias.
+NOT_NODE_FIELDS: dict[str, object] = {"tau_ref": 0.0, "reset": "value", "i_bias": 0.0}
+
+# (our model, through a NIR current-based node?) -> NIR node type
+NODE_TYPES: dict[tuple[type, bool], type] = {
+    (LIF, False): nir.LIF,
+    (LI, False): nir.LI,
+    (IF, False): nir.IF,
+    (LIF, True): nir.CubaLIF,
+    (LI, True): nir.CubaLI,
+}
+MODELS_OF: dict[type, tuple[type, bool]] = {node: key for key, node in NODE_TYPES.items()}
+CUBA_NAMES = {"tau": "tau_mem"}  # the Cuba nodes call the membrane time constant tau_mem
+
+
+def nir_name(field: Field, cuba: bool) -> str:
+    return CUBA_NAMES.get(field.nir, field.nir) if cuba else field.nir
+
+
+def node_for(model, size: int, tau_syn: float | None = None) -> nir.NIRNode:
+    """The NIR neuron node of ``size`` neurons of ``model``; current-based when ``tau_syn`` (s) is given."""
+    cuba = tau_syn is not None
+    values = {
+        nir_name(f, cuba): np.full(size, f.to_nir(getattr(model, f.ours)), dtype=np.float64)
+        for f in NEURON_FIELDS[type(model)]
+    }
+    if cuba:
+        values.update(tau_syn=np.full(size, tau_syn), w_in=np.ones(size))
+    return NODE_TYPES[(type(model), cuba)](**values)
+
+
+def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], float]) -> tuple[type, dict]:
+    """``(our model class, its keyword arguments)`` of a NIR neuron node; ``uniform(name, array)``
+    reduces a per-neuron array to the one value our models hold (or refuses)."""
+    cls, cuba = MODELS_OF[type(node)]
+    kwargs = {
+        f.ours: f.from_nir(uniform(nir_name(f, cuba), np.asarray(getattr(node, nir_name(f, cuba)))))
+        for f in NEURON_FIELDS[cls]
+    }
+    if cls is not LI:
+        kwargs["tau_ref"] = 0.0
+    return cls, kwargs
+
+
+def gain(node: nir.NIRNode, area: float) -> np.ndarray:
+    """Per-neuron factor ``g`` with our weight ``w = g W_nir`` for a spike edge into ``node``."""
+    if isinstance(node, (nir.CubaLIF, nir.CubaLI)):
+        return np.asarray(node.w_in, dtype=np.float64) * area / np.asarray(node.tau_syn, dtype=np.float64)
+    r = np.asarray(node.r, dtype=np.float64)
+    if isinstance(node, nir.IF):
+        return r * area
+    return r * area / np.asarray(node.tau, dtype=np.float64)  # LIF, LI (also as a synaptic current)
+
+
+def synaptic_current_node(size: int, tau_syn: float) -> nir.LI:
+    """An LI node whose state is an exponential synaptic current (A): ``tau_syn dI/dt = -I + W S``."""
+    return nir.LI(tau=np.full(size, tau_syn), r=np.ones(size), v_leak=np.zeros(size))
