@@ -14,8 +14,10 @@ import numpy as np
 
 from snn.build import projection_blocks, seed_streams
 from snn.build.neurons import neuron_arrays
-from snn.build.schedules import build_schedules
+from snn.build.schedules import Schedules, build_schedules
 from snn.network import Network
+
+CHUNK_STEPS = 2048  # input rows generated at a time for nengo's per-step node calls
 
 
 @dataclass
@@ -76,53 +78,101 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
     return Concrete(network, dt, seed, initial_v, synapses)
 
 
-def source_spikes(network: Network, dt: float, n_steps: int, seed: int = 0) -> dict[str, tuple]:
-    """Every spike source's spikes over ``n_steps`` steps as ``(steps, ids)`` int64 arrays.
+class Stimulus:
+    """Rows of every source's spikes and every current column, step by step.
 
-    Given spikes (:class:`~snn.inputs.SpikeSource`, :class:`~snn.inputs.LatencyEncoder`)
-    are rounded to steps as the simulator rounds them. Poisson draws (PoissonSource,
-    RateEncoder) replay the simulator's own stream: the third child of ``seed``, one
-    uniform per active channel per step, channels in node order, so a backend fed these
-    spikes sees exactly the reference run's input.
+    Poisson-like sources draw from the seed's simulation stream exactly as the
+    reference's kernel does: per step, one uniform number per channel whose probability
+    is > 0, channels in global order. Rows are produced in order; :meth:`rows` may only
+    be asked for steps not yet discarded (nengo's nodes ask for each step once).
     """
-    ranges, start = {}, 0
-    for pop in network.populations.values():
-        ranges[pop.name] = (start, pop.size)
-        start += pop.size
-    n_neurons = start
+
+    def __init__(self, network: Network, dt: float, seed: int) -> None:
+        ranges, begin = {}, 0
+        for pop in network.populations.values():
+            ranges[pop.name] = (begin, pop.size)
+            begin += pop.size
+        self.n_neurons = begin
+        for source in network.sources.values():
+            ranges[source.name] = (begin, source.size)
+            begin += source.size
+        self.ranges = ranges
+        self.sources = list(network.sources)
+        self.schedules: Schedules = build_schedules(network, ranges, self.n_neurons, dt, np.float64)
+        self.n_sources = begin - self.n_neurons
+        self.n_currents = int(self.schedules.cur_target.size)
+        self.rng = seed_streams(seed)[2]
+        self.probability = np.zeros(self.schedules.n_poisson)
+        self.level = np.zeros(self.n_currents)
+        self.pointers = [0, 0, 0]  # rate events, current events, given spikes
+        self.first = 0  # first step held in the buffers
+        self.spikes = np.zeros((0, self.n_sources))
+        self.currents = np.zeros((0, self.n_currents))
+
+    def _generate(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        s = self.schedules
+        start = self.first + self.spikes.shape[0]
+        spikes = np.zeros((n_steps, self.n_sources))
+        currents = np.zeros((n_steps, self.n_currents))
+        step = start
+        while step < start + n_steps:
+            p = self.pointers[0]
+            while p < s.rate_step.size and s.rate_step[p] <= step:
+                self.probability[s.rate_source[p]] = s.rate_value[p]
+                p += 1
+            self.pointers[0] = p
+            q = self.pointers[1]
+            while q < s.cur_step.size and s.cur_step[q] <= step:
+                self.level[s.cur_col[q]] = s.cur_value[q]
+                q += 1
+            self.pointers[1] = q
+            # the rates and currents hold until the next scheduled change
+            changes = [s.rate_step[p] if p < s.rate_step.size else np.inf,
+                       s.cur_step[q] if q < s.cur_step.size else np.inf]  # fmt: skip
+            end = int(min(start + n_steps, *changes))
+            rows = slice(step - start, end - start)
+            active = np.flatnonzero(self.probability > 0.0)
+            if active.size:
+                draws = self.rng.random((end - step, active.size))
+                spikes[rows, active] = draws < self.probability[active]
+            currents[rows] = self.level
+            step = end
+        g = self.pointers[2]
+        while g < s.spike_step.size and s.spike_step[g] < start + n_steps:
+            if s.spike_step[g] >= start:
+                spikes[s.spike_step[g] - start, s.spike_node[g] - self.n_neurons] = 1.0
+            g += 1
+        self.pointers[2] = g
+        return spikes, currents
+
+    def rows(self, begin: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes (0/1, shape ``(end - begin, n_source_channels)``) and current levels
+        (A, shape ``(end - begin, n_current_columns)``) of steps ``[begin, end)``."""
+        if begin < self.first:
+            raise ValueError(f"step {begin} was already discarded (first held: {self.first})")
+        have = self.first + self.spikes.shape[0]
+        if end > have:
+            spikes, currents = self._generate(max(end - have, CHUNK_STEPS))
+            keep = begin - self.first
+            self.spikes = np.concatenate([self.spikes[keep:], spikes])
+            self.currents = np.concatenate([self.currents[keep:], currents])
+            self.first = begin
+        return self.spikes[begin - self.first : end - self.first], self.currents[
+            begin - self.first : end - self.first
+        ]
+
+    def source_columns(self, name: str) -> slice:
+        begin, size = self.ranges[name]
+        return slice(begin - self.n_neurons, begin - self.n_neurons + size)
+
+
+def source_spikes(network: Network, dt: float, n_steps: int, seed: int = 0) -> dict[str, tuple]:
+    """Every spike source's spikes over ``n_steps`` steps as ``(steps, ids)`` int64 arrays, sorted
+    by step then id: the reference run's input exactly (see :class:`Stimulus`)."""
+    spikes, _ = Stimulus(network, dt, seed).rows(0, n_steps)
+    out, column = {}, 0
     for source in network.sources.values():
-        ranges[source.name] = (start, source.size)
-        start += source.size
-    schedules = build_schedules(network, ranges, n_neurons, dt, np.float64)
-    owner = np.empty(start - n_neurons, dtype=np.int64)  # source index of each channel
-    spikes: dict[str, list] = {name: [[], []] for name in network.sources}
-    names = list(network.sources)
-    for index, name in enumerate(names):
-        begin, size = ranges[name]
-        owner[begin - n_neurons : begin - n_neurons + size] = index
-    for step, node in zip(schedules.spike_step, schedules.spike_node, strict=True):
-        if step < n_steps:
-            channel = node - n_neurons
-            name = names[owner[channel]]
-            spikes[name][0].append(step)
-            spikes[name][1].append(channel - (ranges[name][0] - n_neurons))
-    if schedules.n_poisson and schedules.rate_step.size:
-        rng = seed_streams(seed)[2]
-        probability = np.zeros(schedules.n_poisson)
-        pointer = 0
-        for step in range(n_steps):
-            while pointer < schedules.rate_step.size and schedules.rate_step[pointer] <= step:
-                probability[schedules.rate_source[pointer]] = schedules.rate_value[pointer]
-                pointer += 1
-            active = np.flatnonzero(probability > 0.0)
-            fired = active[rng.random(active.size) < probability[active]]
-            for channel in fired:
-                name = names[owner[channel]]
-                spikes[name][0].append(step)
-                spikes[name][1].append(channel - (ranges[name][0] - n_neurons))
-    out = {}
-    for name, (steps, ids) in spikes.items():
-        steps, ids = np.asarray(steps, dtype=np.int64), np.asarray(ids, dtype=np.int64)
-        order = np.lexsort((ids, steps))
-        out[name] = (steps[order], ids[order])
+        steps, ids = np.nonzero(spikes[:, column : column + source.size])
+        out[source.name] = (steps.astype(np.int64), ids.astype(np.int64))
+        column += source.size
     return out

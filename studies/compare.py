@@ -5,7 +5,9 @@ integrate-and-fire network at each requested number of timesteps (run on the Num
 simulator), a directly trained spiking MLP (``snn``) and the spiking twin of the CNN
 (``scnn``), both by surrogate-gradient BPTT, and an LSNN reading the sample sequentially,
 trained online by e-prop (``lsnn``; the ``snn train lsnn`` task of the same name, with its
-own encoding and validation split, the same test set). Each row is the mean and spread over
+own encoding and validation split, the same test set), and a Keras ReLU MLP converted by
+``nengo_dl.Converter`` to spiking rectified-linear neurons (``nengo-dl``: the Keras ANN and
+the converted SNN at each requested number of timesteps). Each row is the mean and spread over
 ``--seeds`` seeds; costs are per test sample.
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 
 from studies.output import save_figure, staged, write_json
 
-MODELS = ("mlp", "cnn", "gru", "converted", "snn", "scnn", "lsnn")
+MODELS = ("mlp", "cnn", "gru", "converted", "snn", "scnn", "lsnn", "nengo-dl")
+NENGO_DL_SCALE = 100.0  # firing-rate scale of the nengo-dl row: ReLU activation 1 -> 100 Hz at dt 1 ms
 DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
 
 
@@ -255,6 +258,37 @@ def run(args: argparse.Namespace) -> int:
                     cost.snn_energy(ops),
                     time.perf_counter() - start,
                 )
+            elif name == "nengo-dl":
+                from hardware.nengo_dl import convert_keras
+
+                conversion = convert_keras(
+                    data.x_train, data.y_train, data.x_val, data.y_val, data.x_test, data.y_test,
+                    timesteps=tuple(args.timesteps), scale_firing_rates=NENGO_DL_SCALE,
+                    hidden=(256,), epochs=min(args.epochs, 100), seed=seed,
+                )  # fmt: skip
+                macs = conversion.ann_macs
+                record(
+                    "Keras ANN MLP (nengo-dl route)",
+                    "ann",
+                    1,
+                    conversion.ann_accuracy,
+                    macs,
+                    macs,
+                    cost.ann_energy(macs),
+                    conversion.train_seconds,
+                )
+                for t in sorted(conversion.snn_accuracy):
+                    ops = conversion.synaptic_ops[t]
+                    record(
+                        f"NengoDL converted SNN (SpikingReLU, rates x{NENGO_DL_SCALE:g})",
+                        "snn",
+                        t,
+                        conversion.snn_accuracy[t],
+                        ops,
+                        conversion.macs,
+                        cost.snn_energy(ops, conversion.macs),
+                        conversion.seconds,
+                    )
 
     rows = []
     for (model, kind, timesteps), runs in records.items():

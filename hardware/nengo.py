@@ -1,0 +1,530 @@
+r"""Nengo backend: an :class:`snn.Network` as ``nengo.Ensemble`` neurons with direct
+neuron-to-neuron connections, run in ``nengo.Simulator``.
+
+:func:`build_nengo` is the one translation; :mod:`hardware.nengo_dl` runs the very same
+``nengo.Network`` in ``nengo_dl.Simulator``.
+
+Mapping (population ``p``, ``Δ = v_th - v_reset``)
+------------------------------------------------
+Nengo's neurons are normalised: voltage ``V`` in units of the threshold gap, threshold 1,
+reset 0, input ``J`` dimensionless. With
+
+.. math::  V = (v - v_{reset}) / Δ
+
+our LIF ``tau_mem dv/dt = -(v - v_rest) + R I`` becomes nengo's
+``tau_rc dV/dt = -V + J`` with
+
+.. math::
+
+    \tau_{rc} = \tau_{mem}, \qquad
+    J = \underbrace{\frac{v_{rest} - v_{reset} + R\,i_{bias}}{Δ}}_{\text{Ensemble bias}}
+        + \frac{R}{Δ}\,(I_{syn} + I_{ext}),
+
+``tau_ref`` unchanged, ``min_voltage = -inf`` (our LIF has no floor), Ensemble gain 1
+(unused: every connection targets ``ens.neurons``) and ``initial_state["voltage"] =
+(v_0 - v_reset) / Δ`` from :func:`hardware.lowering.concrete`, so the starting
+potentials (and random connectivity) are the reference's for the same seed. Both
+simulators integrate ``V <- e^{-dt/τ} V + (1 - e^{-dt/τ}) J`` with ``J`` held over the
+step, so between spikes the two trajectories are the same numbers. Spike ``v > v_th`` is
+``V > 1`` in both.
+
+IF (``C dv/dt = I``) with ``reset="subtract"`` and ``tau_ref = 0`` is nengo's
+``SpikingRectifiedLinear`` (``V <- V + dt max(J, 0)``; ``floor(V)`` spikes, ``V -= floor(V)``)
+with ``J = (i_bias + I) / (C Δ)``, but only while ``J >= 0``: that neuron clips negative
+input, ours integrates it. So an IF population is accepted only when nothing into it can
+be negative (``i_bias``, weights and currents >= 0). Above ``1/dt`` Hz nengo emits several
+spikes in one step where ours emits one per step.
+
+Synapses. A spike in our step ``k`` adds ``w`` to a slot that acts from step ``k + 1``,
+decays by ``d`` per step and moves ``v`` by ``c`` times the slot value per step, where
+``(d, c) = channel_coefficients(model, synapse, dt)`` (the reference's own numbers).
+A nengo spike is ``1/dt`` high; the connection's synapse runs in nengo's *update* phase,
+so its output is seen one step later, as ours. Per step nengo moves ``V`` by ``g J``
+(``g = 1 - e^{-dt/τ}`` for LIF, ``dt`` for SpikingRectifiedLinear). Matching the
+first-step effect and the decay gives the transform
+
+.. math::  T = \frac{c\, w\, dt}{Δ\, g\, (1 - d)},
+
+* :class:`~snn.synapses.Exponential` -> ``nengo.Lowpass(tau_syn)`` (zero-order hold, so
+  its per-step decay is ``d = e^{-dt/tau_syn}`` and a ``1/dt`` spike raises it by
+  ``(1 - d)/dt``): each step of the synaptic drive equals the reference's, which
+  integrates the decaying current exactly within the step (``c``), while nengo holds
+  it constant; ``T`` absorbs the difference.
+* :class:`~snn.synapses.Delta` -> the discrete pass-through filter
+  ``LinearFilter([1], [1], analog=False)`` (``d = 0``): in the update phase it delays the
+  spike by exactly one step, and ``T`` makes the one-step drive the jump ``w`` seen
+  ``alpha = e^{-dt/τ}`` later, as in the reference.
+
+Inputs. Spike sources and injected currents become ``nengo.Node`` outputs. Their
+spikes are the reference's: given times rounded to steps as the reference does, and
+Poisson / rate-coded spikes drawn from the seed's simulation stream in the reference's
+order, so Nengo sees the same input spike trains as :class:`snn.Simulator` for the same
+seed (not nengo's own Poisson process). Currents enter ``J`` with no synapse, in the
+step they apply to.
+
+Probes. ``"spikes"`` (nengo output ``> 0``; a nengo step ``n`` is our step ``n - 1``,
+stamped ``(n - 1) dt`` as the reference stamps spikes at the start of their step) and
+``"v"`` (``v = v_reset + Δ V``, sampled at the end of every ``every``-th step).
+
+Approximated (statistically equal, not spike for spike)
+-------------------------------------------------------
+Nengo's LIF interpolates the threshold crossing within the step and starts the
+refractory period there, integrating the remainder of the step in which it ends; the
+reference holds ``v`` for ``round(tau_ref/dt)`` whole steps after the spike step. Each
+inter-spike interval can therefore differ by up to one ``dt`` (nengo's is on average
+``dt/2`` shorter) and inputs arriving in the step where the refractory period ends are
+partly integrated in nengo, dropped in the reference.
+
+Refused (:class:`snn.UnsupportedFeature`, before anything is built)
+-------------------------------------------------------------------
+ALIF (its threshold adapts; nengo's AdaptiveLIF subtracts an adaptation *current*),
+LI readouts (nengo has no non-spiking leaky-integrator neuron; its rate neurons are
+static nonlinearities), LIF with ``reset="subtract"`` (nengo's LIF resets to 0), IF with
+``reset="value"``, a refractory period or possibly negative input, synaptic delays,
+plasticity, and probes of ``b``, ``i_syn`` and ``i_ext``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays, with_inputs
+from hardware.lowering import Concrete, Stimulus, concrete
+from snn.build import channel_coefficients
+from snn.errors import UnsupportedFeature
+from snn.inputs import SPIKE_SOURCES
+from snn.network import PROBE_SPIKES, Network
+from snn.neurons import ALIF, IF, LI, LIF
+from snn.result import Result, Trace
+
+NAME = "nengo"
+
+
+# ---- pre-flight ---------------------------------------------------------------------
+def capabilities() -> Capabilities:
+    """What :func:`build_nengo` translates (shared by the nengo and nengo-dl backends)."""
+    return Capabilities(
+        neuron_models=("LIF", "IF"),
+        synapses=("Delta", "Exponential"),
+        sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
+        probe_variables=(PROBE_SPIKES, "v"),
+        currents=True,
+        delays=False,
+        notes=(
+            "LIF -> nengo.LIF (tau_rc = tau_mem, normalised voltage (v - v_reset) / (v_th - v_reset))",
+            "IF (reset='subtract', tau_ref=0, non-negative input) -> nengo.SpikingRectifiedLinear",
+            "nengo's LIF starts its refractory period at the interpolated spike time: rates agree, "
+            "spike times may differ by a step",
+            "spike sources and currents are nengo.Node outputs with the reference's spikes for the seed",
+        ),
+    )
+
+
+def _negative_inputs(network: Network, population: str) -> str | None:
+    """The first input of ``population`` that can be negative, described; None if none."""
+    for projection in network.projections:
+        if projection.post != population:
+            continue
+        rule = projection.connectivity
+        weights = getattr(rule, "weights", getattr(rule, "weight", 0.0))
+        if np.any(np.asarray(weights) < 0):
+            return f"negative weights (projection {projection.name!r})"
+    for current in network.currents:
+        if current.target == population and np.any(current.amplitudes < 0):
+            return "a negative injected current"
+    return None
+
+
+def check(network: Network, backend: str = NAME) -> None:
+    """Raise :class:`snn.UnsupportedFeature` for the first part of ``network`` that
+    :func:`build_nengo` cannot translate faithfully."""
+    for pop in network.populations.values():
+        model = pop.model
+        where = f"population {pop.name!r}"
+        if isinstance(model, ALIF):
+            raise UnsupportedFeature(
+                f"neuron model ALIF ({where})",
+                backend,
+                "its adaptive threshold has no nengo equivalent (nengo's AdaptiveLIF adapts an input "
+                "current); use the numba backend",
+            )
+        if isinstance(model, LI):
+            raise UnsupportedFeature(
+                f"neuron model LI ({where})",
+                backend,
+                "nengo has no non-spiking leaky-integrator neuron; probe the spikes of the population "
+                "feeding it instead, or use the numba backend",
+            )
+        if isinstance(model, LIF) and model.reset != "value":
+            raise UnsupportedFeature(
+                f"reset='subtract' on a LIF ({where})", backend, "nengo's LIF resets to v_reset"
+            )
+        if isinstance(model, IF):
+            if model.reset != "subtract":
+                raise UnsupportedFeature(
+                    f"reset='value' on an IF ({where})",
+                    backend,
+                    "IF maps onto nengo.SpikingRectifiedLinear, which resets by subtraction",
+                )
+            if model.tau_ref > 0:
+                raise UnsupportedFeature(
+                    f"a refractory period on an IF ({where}, tau_ref={model.tau_ref})",
+                    backend,
+                    "nengo.SpikingRectifiedLinear has none; set tau_ref=0",
+                )
+            negative = "a negative i_bias" if model.i_bias < 0 else _negative_inputs(network, pop.name)
+            if negative:
+                raise UnsupportedFeature(
+                    f"{negative} into an IF ({where})",
+                    backend,
+                    "nengo.SpikingRectifiedLinear clips negative input current to 0",
+                )
+    for projection in network.projections:
+        if has_delays(projection):
+            raise UnsupportedFeature(
+                f"synaptic delays (projection {projection.name!r})", backend, "use delay 0"
+            )
+    check_network(network, capabilities(), backend)
+
+
+# ---- the parameter mapping ----------------------------------------------------------
+@dataclass(frozen=True)
+class NeuronMap:
+    """One population's nengo parameters: ``span`` = v_th - v_reset (V), ``bias``
+    (dimensionless J), ``input_gain`` (J per ampere), ``step_gain`` = g (V per unit J per
+    step), ``initial`` (normalised voltage, shape ``(size,)``)."""
+
+    span: float
+    v_reset: float
+    bias: float
+    input_gain: float
+    step_gain: float
+    initial: np.ndarray
+
+
+def neuron_map(model, initial_v: np.ndarray, dt: float) -> NeuronMap:
+    """The normalised-voltage parameters of ``model`` (LIF or IF) at step ``dt`` (s)."""
+    span = model.v_th - model.v_reset
+    initial = (np.asarray(initial_v, dtype=np.float64) - model.v_reset) / span
+    if isinstance(model, IF):
+        gain = 1.0 / (model.capacitance * span)
+        return NeuronMap(span, model.v_reset, gain * model.i_bias, gain, dt, initial)
+    gain = model.resistance / span
+    bias = (model.v_rest - model.v_reset) / span + gain * model.i_bias
+    return NeuronMap(span, model.v_reset, bias, gain, -np.expm1(-dt / model.tau_mem), initial)
+
+
+def transform_scale(model, synapse, dt: float, mapped: NeuronMap) -> float:
+    """Nengo transform per unit of our weight (per V for Delta, per A for Exponential)."""
+    decay, coef = channel_coefficients(model, synapse, dt)
+    return float(coef * dt / (mapped.span * mapped.step_gain * (1.0 - decay)))
+
+
+# ---- inputs: the reference's spikes and currents, step by step ----------------------
+# ---- the builder --------------------------------------------------------------------
+@dataclass
+class NengoHandles:
+    """What :func:`build_nengo` made, for running and reading results back.
+
+    ``ensembles``/``source_nodes``: nengo objects per node name; ``current_node``: the node
+    of injected currents (None without currents); ``probes``: per probe name the nengo
+    probe; ``spike_probes``: per recorded node its nengo probe of spikes and recorded
+    indices; ``maps``: per population its :class:`NeuronMap`; ``stimulus``: the inputs.
+    """
+
+    concrete: Concrete
+    dt: float
+    stimulus: Stimulus
+    ensembles: dict = field(default_factory=dict)
+    source_nodes: dict = field(default_factory=dict)
+    current_node: object = None
+    probes: dict = field(default_factory=dict)
+    spike_probes: dict = field(default_factory=dict)
+    maps: dict = field(default_factory=dict)
+    report: MappingReport | None = None
+
+    def input_data(self, n_steps: int) -> dict:
+        """Every input node's output for ``n_steps`` steps from the start, ``(n_steps, size)``
+        per nengo node (spikes as ``1/dt`` pulses, currents in A): nengo-dl's ``data``."""
+        stimulus = Stimulus(self.concrete.network, self.dt, self.concrete.seed)
+        spikes, currents = stimulus.rows(0, n_steps)
+        data = {node: spikes[:, stimulus.source_columns(name)] / self.dt
+                for name, node in self.source_nodes.items()}  # fmt: skip
+        if self.current_node is not None:
+            data[self.current_node] = currents
+        return data
+
+
+def _node_output(stimulus: Stimulus, dt: float, columns: slice | None):
+    """A nengo node function returning our step ``round(t/dt) - 1``'s row."""
+
+    def output(t: float) -> np.ndarray:
+        step = int(round(t / dt)) - 1
+        spikes, currents = stimulus.rows(step, step + 1)
+        return spikes[0, columns] / dt if columns is not None else currents[0]
+
+    return output
+
+
+def _sparse(matrix_shape, post, pre, values):
+    import nengo
+    import scipy.sparse
+
+    matrix = scipy.sparse.coo_matrix((values, (post, pre)), shape=matrix_shape).tocsr()  # duplicates summed
+    return nengo.transforms.Sparse(matrix_shape, init=matrix)
+
+
+def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NAME):
+    """Translate ``network`` for step ``dt`` (s) and ``seed`` into ``(nengo.Network,
+    NengoHandles)``; see the module docstring for the mapping. Raises
+    :class:`snn.UnsupportedFeature` naming ``backend`` before building anything it cannot
+    express."""
+    check(network, backend)
+    import nengo
+
+    lowered = concrete(network, dt, seed)
+    stimulus = Stimulus(network, dt, seed)
+    report = MappingReport(backend=backend, neurons=network.n_neurons, synapses=lowered.n_synapses)
+    handles = NengoHandles(concrete=lowered, dt=dt, stimulus=stimulus, report=report)
+    model = nengo.Network(label=network.name, seed=seed)
+    with model:
+        for pop in network.populations.values():
+            m = pop.model
+            mapped = neuron_map(m, lowered.initial_v[pop.name], dt)
+            handles.maps[pop.name] = mapped
+            if isinstance(m, IF):
+                neuron_type = nengo.SpikingRectifiedLinear(initial_state={"voltage": mapped.initial})
+                report.converted.append(
+                    f"{pop.name}: IF(C={m.capacitance} F, reset subtract) -> SpikingRectifiedLinear, "
+                    f"J = (i_bias + I) / (C (v_th - v_reset)), bias {mapped.bias:.6g}"
+                )
+            else:
+                neuron_type = nengo.LIF(
+                    tau_rc=m.tau_mem,
+                    tau_ref=m.tau_ref,
+                    min_voltage=-np.inf,
+                    initial_state={"voltage": mapped.initial, "refractory_time": np.zeros(pop.size)},
+                )
+                report.converted.append(
+                    f"{pop.name}: LIF tau_mem {m.tau_mem} s -> tau_rc {m.tau_mem}, tau_ref {m.tau_ref} s, "
+                    f"V = (v - {m.v_reset}) / {mapped.span:.6g}, bias {mapped.bias:.6g}, "
+                    f"J per A {mapped.input_gain:.6g}, min_voltage -inf"
+                )
+            handles.ensembles[pop.name] = nengo.Ensemble(
+                pop.size,
+                dimensions=1,
+                neuron_type=neuron_type,
+                gain=np.ones(pop.size),
+                bias=np.full(pop.size, mapped.bias),
+                label=pop.name,
+            )
+        for name, source in network.sources.items():
+            handles.source_nodes[name] = nengo.Node(
+                _node_output(stimulus, dt, stimulus.source_columns(name)), size_out=source.size, label=name
+            )
+            report.converted.append(f"{name}: {type(source).__name__} -> nengo.Node of 1/dt spikes")
+        if stimulus.n_currents:
+            handles.current_node = nengo.Node(
+                _node_output(stimulus, dt, None), size_out=stimulus.n_currents, label="currents"
+            )
+            targets = stimulus.schedules.cur_target
+            for name, (begin, size) in stimulus.ranges.items():
+                if name not in network.populations:
+                    continue
+                columns = np.flatnonzero((targets >= begin) & (targets < begin + size))
+                if columns.size:
+                    gain = handles.maps[name].input_gain
+                    nengo.Connection(
+                        handles.current_node,
+                        handles.ensembles[name].neurons,
+                        transform=_sparse(
+                            (size, stimulus.n_currents),
+                            targets[columns] - begin,
+                            columns,
+                            np.full(columns.size, gain),
+                        ),  # fmt: skip
+                        synapse=None,
+                    )
+            report.converted.append(
+                "injected currents -> nengo.Node into J (no synapse), R / (v_th - v_reset)"
+            )
+        for synapses in lowered.synapses:
+            projection = synapses.projection
+            post = network.populations[projection.post]
+            scale = transform_scale(post.model, projection.synapse, dt, handles.maps[post.name])
+            if projection.pre in handles.ensembles:
+                pre_obj, n_pre = (
+                    handles.ensembles[projection.pre].neurons,
+                    network.populations[projection.pre].size,
+                )
+            else:
+                pre_obj, n_pre = handles.source_nodes[projection.pre], network.sources[projection.pre].size
+            if type(projection.synapse).__name__ == "Exponential":
+                synapse = nengo.Lowpass(projection.synapse.tau_syn)
+                what = f"Exponential(tau_syn={projection.synapse.tau_syn}) -> Lowpass"
+            else:
+                synapse = nengo.LinearFilter([1.0], [1.0], analog=False)
+                what = "Delta -> one-step discrete pass-through filter"
+            nengo.Connection(
+                pre_obj,
+                handles.ensembles[projection.post].neurons,
+                transform=_sparse((post.size, n_pre), synapses.post, synapses.pre, synapses.weights * scale),
+                synapse=synapse,
+            )
+            report.converted.append(f"{projection.name}: {what}, transform = weight x {scale:.6g}")
+        for probe in network.probes:
+            if probe.variable == PROBE_SPIKES:
+                target = handles.ensembles.get(probe.target)
+                obj = target.neurons if target is not None else handles.source_nodes[probe.target]
+                if probe.target not in handles.spike_probes:
+                    handles.spike_probes[probe.target] = (nengo.Probe(obj, synapse=None), set())
+                size = network.node_size(probe.target, "probe")
+                chosen = range(size) if probe.neurons is None else probe.neurons.tolist()
+                handles.spike_probes[probe.target][1].update(chosen)
+            else:
+                handles.probes[probe.name] = nengo.Probe(
+                    handles.ensembles[probe.target].neurons,
+                    "voltage",
+                    synapse=None,
+                    sample_every=probe.every * dt,
+                )
+    if any(isinstance(s, (SPIKE_SOURCES[0], SPIKE_SOURCES[2])) for s in network.sources.values()):
+        report.approximated.append(
+            "Poisson / rate-coded spikes are drawn by this adapter from the seed's stream in the "
+            "reference's order (nengo's own Poisson process is not used)"
+        )
+    if any(isinstance(p.model, LIF) and p.model.tau_ref > 0 for p in network.populations.values()):
+        report.approximated.append(
+            "nengo's LIF starts tau_ref at the interpolated spike time (reference: whole steps after "
+            "the spike step): inter-spike intervals differ by < dt"
+        )
+    report.refused += [
+        "ALIF, LI, LIF reset='subtract', IF reset='value' / tau_ref > 0 / negative input, delays, "
+        "plasticity, probes of b, i_syn, i_ext"
+    ]
+    return model, handles
+
+
+# ---- reading results back ------------------------------------------------------------
+def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int, timing: dict,
+            backend: str, versions: dict) -> Result:  # fmt: skip
+    """An :class:`snn.Result` from probe arrays ``data[nengo_probe]`` (steps first)."""
+    dt = handles.dt
+    spikes = {}
+    for node, (probe, chosen) in handles.spike_probes.items():
+        counts = np.rint(np.asarray(data[probe])[:n_steps] * dt).astype(np.int64)
+        keep = np.zeros(counts.shape[1], dtype=bool)
+        keep[sorted(chosen)] = True
+        counts[:, ~keep] = 0
+        steps, ids = np.nonzero(counts)
+        repeats = counts[steps, ids]  # SpikingRectifiedLinear can spike more than once a step
+        spikes[node] = (np.repeat(steps, repeats) * dt, np.repeat(ids, repeats).astype(np.int64))
+    traces = {}
+    for probe in network.probes:
+        if probe.variable == PROBE_SPIKES:
+            continue
+        mapped = handles.maps[probe.target]
+        values = np.asarray(data[handles.probes[probe.name]])[: n_steps // probe.every]
+        neurons = (
+            np.arange(network.populations[probe.target].size) if probe.neurons is None else probe.neurons
+        )
+        t = (np.arange(values.shape[0]) + 1) * probe.every * dt
+        traces[probe.name] = Trace(
+            t=t,
+            values=mapped.v_reset + mapped.span * values[:, neurons],
+            neurons=neurons,
+            target=probe.target,
+            variable=probe.variable,
+        )
+    sizes = {**{n: p.size for n, p in network.populations.items()},
+             **{n: s.size for n, s in network.sources.items()}}  # fmt: skip
+    metadata = {
+        "backend": backend,
+        "dt": dt,
+        "seed": handles.concrete.seed,
+        "n_steps": n_steps,
+        "neurons": network.n_neurons,
+        "synapses": handles.concrete.n_synapses,
+        **timing,
+        "mapping": handles.report.to_dict() if handles.report else {},
+        "versions": versions,
+    }
+    return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata)
+
+
+def versions(**extra: str) -> dict:
+    """Package versions for a Result's metadata."""
+    import nengo
+
+    from snn import __version__
+
+    return {
+        "neurobridge": __version__,
+        "nengo": nengo.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        **extra,
+    }
+
+
+def n_steps_of(duration: float, dt: float) -> int:
+    from snn import validate
+    from snn.errors import ValidationError
+
+    duration = validate.positive("duration", duration)
+    validate.positive("dt", dt)
+    n_steps = int(round(duration / dt))
+    if n_steps < 1:
+        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
+    return n_steps
+
+
+class NengoBackend(Backend):
+    """Runs the network in the reference ``nengo.Simulator`` (NumPy)."""
+
+    name = NAME
+
+    def capabilities(self) -> Capabilities:
+        return capabilities()
+
+    def check(self, network: Network) -> None:
+        check(network, self.name)
+
+    def run(
+        self,
+        network: Network,
+        duration: float,
+        inputs: Mapping[str, object] | None = None,
+        *,
+        dt: float = 1e-4,
+        seed: int = 0,
+        progress: bool | None = None,
+    ) -> Result:
+        import nengo
+
+        network = with_inputs(network, inputs)
+        n_steps = n_steps_of(duration, dt)
+        start = time.perf_counter()
+        model, handles = build_nengo(network, dt, seed)
+        build_s = time.perf_counter() - start
+        start = time.perf_counter()
+        # nengo derives max rates from the given gain and bias, dividing by zero for a zero bias
+        with (
+            np.errstate(divide="ignore", invalid="ignore"),
+            nengo.Simulator(model, dt=dt, seed=seed, progress_bar=bool(progress)) as sim,
+        ):
+            compile_s = time.perf_counter() - start
+            start = time.perf_counter()
+            sim.run_steps(n_steps, progress_bar=bool(progress))
+            run_s = time.perf_counter() - start
+            data = {probe: sim.data[probe] for probe in model.all_probes}
+        timing = {"build_s": build_s, "compile_s": compile_s, "run_s": run_s}
+        return collect(network, handles, data, n_steps, timing, self.name, versions())
+
+
+__all__ = ["NengoBackend", "build_nengo", "capabilities", "check", "neuron_map", "transform_scale"]
