@@ -526,5 +526,63 @@ class NengoBackend(Backend):
         timing = {"build_s": build_s, "compile_s": compile_s, "run_s": run_s}
         return collect(network, handles, data, n_steps, timing, self.name, versions())
 
+    def deploy(self, network: Network, out, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0):
+        """A runnable script beside the network's TOML; see :func:`deploy_script`."""
+        return deploy_script(self, network, out, dt, duration, seed)
 
-__all__ = ["NengoBackend", "build_nengo", "capabilities", "check", "neuron_map", "transform_scale"]
+
+SCRIPT = '''"""Run network {name!r} on the {backend} backend (written by `snn deploy`).
+
+`model` is the nengo.Network neurobridge builds from model.toml (dt = {dt} s, seed = {seed});
+inspect or extend it, or run this file to simulate {duration} s and print the firing rates.
+"""
+
+from pathlib import Path
+
+import hardware
+import snn
+from hardware.nengo import build_nengo
+
+DT, SEED, DURATION = {dt!r}, {seed!r}, {duration!r}
+network, _ = snn.load_toml(Path(__file__).with_name("model.toml"))
+model, handles = build_nengo(network, DT, SEED)
+
+if __name__ == "__main__":
+    result = hardware.get({backend!r}).run(network, DURATION, dt=DT, seed=SEED)
+    for node in result.spikes:
+        print(f"{{node}}: {{result.mean_rate([node]):.3f}} Hz")
+'''
+
+
+def deploy_script(
+    backend: Backend, network: Network, out, dt: float, duration: float, seed: int
+) -> MappingReport:
+    """Write ``<out>/model.toml``, ``<out>/run_{backend}.py`` and the mapping report; the
+    network is built once first, so a part the backend refuses fails before any file exists."""
+    from pathlib import Path
+
+    from snn.atomic import staged
+    from snn.config import SimulationDefaults, save_toml
+
+    n_steps_of(duration, dt)
+    _, handles = build_nengo(network, dt, seed, backend=backend.name)
+    report = handles.report
+    script = f"run_{backend.name.replace('-', '_')}.py"
+    report.files = ["model.toml", script, "mapping_report.md", "mapping_report.json"]
+    text = SCRIPT.format(name=network.name, backend=backend.name, dt=dt, seed=seed, duration=duration)
+    with staged(Path(out)) as staging:
+        save_toml(network, staging / "model.toml", SimulationDefaults(dt=dt, duration=duration, seed=seed))
+        (staging / script).write_text(text)
+        report.write(staging)
+    return report
+
+
+__all__ = [
+    "NengoBackend",
+    "deploy_script",
+    "build_nengo",
+    "capabilities",
+    "check",
+    "neuron_map",
+    "transform_scale",
+]

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hardware.base import Backend, Capabilities, with_inputs
-from hardware.nengo import build_nengo, capabilities, check, collect, n_steps_of, versions
+from hardware.nengo import build_nengo, capabilities, check, collect, deploy_script, n_steps_of, versions
 from hardware.tf_compat import import_nengo_dl
 from snn import validate
 from snn.network import Network
@@ -91,6 +91,10 @@ class NengoDLBackend(Backend):
         timing = {"build_s": build_s, "compile_s": compile_s, "run_s": run_s}
         extra = {"nengo_dl": nengo_dl.__version__, "tensorflow": tf.__version__}
         return collect(network, handles, probed, n_steps, timing, self.name, versions(**extra))
+
+    def deploy(self, network: Network, out, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0):
+        """A runnable script beside the network's TOML (see :func:`hardware.nengo.deploy_script`)."""
+        return deploy_script(self, network, out, dt, duration, seed)
 
 
 @dataclass

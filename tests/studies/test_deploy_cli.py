@@ -1,6 +1,9 @@
 """`snn simulate --backend` and `snn deploy` as a user runs them (subprocess, exit codes, files)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -52,3 +55,35 @@ def test_deploy_lists_backends_and_refuses_unknown_ones(tmp_path):
 def test_simulate_float32_is_for_numba_only(tmp_path):
     done = snn_cli("simulate", "--backend", "brian2-numpy", "--float32", "--out", tmp_path / "x")
     assert done.returncode == 2 and "--float32" in done.stderr and not (tmp_path / "x").exists()
+
+
+def test_deploy_nengo_writes_a_script_that_runs(tmp_path):
+    pytest.importorskip("nengo")
+    import snn
+    from snn.config import save_toml
+
+    net = snn.Network("small")
+    net.add(snn.PoissonSource(name="in", size=20, rate=100.0))
+    net.add(snn.Population(name="lif", size=10, model=snn.LIF(tau_ref=1e-3)))
+    net.connect("in", "lif", snn.FixedProbability(p=0.5, weight=0.02), snn.Exponential(tau_syn=5e-3))
+    net.probe("lif")
+    save_toml(net, tmp_path / "small.toml")
+    out = tmp_path / "deployed"
+    done = snn_cli("deploy", tmp_path / "small.toml", "--backend", "nengo", "--out", out, "--duration", "0.1")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "mapping_report.json", "mapping_report.md", "model.toml", "run_nengo.py",
+    ]  # fmt: skip
+    ran = subprocess.run([sys.executable, "run_nengo.py"], cwd=out, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    rate = float(ran.stdout.split("lif:")[1].split("Hz")[0])
+    assert rate > 5.0  # the input drives the population
+
+
+def test_deploy_refuses_before_writing(tmp_path):
+    # the example has an LI readout, which nengo cannot express: exit 2 and no directory
+    out = tmp_path / "x"
+    done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "nengo", "--out", out)
+    assert done.returncode == 2 and "does not support neuron model LI" in done.stderr
+    assert not out.exists()
