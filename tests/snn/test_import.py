@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
