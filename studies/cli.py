@@ -8,13 +8,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studies import bench, compare, deploy, simulate, train
+from studies import bench, compare, deploy, reservoir, simulate, train
 
 COMMANDS = {
     "simulate": (simulate, "run a network (TOML or NIR file, or the default CUBA network) on any backend"),
     "deploy": (deploy, "write a network for a backend (NIR, Brian2 C++, ...) with a mapping report"),
     "bench": (bench, "benchmark the reference simulator against Brian2 on the same network"),
     "train": (train, "train an LSNN on a sequence task with e-prop, random e-prop or BPTT"),
+    "reservoir": (
+        reservoir,
+        "an echo state network or liquid state machine on Mackey-Glass, NARMA10, memory capacity, digits",
+    ),
     "compare": (compare, "train and compare ANN, converted SNN and directly trained SNN rows on one dataset"),
 }
 
