@@ -47,7 +47,7 @@ class LSM:
     p_scale: tuple[float, float, float, float] = (0.3, 0.2, 0.4, 0.1)  # EE, EI, IE, II (Maass 2002)
     w_exc: float = 3e-3
     w_inh: float = -12e-3
-    w_input: float = 6e-3
+    w_input: float = 12e-3
     input_p: float = 0.2
     tau_mem: float = 30e-3
     tau_ref: float = 2e-3
