@@ -36,7 +36,12 @@ from snn.reservoir.spectral import spectral_radius as measure_radius
 ACTIVATIONS = ("tanh", "identity")
 RECURRENT = ("normal", "orthogonal")
 DTYPES = {"float64": np.float64, "float32": np.float32}
-PARALLEL_ROWS_MIN_SYNAPSES = 200_000  # below this, per-step thread synchronisation costs more than it saves
+PARALLEL_ROWS_MIN_SYNAPSES = 50_000  # below this, per-step thread synchronisation costs more than it saves
+
+
+def _csr_index(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """CSR row pointers as int64 and column indices as uint32, the types the kernels gather with."""
+    return matrix.indptr.astype(np.int64), matrix.indices.astype(np.uint32)
 
 
 @dataclass(frozen=True)
@@ -181,14 +186,15 @@ class ESN:
         x0 = np.ascontiguousarray(np.broadcast_to(x0.reshape(-1, weights.units), (batch, weights.units)))
         states = np.empty((batch, steps, weights.units), dtype=dtype)
         kernel = kernels.run_batch
-        if batch == 1 and weights.w.nnz >= PARALLEL_ROWS_MIN_SYNAPSES:
-            kernel = kernels.run_rows
+        if batch == 1:
+            big = weights.w.nnz >= PARALLEL_ROWS_MIN_SYNAPSES
+            kernel = kernels.run_rows if big else kernels.run_single
         activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
-        w = weights.w
+        indptr, indices = _csr_index(weights.w)
         kernel(
-            w.indptr,
-            w.indices,
-            w.data,
+            indptr,
+            indices,
+            weights.w.data,
             weights.w_in,
             weights.bias,
             weights.w_fb,
@@ -214,13 +220,13 @@ class ESN:
             raise ValidationError("readout", "must map the N states onto the reservoir's I inputs")
         states = np.empty((steps, weights.units), dtype=dtype)
         outputs = np.empty((steps, w_out.shape[0]), dtype=dtype)
-        w = weights.w
+        indptr, indices = _csr_index(weights.w)
         activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
         w_fb = weights.w_fb if weights.w_fb.shape[1] else np.zeros((weights.units, 0), dtype=dtype)
         kernels.generate(
-            w.indptr,
-            w.indices,
-            w.data,
+            indptr,
+            indices,
+            weights.w.data,
             weights.w_in,
             weights.bias,
             w_fb,

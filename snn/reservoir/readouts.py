@@ -23,6 +23,36 @@ def _matrix(name: str, values, columns: int | None = None) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
+ONE_THREAD_GRAM = (256, 2048)  # feature counts for which BLAS runs on one thread (see _blas_threads)
+BLOCK_ROWS = 1024  # rows centred and accumulated at a time
+
+
+def _blas_threads(n_features: int):
+    """One BLAS thread for mid-sized products: a multi-threaded BLAS pool keeps spinning after
+    each call and takes the cores the next (row-parallel) reservoir run needs, while for a
+    few thousand features the extra threads save little. Below the window the products are
+    too small for BLAS to thread and the limit's own cost (~1 ms) would dominate; above it
+    the threads pay. Without threadpoolctl: unchanged."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    low, high = ONE_THREAD_GRAM
+    if not low <= n_features <= high:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _gram_upper(x: np.ndarray) -> np.ndarray:
+    """The upper triangle of ``x^T x`` by BLAS syrk, half the work of a general product
+    (the lower triangle is left zero)."""
+    from scipy.linalg.blas import dsyrk
+
+    return dsyrk(1.0, x.T, trans=0)  # x.T is a Fortran-ordered view: no copy
+
+
 class Ridge:
     """Ridge regression, ``min ||X W + b - Y||^2 + ridge ||W||^2`` (the bias is not penalised).
 
@@ -65,12 +95,14 @@ class Ridge:
             self._y_shift = y.mean(axis=0) if fit else np.zeros(o)
         elif x.shape[1] != self._xtx.shape[0] or y.shape[1] != self._xty.shape[1]:
             raise ValidationError("features", "column counts changed between partial fits")
-        x = x - self._x_shift
-        y = y - self._y_shift
-        self._xtx += x.T @ x
-        self._xty += x.T @ y
-        self._x_sum += x.sum(axis=0)
-        self._y_sum += y.sum(axis=0)
+        with _blas_threads(x.shape[1]):
+            for first in range(0, x.shape[0], BLOCK_ROWS):  # centred block by block: no copy of x
+                block = x[first : first + BLOCK_ROWS] - self._x_shift
+                targets_block = y[first : first + BLOCK_ROWS] - self._y_shift
+                self._xtx += _gram_upper(block)
+                self._xty += block.T @ targets_block
+                self._x_sum += block.sum(axis=0)
+                self._y_sum += targets_block.sum(axis=0)
         self._samples += x.shape[0]
         return self
 
@@ -85,7 +117,13 @@ class Ridge:
             xtx = xtx - self._samples * np.outer(x_mean, x_mean)
             xty = xty - self._samples * np.outer(x_mean, y_mean)
         xtx[np.diag_indices_from(xtx)] += self.ridge
-        self.weights = scipy.linalg.solve(xtx, xty, assume_a="pos" if self.ridge > 0 else "sym")
+        with _blas_threads(xtx.shape[0]):
+            if self.ridge > 0:  # positive definite: Cholesky on the upper triangle, all that is kept
+                factor = scipy.linalg.cho_factor(xtx, lower=False, check_finite=False)
+                self.weights = scipy.linalg.cho_solve(factor, xty, check_finite=False)
+            else:
+                full = np.triu(xtx) + np.triu(xtx, 1).T
+                self.weights = scipy.linalg.solve(full, xty, assume_a="sym")
         if self.fit_bias:
             self.bias = (self._y_shift + y_mean) - (self._x_shift + x_mean) @ self.weights
         else:
@@ -107,9 +145,11 @@ class Ridge:
         x_mean = x.mean(axis=0) if self.fit_bias else np.zeros(x.shape[1])
         y_mean = y.mean(axis=0) if self.fit_bias else np.zeros(y.shape[1])
         xc, yc = x - x_mean, y - y_mean
-        gram = xc @ xc.T
-        gram[np.diag_indices_from(gram)] += self.ridge
-        self.weights = xc.T @ scipy.linalg.solve(gram, yc, assume_a="pos")
+        with _blas_threads(x.shape[0]):
+            gram = _gram_upper(xc.T)
+            gram[np.diag_indices_from(gram)] += self.ridge
+            factor = scipy.linalg.cho_factor(gram, lower=False, check_finite=False)
+            self.weights = xc.T @ scipy.linalg.cho_solve(factor, yc, check_finite=False)
         self.bias = y_mean - x_mean @ self.weights
         return self
 
