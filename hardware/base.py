@@ -110,7 +110,6 @@ class Backend(ABC):
         cannot express; returns quietly when everything maps."""
         check_network(network, self.capabilities(), self.name)
 
-    @abstractmethod
     def run(
         self,
         network: Network,
@@ -123,7 +122,16 @@ class Backend(ABC):
     ):
         """Simulate ``duration`` seconds and return an :class:`snn.Result` with the same
         layout as the Numba simulator's. ``inputs`` replaces spike sources by name (see
-        :func:`with_inputs`)."""
+        :func:`with_inputs`). The network is checked first: a part this backend cannot
+        express raises :class:`UnsupportedFeature` before anything is built."""
+        n_steps = steps(duration, dt)
+        network = with_inputs(network, inputs)
+        self.check(network)
+        return self._simulate(network, n_steps, dt=dt, seed=seed, progress=progress)
+
+    @abstractmethod
+    def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):
+        """Run the checked ``network`` for ``n_steps`` steps of ``dt`` seconds."""
 
     def deploy(self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0,
                seed: int = 0) -> MappingReport:  # fmt: skip
@@ -132,6 +140,18 @@ class Backend(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def steps(duration: float, dt: float) -> int:
+    """``duration`` (s) as a whole number (>= 1) of steps of ``dt`` (s)."""
+    from snn import validate
+
+    duration = validate.positive("duration", duration)
+    dt = validate.positive("dt", dt)
+    n_steps = int(round(duration / dt))
+    if n_steps < 1:
+        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
+    return n_steps
 
 
 def check_network(network: Network, caps: Capabilities, backend: str) -> None:

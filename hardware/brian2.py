@@ -44,13 +44,12 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, with_inputs
+from hardware.base import Backend, Capabilities, MappingReport, steps
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn.errors import ValidationError
 from snn.network import PROBE_SPIKES, Network
@@ -226,14 +225,14 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
         group.v = lowered.initial_v[pop.name] * b2.volt
         built.groups[pop.name] = group
         built.objects += objects
-    for name, (steps, ids) in source_spikes(network, dt, n_steps, seed).items():
+    for name, (spike_steps, ids) in source_spikes(network, dt, n_steps, seed).items():
         source = network.sources[name]
-        group = b2.SpikeGeneratorGroup(source.size, ids, steps * dt * b2.second, name=f"src_{name}")
+        group = b2.SpikeGeneratorGroup(source.size, ids, spike_steps * dt * b2.second, name=f"src_{name}")
         built.groups[name] = group
         built.objects.append(group)
         built.report.converted.append(
             f"{name}: {type(source).__name__} -> SpikeGeneratorGroup replaying the reference's "
-            f"{steps.size} spikes"
+            f"{spike_steps.size} spikes"
         )
     built.objects += _currents(b2, network, built.groups, dt, n_steps)
     for synapses in lowered.synapses:
@@ -309,19 +308,9 @@ class Brian2Backend(Backend):
             ),
         )
 
-    def run(
-        self,
-        network: Network,
-        duration: float,
-        inputs: Mapping[str, object] | None = None,
-        *,
-        dt: float = 1e-4,
-        seed: int = 0,
-        progress: bool | None = None,
+    def _simulate(
+        self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None
     ) -> Result:
-        network = with_inputs(network, inputs)
-        self.check(network)
-        n_steps = _steps(duration, dt)
         import brian2 as b2
 
         start = time.perf_counter()
@@ -368,7 +357,7 @@ class Brian2Backend(Backend):
         """Write a ``cpp_standalone`` C++ project to the directory ``out`` (``make`` builds it,
         ``./main`` runs ``duration`` seconds), plus ``mapping_report.{md,json}``."""
         self.check(network)
-        n_steps = _steps(duration, dt)
+        n_steps = steps(duration, dt)
         import brian2 as b2
 
         from snn.atomic import staged
@@ -386,17 +375,6 @@ class Brian2Backend(Backend):
             report.files = ["main.cpp", "makefile", "mapping_report.md", "mapping_report.json"]
             report.write(staging)
         return report
-
-
-def _steps(duration: float, dt: float) -> int:
-    from snn import validate
-
-    duration = validate.positive("duration", duration)
-    dt = validate.positive("dt", dt)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
-    return n_steps
 
 
 class _device:

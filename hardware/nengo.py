@@ -93,7 +93,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays, with_inputs
+from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays, steps
 from hardware.lowering import Concrete, Stimulus, concrete
 from snn.build import channel_coefficients
 from snn.errors import UnsupportedFeature
@@ -472,18 +472,6 @@ def versions(**extra: str) -> dict:
     }
 
 
-def n_steps_of(duration: float, dt: float) -> int:
-    from snn import validate
-    from snn.errors import ValidationError
-
-    duration = validate.positive("duration", duration)
-    validate.positive("dt", dt)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
-    return n_steps
-
-
 class NengoBackend(Backend):
     """Runs the network in the reference ``nengo.Simulator`` (NumPy)."""
 
@@ -495,20 +483,11 @@ class NengoBackend(Backend):
     def check(self, network: Network) -> None:
         check(network, self.name)
 
-    def run(
-        self,
-        network: Network,
-        duration: float,
-        inputs: Mapping[str, object] | None = None,
-        *,
-        dt: float = 1e-4,
-        seed: int = 0,
-        progress: bool | None = None,
+    def _simulate(
+        self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None
     ) -> Result:
         import nengo
 
-        network = with_inputs(network, inputs)
-        n_steps = n_steps_of(duration, dt)
         start = time.perf_counter()
         model, handles = build_nengo(network, dt, seed)
         build_s = time.perf_counter() - start
@@ -564,7 +543,7 @@ def deploy_script(
     from snn.atomic import staged
     from snn.config import SimulationDefaults, save_toml
 
-    n_steps_of(duration, dt)
+    steps(duration, dt)
     _, handles = build_nengo(network, dt, seed, backend=backend.name)
     report = handles.report
     script = f"run_{backend.name.replace('-', '_')}.py"

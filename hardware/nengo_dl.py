@@ -18,13 +18,12 @@ tutorial. nengo-dl 3.6 needs :mod:`hardware.tf_compat` on modern TensorFlow.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, with_inputs
-from hardware.nengo import build_nengo, capabilities, check, collect, deploy_script, n_steps_of, versions
+from hardware.base import Capabilities
+from hardware.nengo import NengoBackend, build_nengo, capabilities, collect, versions
 from hardware.tf_compat import import_nengo_dl
 from snn import validate
 from snn.network import Network
@@ -33,8 +32,9 @@ from snn.result import Result
 NAME = "nengo-dl"
 
 
-class NengoDLBackend(Backend):
-    """Runs the network in ``nengo_dl.Simulator`` (TensorFlow graph, CPU, float64)."""
+class NengoDLBackend(NengoBackend):
+    """Runs the network in ``nengo_dl.Simulator`` (TensorFlow graph, CPU, float64); the
+    translation, checks and deployment are :class:`hardware.nengo.NengoBackend`'s."""
 
     name = NAME
 
@@ -46,22 +46,9 @@ class NengoDLBackend(Backend):
         caps = capabilities()
         return Capabilities(**{**caps.to_dict(), "notes": (*caps.notes, "run in nengo_dl.Simulator")})
 
-    def check(self, network: Network) -> None:
-        check(network, self.name)
-
-    def run(
-        self,
-        network: Network,
-        duration: float,
-        inputs: Mapping[str, object] | None = None,
-        *,
-        dt: float = 1e-4,
-        seed: int = 0,
-        progress: bool | None = None,
+    def _simulate(
+        self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None
     ) -> Result:
-        network = with_inputs(network, inputs)
-        n_steps = n_steps_of(duration, dt)
-        self.check(network)
         nengo_dl = import_nengo_dl()
         start = time.perf_counter()
         model, handles = build_nengo(network, dt, seed, backend=self.name)
@@ -91,10 +78,6 @@ class NengoDLBackend(Backend):
         timing = {"build_s": build_s, "compile_s": compile_s, "run_s": run_s}
         extra = {"nengo_dl": nengo_dl.__version__, "tensorflow": tf.__version__}
         return collect(network, handles, probed, n_steps, timing, self.name, versions(**extra))
-
-    def deploy(self, network: Network, out, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0):
-        """A runnable script beside the network's TOML (see :func:`hardware.nengo.deploy_script`)."""
-        return deploy_script(self, network, out, dt, duration, seed)
 
 
 @dataclass

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 import nir
@@ -168,41 +167,23 @@ class NIRBackend(Backend):
     ) -> MappingReport:
         """Write ``out`` (a ``.nir`` file, or ``<out>/<network.name>.nir`` when ``out`` is a directory)
         and ``mapping_report.md`` / ``.json`` beside it; ``duration`` is unused (a graph has none)."""
-        import json
-
         out = Path(out)
         path = out / f"{network.name}.nir" if out.is_dir() else out
         report = write(network, path, dt=dt, seed=seed, spikes=self.spikes)
-        for suffix, text in (
-            (".md", report.to_markdown()),
-            (".json", json.dumps(report.to_dict(), indent=2)),
-        ):
-            target = path.parent / f"mapping_report{suffix}"
-            write_atomic(target, lambda stream, text=text: stream.write(text.encode()))
-            report.files.append(str(target))
+        report.files += [str(written) for written in report.write(path.parent)]
         return report
 
-    def run(
-        self,
-        network: Network,
-        duration: float,
-        inputs: Mapping[str, object] | None = None,
-        *,
-        dt: float = 1e-4,
-        seed: int = 0,
-        progress: bool | None = None,
-    ):
+    def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):
         """Export ``network`` to an in-memory NIR file, import it, feed the original spike sources to
         the imported ports and run it on :class:`snn.Simulator`."""
         from snn.simulator import Simulator
 
-        network = with_inputs(network, inputs)
         graph, _ = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
         buffer = io.BytesIO()
         nir.write(buffer, graph)
         buffer.seek(0)
         imported, _ = from_nir(read(buffer), dt=dt, spikes=self.spikes)
         imported = with_inputs(imported, dict(network.sources))
-        result = Simulator(imported, dt=dt, seed=seed, progress=progress).run(duration)
+        result = Simulator(imported, dt=dt, seed=seed, progress=progress).run(n_steps * dt)
         result.metadata["backend"] = BACKEND
         return result

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
-from hardware.base import Backend, Capabilities, MappingReport, with_inputs
+from hardware.base import Backend, Capabilities, MappingReport
 from snn.inputs import SPIKE_SOURCES
 from snn.network import Network
 from snn.neurons import MODELS
@@ -32,22 +31,10 @@ class NumbaBackend(Backend):
             notes=("the reference: every other backend is compared with it",),
         )
 
-    def run(
-        self,
-        network: Network,
-        duration: float,
-        inputs: Mapping[str, object] | None = None,
-        *,
-        dt: float = 1e-4,
-        seed: int = 0,
-        progress: bool | None = None,
-    ):
+    def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):
         from snn.simulator import Simulator
 
-        simulator = Simulator(
-            with_inputs(network, inputs), dt=dt, seed=seed, dtype=self.dtype, progress=progress
-        )
-        return simulator.run(duration)
+        return Simulator(network, dt=dt, seed=seed, dtype=self.dtype, progress=progress).run(n_steps * dt)
 
     def deploy(
         self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0

@@ -77,12 +77,7 @@ class Ridge:
 
     def partial_fit(self, features, targets) -> Ridge:
         """Add a batch (T, N) / (T, O) to the accumulated statistics."""
-        x = _matrix("features", features)
-        y = _matrix("targets", targets)
-        if x.shape[0] != y.shape[0]:
-            raise ValidationError(
-                "targets", f"must have {x.shape[0]} rows (one per feature row), got {y.shape[0]}"
-            )
+        x, y = _rows(features, targets)
         if self._xtx is None:
             n, o = x.shape[1], y.shape[1]
             self._xtx, self._xty = np.zeros((n, n)), np.zeros((n, o))
@@ -133,12 +128,7 @@ class Ridge:
 
     def fit(self, features, targets) -> Ridge:
         """Fit on one batch (T, N) / (T, O); the dual form when T < N and ridge > 0."""
-        x = _matrix("features", features)
-        y = _matrix("targets", targets)
-        if x.shape[0] != y.shape[0]:
-            raise ValidationError(
-                "targets", f"must have {x.shape[0]} rows (one per feature row), got {y.shape[0]}"
-            )
+        x, y = _rows(features, targets)
         if x.shape[0] >= x.shape[1] or self.ridge == 0.0:
             self._reset()
             return self.partial_fit(x, y).solve()
@@ -158,6 +148,17 @@ class Ridge:
         if self.weights is None:
             raise ValidationError("Ridge", "predict before fit")
         return _matrix("features", features, self.weights.shape[0]) @ self.weights + self.bias
+
+
+def _rows(features, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Features (T, N) and targets (T, O) as float64 matrices with the same number of rows."""
+    x = _matrix("features", features)
+    y = _matrix("targets", targets)
+    if x.shape[0] != y.shape[0]:
+        raise ValidationError(
+            "targets", f"must have {x.shape[0]} rows (one per feature row), got {y.shape[0]}"
+        )
+    return x, y
 
 
 class RLS:
