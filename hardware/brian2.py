@@ -20,8 +20,11 @@ approximated:
 
 * **Refractoriness.** The reference holds ``v`` for ``ref_steps = round(tau_ref / dt)``
   steps *after* the step that spiked; Brian2's ``refractory=T`` holds it while
-  ``timestep(t - lastspike) < timestep(T)``, which counts the spiking step itself, so the
-  group gets ``refractory = (ref_steps + 1) dt``.
+  ``timestep(t - lastspike) < timestep(T)``, which counts the spiking step itself, so a
+  population gets ``refractory = (ref_steps + 1) dt``. Populations that receive delta
+  synapses (and IF populations, whose step is written out) track the hold in a variable of
+  their own instead, because Brian2 also blocks synaptic writes to ``v`` on the hold's
+  last step, where the reference lets the jump through.
 * **Order within a step.** The reference resets before it propagates spikes, so the
   network's schedule is ``start, groups, thresholds, resets, synapses, end`` (Brian2's
   default runs synapses before resets).
@@ -55,7 +58,7 @@ from snn.errors import ValidationError
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import ALIF, IF, LI
 from snn.result import Result, Trace
-from snn.synapses import Exponential
+from snn.synapses import Delta, Exponential
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 SCHEDULE = ["start", "groups", "thresholds", "resets", "synapses", "end"]
@@ -82,9 +85,15 @@ def _channels(network: Network, population: str) -> list[Exponential]:
     return channels
 
 
-def _neuron_group(b2, pop, channels: list[Exponential], dt: float, report: MappingReport):
+def _neuron_group(
+    b2, pop, channels: list[Exponential], dt: float, report: MappingReport, explicit_hold: bool
+):
     """A NeuronGroup for population ``pop`` with one current per exponential channel,
-    plus the operations that run with it (refractory flag, ALIF threshold update)."""
+    plus the operations that run with it (refractory flag, ALIF threshold update).
+
+    ``explicit_hold``: track the refractory hold in a variable of our own (needed for delta
+    synapses, whose jumps Brian2 would also block on the hold's last step, and for IF's
+    written-out step); otherwise Brian2's own ``refractory`` does the same, cheaper."""
     model = pop.model
     namespace = {f"tau_{c}": syn.tau_syn * b2.second for c, syn in enumerate(channels)}
     currents = [f"dI_{c}/dt = -I_{c} / tau_{c} : amp" for c in range(len(channels))]
@@ -117,6 +126,8 @@ def _neuron_group(b2, pop, channels: list[Exponential], dt: float, report: Mappi
         return group, [group]
     ref_steps = int(round(model.tau_ref / dt))
     namespace.update(v_th=model.v_th * b2.volt, v_reset=model.v_reset * b2.volt, ref_steps=ref_steps)
+    if not explicit_hold:
+        return _builtin_refractory(b2, pop, drive, currents, i_syn, namespace, ref_steps, dt, report)
     lines = [
         "v : volt" if drive is None else f"dv/dt = free * {drive} : volt",
         *currents,
@@ -150,6 +161,43 @@ def _neuron_group(b2, pop, channels: list[Exponential], dt: float, report: Mappi
     report.converted.append(
         f"{pop.name}: {type(model).__name__}, tau_ref {model.tau_ref:g} s -> v held for {ref_steps} steps "
         f"after the spiking step, reset={model.reset!r}"
+    )
+    return group, objects
+
+
+def _builtin_refractory(b2, pop, drive, currents, i_syn, namespace, ref_steps, dt, report):
+    """LIF / ALIF held by Brian2's ``(unless refractory)``: ``refractory = (ref_steps + 1) dt``
+    holds v for ``ref_steps`` steps after the spiking step, the reference's convention."""
+    model = pop.model
+    lines = [
+        f"dv/dt = {drive} : volt (unless refractory)",
+        *currents,
+        f"i_syn = {i_syn} : amp",
+        "i_ext : amp",
+    ]
+    threshold = "v > v_th"
+    reset = "v = v - (v_th - v_reset)" if model.reset == "subtract" else "v = v_reset"
+    if isinstance(model, ALIF):
+        lines += ["b : 1", "fired : 1"]
+        namespace.update(beta=model.beta * b2.volt, rho=math.exp(-dt / model.tau_adapt))
+        threshold = "v > v_th + beta * b"
+        reset += "\nfired = 1"
+    group = b2.NeuronGroup(
+        pop.size,
+        "\n".join(lines),
+        threshold=threshold,
+        reset=reset,
+        refractory=(ref_steps + 1) * dt * b2.second,
+        method="exact",
+        namespace=namespace,
+        name=f"pop_{pop.name}",
+    )
+    objects = [group]
+    if isinstance(model, ALIF):
+        objects.append(group.run_regularly("b = rho * b + (1 - rho) * fired\nfired = 0", when="end"))
+    report.converted.append(
+        f"{pop.name}: {type(model).__name__}, tau_ref {model.tau_ref:g} s -> Brian2 refractory "
+        f"{ref_steps + 1} dt (v held {ref_steps} steps after the spiking step), reset={model.reset!r}"
     )
     return group, objects
 
@@ -221,7 +269,9 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
         report=MappingReport(backend="brian2", neurons=network.n_neurons, synapses=lowered.n_synapses)
     )
     for pop in network.populations.values():
-        group, objects = _neuron_group(b2, pop, _channels(network, pop.name), dt, built.report)
+        delta_inputs = any(p.post == pop.name and isinstance(p.synapse, Delta) for p in network.projections)
+        explicit = delta_inputs or isinstance(pop.model, IF)
+        group, objects = _neuron_group(b2, pop, _channels(network, pop.name), dt, built.report, explicit)
         group.v = lowered.initial_v[pop.name] * b2.volt
         built.groups[pop.name] = group
         built.objects += objects

@@ -112,6 +112,31 @@ def test_every_feature_matches_numba_exactly():
     assert np.ptp(reference.traces["alif_b"].values) > 0  # adaptation is exercised
 
 
+def test_current_based_populations_use_brian2s_refractory_and_still_match():
+    """Without delta synapses the adapter uses Brian2's own refractory mechanism (cheaper);
+    the spikes must still be the reference's, for LIF and ALIF."""
+    rng = np.random.default_rng(7)
+    times, ids = _input_spikes(rng, 40, 0.1, 3000)
+    net = snn.Network("current_based")
+    net.add(snn.SpikeSource(name="in", size=40, times=times, ids=ids))
+    net.add(snn.Population(name="lif", size=30, model=snn.LIF(tau_ref=3e-3, v_rest=-65e-3)))
+    alif = snn.ALIF(tau_ref=2e-3, tau_adapt=0.05, beta=0.003, v_rest=-65e-3)
+    net.add(snn.Population(name="alif", size=30, model=alif))
+    for post in ("lif", "alif"):
+        net.connect(
+            "in", post, snn.AllToAll(weights=rng.normal(3e-3, 2e-3, (40, 30))), snn.Exponential(tau_syn=4e-3)
+        )
+    net.connect("lif", "alif", snn.FixedProbability(p=0.3, weight=5e-3), snn.Exponential(tau_syn=2e-3))
+    net.probe("lif")
+    net.probe("alif")
+    reference = hardware.get("numba").run(net, 0.1, dt=DT, seed=0)
+    brian = hardware.get("brian2-numpy").run(net, 0.1, dt=DT, seed=0)
+    for node in ("lif", "alif"):
+        assert reference.spikes[node][0].size > 100
+        np.testing.assert_array_equal(reference.spikes[node][1], brian.spikes[node][1])
+        np.testing.assert_allclose(reference.spikes[node][0], brian.spikes[node][0], atol=1e-12)
+
+
 def test_cuba_rate_agrees_across_numba_brian2_runtime_and_standalone():
     params = CubaParameters(n_neurons=4000)
     net = cuba(params)
