@@ -7,50 +7,102 @@ import numpy as np
 import torch
 from torch import nn
 
-from ann_bridge.layers import SpikingLinear
-from snn.connectivity import AllToAll
+from ann_bridge.layers import SpikingConv1d, SpikingLinear
+from snn.connectivity import AllToAll, Sparse
 from snn.errors import ValidationError
 from snn.inputs import SpikeSource
 from snn.network import Network, Population
 
+CHAIN = (SpikingLinear, SpikingConv1d)
 
-def _layers(model: nn.Module) -> list[SpikingLinear]:
-    layers = [model] if isinstance(model, SpikingLinear) else list(model.children())
-    if not layers or not all(isinstance(layer, SpikingLinear) for layer in layers):
-        raise ValidationError("model", "must be a SpikingLinear or an nn.Sequential of SpikingLinear layers")
+
+def _layers(model: nn.Module) -> list[nn.Module]:
+    """The spiking layers of ``model`` in order (``nn.Flatten`` between them is allowed and
+    changes nothing here: a population's neurons are numbered in torch's flattening order)."""
+    layers = [model] if isinstance(model, CHAIN) else list(model.children())
+    layers = [layer for layer in layers if not isinstance(layer, nn.Flatten)]
+    if not layers or not all(isinstance(layer, CHAIN) for layer in layers):
+        raise ValidationError(
+            "model",
+            "must be a SpikingLinear or SpikingConv1d, or an nn.Sequential / ModuleList of them "
+            "(with nn.Flatten between convolutions and linear layers)",
+        )
     return layers
+
+
+def _conv_synapses(layer: SpikingConv1d, in_shape: tuple[int, ...]) -> tuple[Sparse, tuple[int, int]]:
+    """The convolution as explicit synapses between ``(channel, position)`` grids numbered
+    channel-major (torch's order), and the output shape ``(out_channels, out_length)``."""
+    conv = layer.conv
+    if len(in_shape) != 2 or in_shape[0] != conv.in_channels:
+        raise ValidationError(
+            "model", f"a convolution over {conv.in_channels} channels got input shape {in_shape}"
+        )
+    (kernel,), (stride,), (padding,), (dilation,) = conv.kernel_size, conv.stride, conv.padding, conv.dilation
+    if dilation != 1 or conv.groups != 1 or not isinstance(padding, int):
+        raise ValidationError("model", "convolutions with dilation, groups or string padding do not map")
+    length = in_shape[1]
+    out_length = (length + 2 * padding - kernel) // stride + 1
+    out_c, in_c, tap, position = np.meshgrid(
+        np.arange(conv.out_channels), np.arange(conv.in_channels), np.arange(kernel),
+        np.arange(out_length), indexing="ij",
+    )  # fmt: skip
+    source = position * stride - padding + tap
+    inside = (source >= 0) & (source < length)
+    weights = conv.weight.detach().cpu().double().numpy()[out_c, in_c, tap]
+    synapses = Sparse(
+        pre=(in_c * length + source)[inside],
+        post=(out_c * out_length + position)[inside],
+        weights=weights[inside],
+    )
+    return synapses, (conv.out_channels, out_length)
 
 
 def to_network(
     model: nn.Module, input_spikes: torch.Tensor | np.ndarray, name: str = "from_torch"
 ) -> Network:
-    """The network equivalent of ``model`` driven by one sample's ``input_spikes`` ``(T, n_in)``.
+    """The network equivalent of ``model`` driven by one sample's ``input_spikes``.
 
-    Node names: ``input`` (a SpikeSource whose spike in step ``k`` sits at ``k * dt``) and
-    ``layer0``, ``layer1``, ...; every population's spikes are probed, and ``v`` of an LI
-    readout.
+    ``input_spikes``: ``(T, n_in)`` for a linear first layer, ``(T, channels, length)`` for a
+    convolution. Node names: ``input`` (a SpikeSource whose spike in step ``k`` sits at
+    ``k * dt``) and ``layer0``, ``layer1``, ...; a convolution's grid is one population
+    numbered channel-major, its kernel explicit ``Sparse`` synapses. Every population's
+    spikes are probed, and ``v`` of an LI readout.
     """
     layers = _layers(model)
     dt = layers[0].dt
     if any(layer.dt != dt for layer in layers):
         raise ValidationError("model", "all layers must share one dt")
     spikes = torch.as_tensor(input_spikes).detach().cpu().numpy()
-    if spikes.ndim != 2 or spikes.shape[1] != layers[0].n_in:
-        raise ValidationError("input_spikes", f"must have shape (T, {layers[0].n_in}), got {spikes.shape}")
+    first = layers[0]
+    want = (first.n_in,) if isinstance(first, SpikingLinear) else (first.conv.in_channels, "length")
+    if spikes.ndim != len(want) + 1 or (isinstance(first, SpikingLinear) and spikes.shape[1] != first.n_in):
+        raise ValidationError(
+            "input_spikes", f"must have shape (T, {', '.join(map(str, want))}), got {spikes.shape}"
+        )
     if not np.all((spikes == 0) | (spikes == 1)):
         raise ValidationError("input_spikes", "must hold 0 or 1 per step and channel (a spike raster)")
-    steps, ids = np.nonzero(spikes)
+    shape = spikes.shape[1:]
+    steps, ids = np.nonzero(spikes.reshape(spikes.shape[0], -1))
     net = Network(name)
-    net.add(SpikeSource(name="input", size=layers[0].n_in, times=steps * dt, ids=ids))
+    net.add(SpikeSource(name="input", size=int(np.prod(shape)), times=steps * dt, ids=ids))
     previous = "input"
     for index, layer in enumerate(layers):
         population = f"layer{index}"
-        net.add(Population(name=population, size=layer.n_out, model=layer.model))
-        weights = layer.weight.detach().cpu().double().numpy()
-        net.connect(
-            previous, population, AllToAll(weights=weights), synapse=layer.synapse, name=f"{previous}_w"
-        )
-        if layer.recurrent_weight is not None:
+        if isinstance(layer, SpikingConv1d):
+            connectivity, shape = _conv_synapses(layer, shape)
+        else:
+            if int(np.prod(shape)) != layer.n_in:
+                raise ValidationError(
+                    "model", f"layer {index} expects {layer.n_in} inputs, gets {int(np.prod(shape))}"
+                )
+            connectivity, shape = (
+                AllToAll(weights=layer.weight.detach().cpu().double().numpy()),
+                (layer.n_out,),
+            )
+        net.add(Population(name=population, size=int(np.prod(shape)), model=layer.model))
+        net.connect(previous, population, connectivity, synapse=layer.synapse, name=f"{previous}_w")
+        if getattr(layer, "recurrent_weight", None) is not None:
             recurrent = layer.recurrent_weight.detach().cpu().double().numpy().copy()
             np.fill_diagonal(recurrent, 0.0)
             net.connect(

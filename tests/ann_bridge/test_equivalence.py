@@ -131,3 +131,37 @@ def test_layer_and_network_input_checks():
     net.connect("input", "a", snn.AllToAll(weights=1.0))
     with pytest.raises(snn.UnsupportedFeature, match="initial_v"):
         from_network(net, dt=DT)
+
+
+@pytest.mark.parametrize("synapse", SYNAPSES)
+def test_convolutional_chain_spikes_as_the_network(synapse):
+    """Conv (stride 2, padding 1) -> conv -> flatten -> linear readout: the torch layers and
+    the Numba simulator on `to_network`'s explicit synapses give identical spikes."""
+    from ann_bridge.layers import SpikingConv1d
+
+    rng = np.random.default_rng(3)
+    steps, channels, length = 120, 2, 24
+    input_spikes = (rng.random((steps, channels, length)) < 0.08).astype(float)
+    model = MODELS["LIF"]
+    gain = 1.0 if synapse == "delta" else 5.0
+    torch.manual_seed(1)
+    layers = torch.nn.Sequential(
+        SpikingConv1d(channels, 4, 5, stride=2, padding=1, model=model, synapse=SYNAPSES[synapse], dt=DT),
+        SpikingConv1d(4, 3, 3, stride=1, padding=1, model=model, synapse=SYNAPSES[synapse], dt=DT),
+        torch.nn.Flatten(start_dim=2),
+        SpikingLinear(3 * 11, 5, model, SYNAPSES[synapse], dt=DT, dtype=torch.float64),
+    ).double()
+    with torch.no_grad():
+        layers[0].conv.weight.normal_(0.45 * gain, 0.3 * gain)
+        layers[1].conv.weight.normal_(0.35 * gain, 0.3 * gain)
+        layers[3].weight.normal_(0.25 * gain, 0.2 * gain)
+        theirs = layers(torch.as_tensor(input_spikes)[:, None])[:, 0].numpy()
+    net = to_network(layers, input_spikes)
+    assert net.populations["layer0"].size == 4 * 11 and net.populations["layer1"].size == 3 * 11
+    ours, _ = _spikes_numba(net, steps, "layer2")
+    assert ours.sum() > 20
+    np.testing.assert_array_equal(ours, theirs)
+    hidden, _ = _spikes_numba(net, steps, "layer0")
+    with torch.no_grad():
+        first = layers[0](torch.as_tensor(input_spikes)[:, None])[:, 0].reshape(steps, -1).numpy()
+    np.testing.assert_array_equal(hidden, first)
