@@ -30,17 +30,28 @@ def _layers(model: nn.Module) -> list[nn.Module]:
     return layers
 
 
-def _conv_synapses(layer: SpikingConv1d, in_shape: tuple[int, ...]) -> tuple[Sparse, tuple[int, int]]:
+def _conv_synapses(
+    layer: SpikingConv1d, in_shape: tuple[int, ...], where: str
+) -> tuple[Sparse, tuple[int, int]]:
     """The convolution as explicit synapses between ``(channel, position)`` grids numbered
-    channel-major (torch's order), and the output shape ``(out_channels, out_length)``."""
+    channel-major (torch's order), and the output shape ``(out_channels, out_length)``.
+    ``where`` names what a wrong input shape comes from in the error."""
     conv = layer.conv
     if len(in_shape) != 2 or in_shape[0] != conv.in_channels:
         raise ValidationError(
-            "model", f"a convolution over {conv.in_channels} channels got input shape {in_shape}"
+            where, f"a convolution over {conv.in_channels} channels got input shape {in_shape}"
         )
-    (kernel,), (stride,), (padding,), (dilation,) = conv.kernel_size, conv.stride, conv.padding, conv.dilation
-    if dilation != 1 or conv.groups != 1 or not isinstance(padding, int):
-        raise ValidationError("model", "convolutions with dilation, groups or string padding do not map")
+    if (
+        isinstance(conv.padding, str)
+        or conv.padding_mode != "zeros"
+        or conv.dilation != (1,)
+        or conv.groups != 1
+    ):
+        raise ValidationError(
+            "model",
+            "only convolutions with integer zero padding, no dilation and one group map onto synapses",
+        )
+    (kernel,), (stride,), (padding,) = conv.kernel_size, conv.stride, conv.padding
     length = in_shape[1]
     out_length = (length + 2 * padding - kernel) // stride + 1
     out_c, in_c, tap, position = np.meshgrid(
@@ -90,7 +101,7 @@ def to_network(
     for index, layer in enumerate(layers):
         population = f"layer{index}"
         if isinstance(layer, SpikingConv1d):
-            connectivity, shape = _conv_synapses(layer, shape)
+            connectivity, shape = _conv_synapses(layer, shape, "input_spikes" if index == 0 else "model")
         else:
             if int(np.prod(shape)) != layer.n_in:
                 raise ValidationError(

@@ -27,7 +27,7 @@ REGISTRY: dict[str, tuple[str, str, dict, tuple[str, ...]]] = {
     "brian2-numpy": ("hardware.brian2", "Brian2Backend", {"target": "numpy"}, ("brian2",)),
     "brian2-standalone": ("hardware.brian2", "Brian2Backend", {"target": "cpp_standalone"}, ("brian2",)),
     "nengo": ("hardware.nengo", "NengoBackend", {}, ("nengo",)),
-    "nengo-dl": ("hardware.nengo_dl", "NengoDLBackend", {}, ("nengo", "nengo_dl", "tensorflow")),
+    "nengo-dl": ("hardware.nengo_dl", "NengoDLBackend", {}, ("nengo", "nengo_dl", "tensorflow", "tf_keras")),
     "nir": ("hardware.nir", "NIRBackend", {}, ("nir",)),
 }
 

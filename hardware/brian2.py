@@ -29,7 +29,7 @@ approximated:
   network's schedule is ``start, groups, thresholds, resets, synapses, end`` (Brian2's
   default runs synapses before resets).
 * **Delta synapses.** A spike arriving while the target is refractory at the next step is
-  lost (as in NEST): ``on_pre = "v_post += w * int(timestep(t - lastspike_post, dt) >= ref_steps)"``.
+  lost (as in NEST): ``on_pre = "v_post += w * int(timestep(t, dt) + 1 > held_until_post)"``.
 * **ALIF.** The threshold ``v_th + beta b`` uses ``b`` from the end of the previous step,
   and ``b <- rho b + (1 - rho) z`` runs at the end of each step (``run_regularly``), as in
   the reference, rather than as an ODE that would decay ``b`` before the threshold test.
@@ -71,7 +71,7 @@ class Built:
     objects: list = field(default_factory=list)
     groups: dict = field(default_factory=dict)  # node name -> NeuronGroup / SpikeGeneratorGroup
     spike_monitors: dict = field(default_factory=dict)  # node name -> SpikeMonitor
-    state_monitors: dict = field(default_factory=dict)  # probe name -> (StateMonitor, probe)
+    state_monitors: dict = field(default_factory=dict)  # probe name -> (StateMonitor, probe, neurons)
     report: MappingReport | None = None
 
 
@@ -307,7 +307,12 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
 
 
 def _result(b2, built: Built, network: Network, dt: float, n_steps: int, metadata: dict) -> Result:
-    recorded = {p.target: p.neurons for p in network.probes if p.variable == PROBE_SPIKES}
+    recorded: dict[str, np.ndarray | None] = {}  # per node: the union of its spike probes' neurons
+    for probe in network.probes:
+        if probe.variable == PROBE_SPIKES:
+            everyone = probe.neurons is None or (probe.target in recorded and recorded[probe.target] is None)
+            so_far = recorded.get(probe.target, np.zeros(0, dtype=np.int64))
+            recorded[probe.target] = None if everyone else np.union1d(so_far, probe.neurons)
     spikes = {}
     for name, monitor in built.spike_monitors.items():
         times = np.asarray(monitor.t[:] / b2.second, dtype=np.float64)

@@ -37,7 +37,7 @@ from hardware.nir_fields import SPIKE_CONVENTIONS
 from hardware.nir_import import from_nir_graph
 from snn.atomic import write_atomic
 from snn.build.neurons import discrete_parameters
-from snn.errors import UnsupportedFeature
+from snn.errors import UnsupportedFeature, ValidationError
 from snn.network import Network, Uniform
 from snn.synapses import Delta
 
@@ -80,11 +80,17 @@ def write(
     return report
 
 
-def write_graph(graph: nir.NIRGraph, path: str | os.PathLike) -> Path:
-    """``nir.write`` into memory, then one atomic write of the bytes (no half-written file)."""
+def _serialised(graph: nir.NIRGraph) -> bytes:
+    """The graph as the bytes of a NIR HDF5 file (``nir.write`` into memory)."""
     buffer = io.BytesIO()
     nir.write(buffer, graph)
-    return write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
+    return buffer.getvalue()
+
+
+def write_graph(graph: nir.NIRGraph, path: str | os.PathLike) -> Path:
+    """One atomic write of the graph's file (no half-written file)."""
+    data = _serialised(graph)
+    return write_atomic(path, lambda stream: stream.write(data))
 
 
 def read(path: str | os.PathLike | io.BytesIO) -> nir.NIRGraph:
@@ -99,9 +105,7 @@ class NIRBackend(Backend):
 
     def __init__(self, spikes: str = "dirac") -> None:
         if spikes not in SPIKE_CONVENTIONS:
-            raise UnsupportedFeature(
-                f"spike convention {spikes!r}", BACKEND, f"use one of {SPIKE_CONVENTIONS}"
-            )
+            raise ValidationError("nir.spikes", f"must be one of {SPIKE_CONVENTIONS}, got {spikes!r}")
         self.spikes = spikes
 
     def capabilities(self) -> Capabilities:
@@ -165,12 +169,16 @@ class NIRBackend(Backend):
     def deploy(
         self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0
     ) -> MappingReport:
-        """Write ``out`` (a ``.nir`` file, or ``<out>/<network.name>.nir`` when ``out`` is a directory)
-        and ``mapping_report.md`` / ``.json`` beside it; ``duration`` is unused (a graph has none)."""
-        out = Path(out)
-        path = out / f"{network.name}.nir" if out.is_dir() else out
-        report = write(network, path, dt=dt, seed=seed, spikes=self.spikes)
-        report.files += [str(written) for written in report.write(path.parent)]
+        """Write the directory ``out``: ``<network.name>.nir`` and ``mapping_report.md`` / ``.json``
+        (all or nothing); ``duration`` is unused (a graph has none)."""
+        from snn.atomic import staged
+
+        graph, report = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
+        name = f"{network.name}.nir"
+        with staged(Path(out)) as staging:
+            write_graph(graph, staging / name)
+            report.write(staging)
+        report.files += [name, "mapping_report.md", "mapping_report.json"]
         return report
 
     def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):
@@ -179,10 +187,7 @@ class NIRBackend(Backend):
         from snn.simulator import Simulator
 
         graph, _ = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
-        buffer = io.BytesIO()
-        nir.write(buffer, graph)
-        buffer.seek(0)
-        imported, _ = from_nir(read(buffer), dt=dt, spikes=self.spikes)
+        imported, _ = from_nir(read(io.BytesIO(_serialised(graph))), dt=dt, spikes=self.spikes)
         imported = with_inputs(imported, dict(network.sources))
         result = Simulator(imported, dt=dt, seed=seed, progress=progress).run(n_steps * dt)
         result.metadata["backend"] = BACKEND

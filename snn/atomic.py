@@ -38,16 +38,16 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
 
 
 @contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
+def staged(out: Path, field: str = "out") -> Iterator[Path]:
     """Yield a staging directory beside ``out``; on success it becomes ``out``.
 
     A new ``out`` appears in one rename. An existing ``out`` gets each staged file by an
     atomic rename (files of earlier runs that this run does not write stay). If anything
-    fails while writing, ``out`` is left as it was.
+    fails while writing, ``out`` is left as it was. ``field`` names ``out`` in errors.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ValidationError("--out", f"{out} exists and is not a directory")
+        raise ValidationError(field, f"{out} exists and is not a directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -57,6 +57,19 @@ def staged(out: Path) -> Iterator[Path]:
             os.replace(staging, out)
         else:
             for item in staging.iterdir():
-                os.replace(item, out / item.name)
+                _replace(item, out / item.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace(item: Path, target: Path) -> None:
+    """Move ``item`` onto ``target``; a directory replaces a directory of the same name whole
+    (its old version is moved aside first, then removed: a rename cannot overwrite a
+    non-empty directory)."""
+    if item.is_dir() and target.is_dir():
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, aside / target.name)
+        os.replace(item, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(item, target)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     import hardware
     from snn import validate
     from studies.output import write_json
-    from studies.simulate import load_model
+    from studies.simulate import load_model, pick
 
     if args.list:
         installed = set(hardware.available())
@@ -58,11 +58,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:<18} {'installed' if name in installed else 'not installed'}")
         return 0
     backend = hardware.get(args.backend)
-    network, defaults = load_model(args.model)
-    dt = validate.positive("--dt", args.dt if args.dt is not None else defaults.dt or DEFAULT_DT)
-    duration = args.duration if args.duration is not None else defaults.duration or DEFAULT_DURATION
-    duration = validate.positive("--duration", duration)
-    seed = validate.count("--seed", args.seed if args.seed is not None else defaults.seed or 0, low=0)
+    network, defaults = load_model(args.model, args.dt)
+    dt = validate.positive("--dt", pick(args.dt, defaults.dt, DEFAULT_DT))
+    duration = validate.positive("--duration", pick(args.duration, defaults.duration, DEFAULT_DURATION))
+    seed = validate.count("--seed", pick(args.seed, defaults.seed, 0), low=0)
     backend.check(network)
     out = args.out or Path("out/deploy") / args.backend
     report = backend.deploy(network, out, dt=dt, duration=duration, seed=seed)

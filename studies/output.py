@@ -7,7 +7,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from snn.atomic import staged, write_atomic  # noqa: F401  (staged: used by the commands)
+from snn import atomic
+from snn.atomic import write_atomic
+
+
+def staged(out: Path):
+    """:func:`snn.atomic.staged` for a command's ``--out`` directory."""
+    return atomic.staged(out, field="--out")
 
 
 def _clean(value: Any) -> Any:

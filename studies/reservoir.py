@@ -79,9 +79,12 @@ def _models(args):
             "--model", "lsm runs the digits task (spike-encoded input); use esn for series tasks"
         )
     settings = dict(DEFAULTS[args.task])
-    ridge = settings.pop("ridge") if args.ridge is None else args.ridge
+    default_ridge = settings.pop("ridge")
+    ridge = default_ridge if args.ridge is None else args.ridge
     if ridge < 0:
         raise ValidationError("--ridge", f"must be >= 0, got {ridge}")
+    if args.seed < 0:
+        raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
     overrides = {
         "units": args.units,
         "spectral_radius": args.spectral_radius,
@@ -89,7 +92,14 @@ def _models(args):
         "input_scaling": args.input_scaling,
     }
     if args.model == "lsm":
-        return LSM(units=args.units or 500), ridge
+        esn_only = [
+            f"--{k.replace('_', '-')}" for k, v in overrides.items() if k != "units" and v is not None
+        ]
+        if args.float32:
+            esn_only.append("--float32")
+        if esn_only:
+            raise ValidationError(esn_only[0], "is an ESN hyperparameter; the lsm model does not take it")
+        return (LSM() if args.units is None else LSM(units=args.units)), ridge
     settings.update({key: value for key, value in overrides.items() if value is not None})
     return ESN(**settings, dtype="float32" if args.float32 else "float64"), ridge
 

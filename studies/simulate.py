@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
     import hardware
     import snn
 
-    network, defaults = load_model(args.config)
-    duration = _pick(args.duration, defaults.duration, DEFAULT_DURATION)
-    dt = _pick(args.dt, defaults.dt, DEFAULT_DT)
-    seed = _pick(args.seed, defaults.seed, 0)
+    network, defaults = load_model(args.config, args.dt)
+    duration = pick(args.duration, defaults.duration, DEFAULT_DURATION)
+    dt = pick(args.dt, defaults.dt, DEFAULT_DT)
+    seed = pick(args.seed, defaults.seed, 0)
     if duration is None or not duration > 0:
         raise snn.ValidationError("--duration", f"must be > 0 s, got {duration}")
     if not np.isfinite(duration):
@@ -121,21 +121,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_model(path: Path | None):
-    """``(network, defaults)`` from a TOML file, a NIR file (``.nir``), or the default CUBA network."""
+def load_model(path: Path | None, dt: float | None = None):
+    """``(network, defaults)`` from a TOML file, a NIR file (``.nir``; read at ``dt``, else at the
+    dt stored in it), or the default CUBA network."""
     from snn.config import SimulationDefaults, load_toml
     from snn.examples import cuba
 
     if path is None:
         return cuba(), SimulationDefaults()
     if Path(path).suffix == ".nir":
-        from hardware.nir import from_nir
+        from hardware.nir import from_nir, read
+        from hardware.nir_import import metadata
 
-        return from_nir(path)[0], SimulationDefaults()
+        graph = read(path)
+        stored = metadata(graph)  # the dt and seed we wrote it with (none from other producers)
+        defaults = SimulationDefaults(dt=stored.get("dt"), seed=stored.get("seed"))
+        return from_nir(graph, dt=dt or defaults.dt or DEFAULT_DT)[0], defaults
     return load_toml(path)
 
 
-def _pick(*choices):
+def pick(*choices):
+    """The first choice that is not None (a flag, then a file's default, then ours)."""
     for choice in choices:
         if choice is not None:
             return choice

@@ -35,9 +35,8 @@ def _drive(i, t, sequence, inputs, w_in, bias, feedback, w_fb):
     total = bias[i]
     for k in range(inputs.shape[2]):
         total += w_in[i, k] * inputs[sequence, t, k]
-    if feedback.shape[2]:
-        for k in range(feedback.shape[2]):
-            total += w_fb[i, k] * feedback[sequence, t, k]
+    for k in range(feedback.shape[2]):
+        total += w_fb[i, k] * feedback[sequence, t, k]
     return total
 
 

@@ -4,12 +4,12 @@ State update, for input ``u[t]`` (I,), previous output ``y[t-1]`` (O,) and state
 
     x[t] = (1 - leak) x[t-1] + leak * f(W x[t-1] + W_in u[t] + b + W_fb y[t-1])
 
-with ``f = tanh`` (or the identity for linear reservoirs). ``W`` is sparse, each entry
-present with probability ``connectivity``, drawn from a standard normal and scaled so that
+with ``f = tanh`` (or the identity for linear reservoirs). ``W`` is sparse with
+``round(connectivity N^2)`` entries at random places, drawn from a standard normal and scaled so that
 its spectral radius is ``spectral_radius`` (computed with ARPACK for large ``N``; see
 :mod:`snn.reservoir.spectral`), or a random orthogonal matrix times ``spectral_radius``
-(``recurrent="orthogonal"``, dense). ``W_in`` entries are present with probability
-``input_connectivity`` and are ``+-input_scaling`` (Bernoulli signs); ``b`` is uniform in
+(``recurrent="orthogonal"``, dense). ``W_in`` has ``round(input_connectivity N I)`` entries
+(at least one) at random places, each ``+-input_scaling`` (random signs); ``b`` is uniform in
 ``[-bias_scaling, bias_scaling]``; ``W_fb`` uniform in ``[-feedback_scaling, feedback_scaling]``.
 Only a readout (:mod:`snn.reservoir.readouts`) learns.
 
@@ -178,12 +178,14 @@ class ESN:
             shifted[:, 1:] = teacher[:, :-1]
         else:
             shifted = np.zeros((batch, steps, 0))
-        x0 = (
-            np.zeros((batch, weights.units))
-            if initial_state is None
-            else np.asarray(initial_state, dtype=float)
-        )
-        x0 = np.ascontiguousarray(np.broadcast_to(x0.reshape(-1, weights.units), (batch, weights.units)))
+        x0 = np.zeros((batch, weights.units))
+        if initial_state is not None:
+            start = validate.finite_array("initial_state", initial_state)
+            if start.shape not in ((weights.units,), (batch, weights.units)):
+                raise ValidationError(
+                    "initial_state", f"must have shape ({weights.units},) or ({batch}, {weights.units})"
+                )
+            x0[:] = start
         states = np.empty((batch, steps, weights.units), dtype=dtype)
         kernel = kernels.run_batch
         if batch == 1:
@@ -216,20 +218,26 @@ class ESN:
         steps = validate.count("steps", steps)
         dtype = DTYPES[self.dtype]
         w_out, b_out = readout.weights.T.astype(dtype), readout.bias.astype(dtype)
-        if w_out.shape != (weights.w_in.shape[1], weights.units):
+        n_outputs = weights.w_in.shape[1]
+        if w_out.shape != (n_outputs, weights.units):
             raise ValidationError("readout", "must map the N states onto the reservoir's I inputs")
+        if weights.w_fb.shape[1] not in (0, n_outputs):
+            raise ValidationError(
+                "weights.w_fb", f"must have 0 or {n_outputs} columns (the outputs fed back)"
+            )
+        last_state = validate.finite_array("last_state", last_state, shape=(weights.units,))
+        last_output = validate.finite_array("last_output", last_output, shape=(n_outputs,))
         states = np.empty((steps, weights.units), dtype=dtype)
         outputs = np.empty((steps, w_out.shape[0]), dtype=dtype)
         indptr, indices = _csr_index(weights.w)
         activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
-        w_fb = weights.w_fb if weights.w_fb.shape[1] else np.zeros((weights.units, 0), dtype=dtype)
         kernels.generate(
             indptr,
             indices,
             weights.w.data,
             weights.w_in,
             weights.bias,
-            w_fb,
+            weights.w_fb,
             dtype(self.leak),
             activation,
             w_out,

@@ -3,7 +3,7 @@
 :class:`LSM` holds the hyperparameters; :meth:`LSM.network` builds an :class:`snn.Network`
 (excitatory and inhibitory LIF or ALIF populations, exponential current synapses, random
 connectivity by probability or by distance on a 3-D grid as in Maass, Natschläger & Markram
-2002: ``p = C exp(-(d / lambda)^2)``) driven by a spike source named ``"input"``, which runs
+2002: ``p = C exp(-(d / lambda)^2)``) driven by a given spike source, which runs
 on the Numba simulator like any other network. :func:`filtered_spikes` turns the spikes
 into features: each neuron's spike train filtered by ``exp(-t / tau)`` and sampled at given
 times.
@@ -22,8 +22,6 @@ from snn.errors import ValidationError
 from snn.network import Network, Population, Uniform
 from snn.neurons import ALIF, LIF
 from snn.synapses import Exponential
-
-INPUT = "input"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,9 +82,8 @@ class LSM:
         return int(round(self.units * self.excitatory_fraction))
 
     def network(self, source, seed: int = 0) -> Network:
-        """The liquid driven by ``source`` (a spike source; renamed ``"input"`` is not needed:
-        its own name is used). Distance-based synapses are drawn here from ``seed``;
-        probability-based ones by the simulator from its seed."""
+        """The liquid driven by ``source`` (any spike source, under its own name). Distance-based
+        synapses are drawn here from ``seed``; probability-based ones by the simulator from its seed."""
         net = Network("lsm")
         common = dict(tau_mem=self.tau_mem, v_rest=0.0, v_reset=0.0, v_th=0.015, tau_ref=self.tau_ref)
         exc_model = (

@@ -205,7 +205,8 @@ class RLS:
 
 class Softmax:
     """Multinomial logistic regression with an L2 penalty ``l2/2 ||W||^2``, fitted by L-BFGS
-    on standardised features (means and scales stored and applied in :meth:`predict`)."""
+    on standardised features; the standardisation is folded into ``weights`` and ``bias``
+    afterwards, so :meth:`predict` takes raw features."""
 
     def __init__(self, l2: float = 1e-3, max_iterations: int = 500) -> None:
         self.l2 = validate.non_negative("Softmax.l2", l2)
@@ -221,8 +222,8 @@ class Softmax:
         if labels.shape != (x.shape[0],) or labels.dtype.kind not in "iu" or labels.min(initial=0) < 0:
             raise ValidationError("labels", f"must be {x.shape[0]} non-negative integer class labels")
         classes = int(labels.max()) + 1
-        self._mean, self._scale = x.mean(axis=0), x.std(axis=0) + 1e-12
-        z = (x - self._mean) / self._scale
+        mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-12  # + 1e-12: constant features
+        z = (x - mean) / scale
         onehot = np.eye(classes)[labels]
         n, d = z.shape
 
@@ -239,8 +240,8 @@ class Softmax:
         start = np.zeros(d * classes + classes)
         result = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": self.max_iterations})
         w = result.x[: d * classes].reshape(d, classes)
-        self.weights = w / self._scale[:, None]
-        self.bias = result.x[d * classes :] - (self._mean / self._scale) @ w
+        self.weights = w / scale[:, None]
+        self.bias = result.x[d * classes :] - (mean / scale) @ w
         return self
 
     def predict_proba(self, features) -> np.ndarray:

@@ -202,6 +202,22 @@ def test_lsm_classifies_digits():
         ),
         (lambda: ESN(units=5).run(ESN(units=5).initial_weights(1), np.ones((4, 2))), "inputs"),
         (lambda: Ridge(-1.0), "Ridge.ridge"),
+        (
+            lambda: ESN(units=5).run(
+                ESN(units=5).initial_weights(1), np.ones((4, 1)), initial_state=np.ones(3)
+            ),
+            "initial_state",
+        ),
+        (
+            lambda: ESN(units=5).generate(
+                ESN(units=5).initial_weights(1),
+                Ridge(0.1).fit(np.ones((9, 5)), np.ones(9)),
+                3,
+                np.ones(4),
+                np.ones(1),
+            ),
+            "last_state",
+        ),
     ],
 )
 def test_bad_input_names_the_field(make, field):

@@ -87,3 +87,32 @@ def test_deploy_refuses_before_writing(tmp_path):
     done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "nengo", "--out", out)
     assert done.returncode == 2 and "does not support neuron model LI" in done.stderr
     assert not out.exists()
+
+
+def test_deploy_again_into_the_same_directory_and_nir_round_trip(tmp_path):
+    import snn
+    from snn.config import save_toml
+
+    net = snn.Network("small")
+    net.add(snn.SpikeSource(name="in", size=4, times=[0.001, 0.002, 0.004], ids=[0, 1, 2]))
+    net.add(
+        snn.Population(name="lif", size=3, model=snn.LIF(tau_ref=0.0, v_rest=0.0, v_reset=0.0, v_th=0.01))
+    )
+    net.connect("in", "lif", snn.AllToAll(weights=0.012))
+    net.probe("lif")
+    save_toml(net, tmp_path / "small.toml")
+    for _ in range(2):  # the second run replaces the C++ project's subdirectories whole
+        done = snn_cli("deploy", tmp_path / "small.toml", "--backend", "brian2", "--out", tmp_path / "cpp",
+                       "--duration", "0.01")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cpp" / "main.cpp").is_file()
+    done = snn_cli("deploy", tmp_path / "small.toml", "--backend", "nir", "--out", tmp_path / "nir")
+    assert done.returncode == 0, done.stderr
+    graph = tmp_path / "nir" / "small.nir"
+    assert graph.is_file() and (tmp_path / "nir" / "mapping_report.md").is_file()
+    # the graph runs as it is; its Input port carries no spikes of its own (NIR stores none),
+    # so the population stays silent: the NIR backend's runs feed the original input instead
+    done = snn_cli("simulate", graph, "--duration", "0.01", "--out", tmp_path / "run", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["neurons"] == 3 and summary["dt_s"] == 1e-4 and summary["spikes"] == 0

@@ -39,9 +39,18 @@ def test_memory_capacity_and_digits(tmp_path):
         (["--task", "lorenz"], "--task"),
         (["--model", "lsm"], "--model"),  # the LSM runs digits only
         (["--ridge", "-1"], "--ridge"),
+        (["--seed", "-1"], "--seed"),
+        (["--task", "digits", "--model", "lsm", "--leak", "0.5"], "--leak"),  # an ESN flag
+        (["--task", "digits", "--model", "lsm", "--units", "0"], "LSM.units"),
     ],
 )
 def test_bad_input_exits_2_without_output(tmp_path, args, field):
     done = snn_cli("reservoir", *args, "--out", tmp_path / "x")
     assert done.returncode == 2 and field in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_ridge_flag_overrides_the_task_default(tmp_path):
+    done = snn_cli("reservoir", "--ridge", "1e-7", "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r" / "results.json").read_text())["ridge"] == 1e-7
