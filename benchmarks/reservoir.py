@@ -83,8 +83,8 @@ def main() -> None:
             flush=True,
         )
     if args.json:
-        args.json.write_text(json.dumps({"benchmark": "esn-mackey-glass", "repeats": args.repeats, "rows": rows},
-                                        indent=2) + "\n")  # fmt: skip
+        report = {"benchmark": "esn-mackey-glass", "repeats": args.repeats, "rows": rows}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from snn import validate
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.network import Network
 
@@ -124,7 +125,7 @@ class Backend(ABC):
         layout as the Numba simulator's. ``inputs`` replaces spike sources by name (see
         :func:`with_inputs`). The network is checked first: a part this backend cannot
         express raises :class:`UnsupportedFeature` before anything is built."""
-        n_steps = steps(duration, dt)
+        n_steps = validate.steps(duration, dt)
         network = with_inputs(network, inputs)
         self.check(network)
         return self._simulate(network, n_steps, dt=dt, seed=seed, progress=progress)
@@ -140,18 +141,6 @@ class Backend(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-def steps(duration: float, dt: float) -> int:
-    """``duration`` (s) as a whole number (>= 1) of steps of ``dt`` (s)."""
-    from snn import validate
-
-    duration = validate.positive("duration", duration)
-    dt = validate.positive("dt", dt)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
-    return n_steps
 
 
 def check_network(network: Network, caps: Capabilities, backend: str) -> None:

@@ -52,8 +52,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, steps
+from hardware.base import Backend, Capabilities, MappingReport
 from hardware.lowering import Concrete, concrete, source_spikes
+from snn import validate
+from snn.build.neurons import discrete_parameters
 from snn.errors import ValidationError
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import ALIF, IF, LI
@@ -124,80 +126,60 @@ def _neuron_group(
             pop.size, "\n".join(lines), method="exact", namespace=namespace, name=f"pop_{pop.name}"
         )
         return group, [group]
-    ref_steps = int(round(model.tau_ref / dt))
+    ref_steps = discrete_parameters(model, dt)["ref_steps"]
     namespace.update(v_th=model.v_th * b2.volt, v_reset=model.v_reset * b2.volt, ref_steps=ref_steps)
+    threshold = "v > v_th"
+    reset = "v = v - (v_th - v_reset)" if model.reset == "subtract" else "v = v_reset"
+    adaptation = []
+    if isinstance(model, ALIF):
+        adaptation = ["b : 1", "fired : 1"]
+        namespace.update(beta=model.beta * b2.volt, rho=discrete_parameters(model, dt)["rho"])
+        threshold = "v > v_th + beta * b"
+        reset += "\nfired = 1"
+    common = dict(method="exact", namespace=namespace, name=f"pop_{pop.name}")
     if not explicit_hold:
-        return _builtin_refractory(b2, pop, drive, currents, i_syn, namespace, ref_steps, dt, report)
-    lines = [
-        "v : volt" if drive is None else f"dv/dt = free * {drive} : volt",
-        *currents,
-        f"i_syn = {i_syn} : amp",
-        "i_ext : amp",
-        "free : 1  # 0 while refractory: v is held",
-        "held_until : integer  # last step of the refractory hold",
-    ]
-    threshold = "v > v_th"
-    reset = "v = v - (v_th - v_reset)" if model.reset == "subtract" else "v = v_reset"
-    reset += "\nheld_until = timestep(t, dt) + ref_steps"
-    if isinstance(model, ALIF):
-        lines += ["b : 1", "fired : 1"]
-        namespace.update(beta=model.beta * b2.volt, rho=math.exp(-dt / model.tau_adapt))
-        threshold = "v > v_th + beta * b"
-        reset += "\nfired = 1"
-    group = b2.NeuronGroup(
-        pop.size,
-        "\n".join(lines),
-        threshold=f"free > 0.5 and {threshold}",
-        reset=reset,
-        method="exact",
-        namespace=namespace,
-        name=f"pop_{pop.name}",
-    )
-    group.held_until = -1
-    objects = [group, group.run_regularly("free = int(timestep(t, dt) > held_until)", when="start")]
-    objects += [group.run_regularly(code, when="groups", order=-1) for code in integrate]
-    if isinstance(model, ALIF):
-        objects.append(group.run_regularly("b = rho * b + (1 - rho) * fired\nfired = 0", when="end"))
-    report.converted.append(
-        f"{pop.name}: {type(model).__name__}, tau_ref {model.tau_ref:g} s -> v held for {ref_steps} steps "
-        f"after the spiking step, reset={model.reset!r}"
-    )
-    return group, objects
-
-
-def _builtin_refractory(b2, pop, drive, currents, i_syn, namespace, ref_steps, dt, report):
-    """LIF / ALIF held by Brian2's ``(unless refractory)``: ``refractory = (ref_steps + 1) dt``
-    holds v for ``ref_steps`` steps after the spiking step, the reference's convention."""
-    model = pop.model
-    lines = [
-        f"dv/dt = {drive} : volt (unless refractory)",
-        *currents,
-        f"i_syn = {i_syn} : amp",
-        "i_ext : amp",
-    ]
-    threshold = "v > v_th"
-    reset = "v = v - (v_th - v_reset)" if model.reset == "subtract" else "v = v_reset"
-    if isinstance(model, ALIF):
-        lines += ["b : 1", "fired : 1"]
-        namespace.update(beta=model.beta * b2.volt, rho=math.exp(-dt / model.tau_adapt))
-        threshold = "v > v_th + beta * b"
-        reset += "\nfired = 1"
-    group = b2.NeuronGroup(
-        pop.size,
-        "\n".join(lines),
-        threshold=threshold,
-        reset=reset,
-        refractory=(ref_steps + 1) * dt * b2.second,
-        method="exact",
-        namespace=namespace,
-        name=f"pop_{pop.name}",
-    )
-    objects = [group]
+        # Brian2's own hold: refractory = (ref_steps + 1) dt counts the spiking step itself
+        lines = [
+            f"dv/dt = {drive} : volt (unless refractory)",
+            *currents,
+            f"i_syn = {i_syn} : amp",
+            "i_ext : amp",
+        ]
+        group = b2.NeuronGroup(
+            pop.size,
+            "\n".join(lines + adaptation),
+            threshold=threshold,
+            reset=reset,
+            refractory=(ref_steps + 1) * dt * b2.second,
+            **common,
+        )
+        objects = [group]
+        how = f"Brian2 refractory {ref_steps + 1} dt"
+    else:
+        lines = [
+            "v : volt" if drive is None else f"dv/dt = free * {drive} : volt",
+            *currents,
+            f"i_syn = {i_syn} : amp",
+            "i_ext : amp",
+            "free : 1  # 0 while refractory: v is held",
+            "held_until : integer  # last step of the refractory hold",
+        ]
+        group = b2.NeuronGroup(
+            pop.size,
+            "\n".join(lines + adaptation),
+            threshold=f"free > 0.5 and {threshold}",
+            reset=reset + "\nheld_until = timestep(t, dt) + ref_steps",
+            **common,
+        )
+        group.held_until = -1
+        objects = [group, group.run_regularly("free = int(timestep(t, dt) > held_until)", when="start")]
+        objects += [group.run_regularly(code, when="groups", order=-1) for code in integrate]
+        how = "an explicit hold"
     if isinstance(model, ALIF):
         objects.append(group.run_regularly("b = rho * b + (1 - rho) * fired\nfired = 0", when="end"))
     report.converted.append(
-        f"{pop.name}: {type(model).__name__}, tau_ref {model.tau_ref:g} s -> Brian2 refractory "
-        f"{ref_steps + 1} dt (v held {ref_steps} steps after the spiking step), reset={model.reset!r}"
+        f"{pop.name}: {type(model).__name__}, tau_ref {model.tau_ref:g} s -> v held {ref_steps} steps after "
+        f"the spiking step ({how}), reset={model.reset!r}"
     )
     return group, objects
 
@@ -328,9 +310,12 @@ def _result(b2, built: Built, network: Network, dt: float, n_steps: int, metadat
         values = np.asarray(getattr(monitor, probe.variable)[:], dtype=np.float64).T  # (steps, neurons)
         rows = np.arange(probe.every - 1, n_steps, probe.every)  # the steps the reference samples
         traces[name] = Trace(
-            t=(rows + 1) * dt, values=values[rows], neurons=np.asarray(neurons), target=probe.target,
+            t=(rows + 1) * dt,
+            values=values[rows],
+            neurons=np.asarray(neurons),
+            target=probe.target,
             variable=probe.variable,
-        )  # fmt: skip
+        )
     sizes = {name: network.node_size(name, "sizes") for name in [*network.populations, *network.sources]}
     return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata)
 
@@ -412,7 +397,7 @@ class Brian2Backend(Backend):
         """Write a ``cpp_standalone`` C++ project to the directory ``out`` (``make`` builds it,
         ``./main`` runs ``duration`` seconds), plus ``mapping_report.{md,json}``."""
         self.check(network)
-        n_steps = steps(duration, dt)
+        n_steps = validate.steps(duration, dt)
         import brian2 as b2
 
         from snn.atomic import staged

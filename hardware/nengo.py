@@ -93,8 +93,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays, steps
+from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays
 from hardware.lowering import Concrete, Stimulus, concrete
+from snn import validate
 from snn.build import channel_coefficients
 from snn.errors import UnsupportedFeature
 from snn.inputs import SPIKE_SOURCES
@@ -543,7 +544,7 @@ def deploy_script(
     from snn.atomic import staged
     from snn.config import SimulationDefaults, save_toml
 
-    steps(duration, dt)
+    validate.steps(duration, dt)
     _, handles = build_nengo(network, dt, seed, backend=backend.name)
     report = handles.report
     script = f"run_{backend.name.replace('-', '_')}.py"

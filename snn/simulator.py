@@ -119,10 +119,7 @@ class Simulator:
     # ---- running -----------------------------------------------------------------
     def run(self, duration: float, progress: bool | None = None) -> Result:
         """Advance by ``duration`` seconds (rounded to whole steps); return this run's Result."""
-        duration = validate.positive("duration", duration)
-        n_steps = int(round(duration / self.dt))
-        if n_steps < 1:
-            raise ValidationError("duration", f"must be at least one step (dt={self.dt} s), got {duration}")
+        n_steps = validate.steps(duration, self.dt)
         from snn.kernels.simulate import run_block
 
         m = self.model

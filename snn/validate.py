@@ -90,3 +90,13 @@ def name(field: str, value: Any) -> str:
             field, f"must be a non-empty name of letters, digits, '_' or '-', got {value!r}"
         )
     return value
+
+
+def steps(duration: Any, dt: Any) -> int:
+    """``duration`` (s) as a whole number (>= 1) of steps of ``dt`` (s), rounded to nearest."""
+    duration = positive("duration", duration)
+    dt = positive("dt", dt)
+    n_steps = int(round(duration / dt))
+    if n_steps < 1:
+        raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
+    return n_steps
