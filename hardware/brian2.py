@@ -55,6 +55,7 @@ import numpy as np
 from hardware.base import Backend, Capabilities, MappingReport
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn import validate
+from snn.build import population_synapses
 from snn.build.neurons import discrete_parameters
 from snn.errors import ValidationError
 from snn.network import PROBE_SPIKES, Network
@@ -79,12 +80,7 @@ class Built:
 
 def _channels(network: Network, population: str) -> list[Exponential]:
     """The exponential synapse types into ``population``, in the reference builder's order."""
-    channels: list[Exponential] = []
-    for projection in network.projections:
-        synapse = projection.synapse
-        if projection.post == population and isinstance(synapse, Exponential) and synapse not in channels:
-            channels.append(synapse)
-    return channels
+    return [s for s in population_synapses(network, population) if isinstance(s, Exponential)]
 
 
 def _neuron_group(

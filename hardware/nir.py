@@ -32,10 +32,11 @@ import nir
 import numpy as np
 
 from hardware.base import Backend, Capabilities, MappingReport, with_inputs
-from hardware.nir_export import bias, channels, to_nir_graph
+from hardware.nir_export import bias, to_nir_graph
 from hardware.nir_fields import SPIKE_CONVENTIONS
 from hardware.nir_import import from_nir_graph
 from snn.atomic import write_atomic
+from snn.build import population_synapses
 from snn.build.neurons import discrete_parameters
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.network import Network, Uniform
@@ -143,7 +144,9 @@ class NIRBackend(Backend):
                     BACKEND,
                     f"NIR nodes carry no initial state; leave initial_v=None (starts at {start} V)",
                 )
-            if np.any(bias(network, name)) and not any(isinstance(s, Delta) for s in channels(network, name)):
+            if np.any(bias(network, name)) and not any(
+                isinstance(s, Delta) for s in population_synapses(network, name)
+            ):
                 raise UnsupportedFeature(
                     f"a constant current into population {name!r}, which has no delta-synapse projection",
                     BACKEND,

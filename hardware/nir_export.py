@@ -16,18 +16,10 @@ import numpy as np
 from hardware.base import MappingReport
 from hardware.lowering import concrete
 from hardware.nir_fields import METADATA_KEY, gain, node_for, spike_area, synaptic_current_node
+from snn.build import population_synapses
 from snn.inputs import LatencyEncoder, SpikeSource
 from snn.network import PROBE_SPIKES, Network
 from snn.synapses import Delta, Exponential
-
-
-def channels(network: Network, population: str) -> list:
-    """The distinct synapses of the projections into ``population``, in projection order."""
-    found: list = []
-    for projection in network.projections:
-        if projection.post == population and projection.synapse not in found:
-            found.append(projection.synapse)
-    return found
 
 
 def bias(network: Network, population: str) -> np.ndarray:
@@ -43,7 +35,7 @@ def bias(network: Network, population: str) -> np.ndarray:
 
 def uses_current_node(network: Network, population: str) -> bool:
     """Whether the population is one NIR CubaLIF/CubaLI node (one exponential channel, no bias)."""
-    found = channels(network, population)
+    found = population_synapses(network, population)
     model = network.populations[population].model
     return (
         len(found) == 1
@@ -76,7 +68,7 @@ def to_nir_graph(network: Network, dt: float, seed: int, spikes: str) -> tuple[n
                 f"nir.Input port {name!r} of {source.size} channels, whose spikes the receiver must supply"
             )
     for name, pop in network.populations.items():
-        found = channels(network, name)
+        found = population_synapses(network, name)
         model = type(pop.model).__name__
         if uses_current_node(network, name):
             node = nodes[name] = node_for(pop.model, pop.size, found[0].tau_syn)

@@ -128,6 +128,16 @@ def projection_blocks(network: Network, dt: float, rng: np.random.Generator, dty
         yield projection, block
 
 
+def population_synapses(network: Network, population: str) -> list:
+    """The distinct synapse types of the projections into ``population``, in projection order:
+    the population's channels, numbered as the builder numbers them."""
+    found: list = []
+    for projection in network.projections:
+        if projection.post == population and projection.synapse not in found:
+            found.append(projection.synapse)
+    return found
+
+
 def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
     """The three independent generators a seed stands for: connectivity, initial values,
     and the simulation's own draws (Poisson sources), in that order."""
@@ -160,10 +170,7 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     neurons = neuron_arrays(network, dt, dtype, init_rng)
 
     # channels: one per (target population, synapse type), grouped by population
-    per_population: dict[str, list] = {name: [] for name in network.populations}
-    for projection in network.projections:
-        if projection.synapse not in per_population[projection.post]:
-            per_population[projection.post].append(projection.synapse)
+    per_population = {name: population_synapses(network, name) for name in network.populations}
     keys, decays, coefs, chan_ptr, slot_base = [], [], [], [0], []
     n_slots = 0
     for pop in network.populations.values():
@@ -276,4 +283,4 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
     )
 
 
-__all__ = ["Model", "build"]
+__all__ = ["Model", "build", "population_synapses"]
