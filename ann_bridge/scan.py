@@ -41,6 +41,18 @@ class DeltaLIFScan(torch.autograd.Function):
         surrogate_scale: float,
         threshold_scale: float,
     ) -> torch.Tensor:
+        code = _numba_code(increments, derivative)
+        ctx.p, ctx.derivative, ctx.surrogate_scale, ctx.threshold_scale = (
+            p,
+            derivative,
+            surrogate_scale,
+            threshold_scale,
+        )
+        ctx.code = code
+        if code is not None:  # CPU: Numba kernels, the backward recomputes the membrane
+            spikes = _forward_numba(increments, v0, p, threshold_scale)
+            ctx.save_for_backward(increments, v0)
+            return spikes
         v = v0.clone()
         syn = torch.zeros_like(v0)
         drive = torch.empty_like(v0)
@@ -72,6 +84,8 @@ class DeltaLIFScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_spikes: torch.Tensor):
+        if ctx.code is not None:
+            return _backward_numba(ctx, grad_spikes, *ctx.saved_tensors), None, None, None, None, None
         v_before_reset, spikes = ctx.saved_tensors
         p = ctx.p
         grad_increments = torch.zeros_like(v_before_reset)
@@ -85,3 +99,64 @@ class DeltaLIFScan(torch.autograd.Function):
             through_reset = carry * p.alpha if p.reset_subtract else carry * p.alpha * (1 - spikes[t])
             carry = grad_spikes[t] * surrogate + through_reset
         return grad_increments, None, None, None, None, None
+
+
+def _numba_code(increments: torch.Tensor, derivative) -> int | None:
+    """The Numba kernels' surrogate code when they apply (CPU float tensors, a known surrogate)."""
+    from ann_bridge.scan_kernels import CODES
+    from ann_bridge.surrogate import DERIVATIVES
+
+    if increments.device.type != "cpu" or increments.dtype not in (torch.float32, torch.float64):
+        return None
+    name = next((name for name, function in DERIVATIVES.items() if function is derivative), None)
+    return CODES.get(name)
+
+
+def _kernel_parameters(p: Parameters, threshold_scale: float, like: torch.Tensor) -> tuple:
+    """The step's constants in the tensor's precision, so the kernels round as torch does."""
+    import numpy as np
+
+    cast = np.float32 if like.dtype == torch.float32 else np.float64
+    return (
+        cast(p.alpha),
+        cast(p.const_drive),
+        cast(p.syn_coef),
+        cast(p.v_th),
+        cast(threshold_scale),
+        bool(p.reset_subtract),
+        cast(p.reset_amount),
+        cast(p.v_reset),
+    )
+
+
+def _flat(tensor: torch.Tensor):
+    """A ``(T, ...)`` CPU tensor as a ``(T, M)`` numpy view (any strides)."""
+    return tensor.detach().reshape(tensor.shape[0], -1).numpy()
+
+
+def _forward_numba(increments: torch.Tensor, v0: torch.Tensor, p: Parameters, threshold_scale: float):
+    from ann_bridge import scan_kernels
+
+    spikes = torch.empty_like(increments)
+    parameters = _kernel_parameters(p, threshold_scale, increments)
+    scan_kernels.forward(
+        _flat(increments), v0.detach().reshape(-1).contiguous().numpy(), parameters, _flat(spikes)
+    )
+    return spikes
+
+
+def _backward_numba(ctx, grad_spikes: torch.Tensor, increments: torch.Tensor, v0: torch.Tensor):
+    from ann_bridge import scan_kernels
+
+    grad_increments = torch.empty_like(increments)
+    parameters = _kernel_parameters(ctx.p, ctx.threshold_scale, increments)
+    scan_kernels.backward(
+        _flat(grad_spikes),
+        _flat(increments),
+        v0.detach().reshape(-1).contiguous().numpy(),
+        parameters,
+        ctx.code,
+        type(parameters[0])(ctx.surrogate_scale),
+        _flat(grad_increments),
+    )
+    return grad_increments
