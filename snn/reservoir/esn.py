@@ -191,17 +191,8 @@ class ESN:
         if batch == 1:
             big = weights.w.nnz >= PARALLEL_ROWS_MIN_SYNAPSES
             kernel = kernels.run_rows if big else kernels.run_single
-        activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
-        indptr, indices = _csr_index(weights.w)
         kernel(
-            indptr,
-            indices,
-            weights.w.data,
-            weights.w_in,
-            weights.bias,
-            weights.w_fb,
-            dtype(self.leak),
-            activation,
+            *self._kernel_weights(weights),
             series.astype(dtype),
             shifted.astype(dtype),
             x0.astype(dtype),
@@ -229,17 +220,8 @@ class ESN:
         last_output = validate.finite_array("last_output", last_output, shape=(n_outputs,))
         states = np.empty((steps, weights.units), dtype=dtype)
         outputs = np.empty((steps, w_out.shape[0]), dtype=dtype)
-        indptr, indices = _csr_index(weights.w)
-        activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
         kernels.generate(
-            indptr,
-            indices,
-            weights.w.data,
-            weights.w_in,
-            weights.bias,
-            weights.w_fb,
-            dtype(self.leak),
-            activation,
+            *self._kernel_weights(weights),
             w_out,
             b_out,
             np.asarray(last_state, dtype=dtype),
@@ -248,6 +230,16 @@ class ESN:
             outputs,
         )
         return states, outputs
+
+    def _kernel_weights(self, weights: ESNWeights) -> tuple:
+        """The kernels' leading arguments: W as CSR (int64 row pointers, uint32 columns, values),
+        W_in, b, W_fb, the leak in the ESN's dtype and the activation code."""
+        from snn.kernels import reservoir as kernels
+
+        indptr, indices = _csr_index(weights.w)
+        activation = kernels.TANH if self.activation == "tanh" else kernels.IDENTITY
+        leak = DTYPES[self.dtype](self.leak)
+        return indptr, indices, weights.w.data, weights.w_in, weights.bias, weights.w_fb, leak, activation
 
     @staticmethod
     def _batch(name: str, values, columns: int) -> np.ndarray:
