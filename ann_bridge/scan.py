@@ -50,6 +50,7 @@ class DeltaLIFScan(torch.autograd.Function):
         )
         ctx.code = code
         if code is not None:  # CPU: Numba kernels, the backward recomputes the membrane
+            v0 = v0.detach().reshape(-1).contiguous()
             spikes = _forward_numba(increments, v0, p, threshold_scale)
             ctx.save_for_backward(increments, v0)
             return spikes
@@ -135,13 +136,12 @@ def _flat(tensor: torch.Tensor):
 
 
 def _forward_numba(increments: torch.Tensor, v0: torch.Tensor, p: Parameters, threshold_scale: float):
+    """Spikes (T, ...) from the increments and the flat initial membrane ``v0`` (M,)."""
     from ann_bridge import scan_kernels
 
     spikes = torch.empty_like(increments)
     parameters = _kernel_parameters(p, threshold_scale, increments)
-    scan_kernels.forward(
-        _flat(increments), v0.detach().reshape(-1).contiguous().numpy(), parameters, _flat(spikes)
-    )
+    scan_kernels.forward(_flat(increments), v0.numpy(), parameters, _flat(spikes))
     return spikes
 
 
@@ -153,7 +153,7 @@ def _backward_numba(ctx, grad_spikes: torch.Tensor, increments: torch.Tensor, v0
     scan_kernels.backward(
         _flat(grad_spikes),
         _flat(increments),
-        v0.detach().reshape(-1).contiguous().numpy(),
+        v0.numpy(),
         parameters,
         ctx.code,
         type(parameters[0])(ctx.surrogate_scale),

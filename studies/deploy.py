@@ -12,9 +12,7 @@ import argparse
 from pathlib import Path
 
 from studies.output import table
-
-DEFAULT_DT = 1e-4
-DEFAULT_DURATION = 1.0
+from studies.simulate import DEFAULT_DT, DEFAULT_DURATION
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     dt = validate.positive("--dt", pick(args.dt, defaults.dt, DEFAULT_DT))
     duration = validate.positive("--duration", pick(args.duration, defaults.duration, DEFAULT_DURATION))
     seed = validate.count("--seed", pick(args.seed, defaults.seed, 0), low=0)
-    backend.check(network)
     out = args.out or Path("out/deploy") / args.backend
     report = backend.deploy(network, out, dt=dt, duration=duration, seed=seed)
     if args.json:

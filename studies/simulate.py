@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
     if args.float32 and args.backend != "numba":
         raise snn.ValidationError("--float32", f"is for the numba backend only, not {args.backend!r}")
     backend = hardware.get(args.backend, **({"dtype": "float32"} if args.float32 else {}))
-    backend.check(network)
     result = backend.run(network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None)
     meta = result.metadata
     spiking = [n for n in result.spikes if n in network.populations]
