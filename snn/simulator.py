@@ -11,9 +11,11 @@ True
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +26,31 @@ from snn.result import Result, Trace
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
+# Below this many neurons per worker, a step is too short for two barriers per step to pay
+# (a step of 4000 CUBA neurons takes ~3 us on one core; a barrier ~0.1-0.2 us).
+NEURONS_PER_THREAD = 2000
+
+
+def free_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_threads(n_neurons: int) -> int:
+    """Workers for a network of ``n_neurons``: one per free core (capped by Numba's
+    ``NUMBA_NUM_THREADS``), fewer when each would get less than ``NEURONS_PER_THREAD``."""
+    import numba
+
+    cores = min(free_cores(), numba.config.NUMBA_NUM_THREADS)
+    return max(1, min(cores, n_neurons // NEURONS_PER_THREAD))
+
+
+def _even_split(total: int, parts: int) -> np.ndarray:
+    """``parts + 1`` boundaries cutting ``range(total)`` into nearly equal contiguous pieces."""
+    return (np.arange(parts + 1, dtype=np.int64) * total) // parts
 
 
 def _versions() -> dict:
@@ -49,6 +76,10 @@ class Simulator:
     seed: integer seed; the same seed and inputs give bit-identical results.
     dtype: ``"float64"`` (default) or ``"float32"`` for state and weights.
     progress: show a tqdm bar; ``None`` (default) shows it only on a terminal.
+    threads: worker threads stepping the network together, each integrating a share of the
+        neurons and receiving a share of the synapses; ``None`` (default) picks one per free
+        core for networks of at least ``2 * NEURONS_PER_THREAD`` neurons, else 1. Results are
+        bit-identical for any number of threads. More threads than free cores is slow.
 
     Repeated :meth:`run` calls continue from the current state.
     """
@@ -60,8 +91,11 @@ class Simulator:
         seed: int | None = 0,
         dtype: str = "float64",
         progress: bool | None = None,
+        threads: int | None = None,
     ) -> None:
         self.dt = validate.positive("Simulator.dt", dt)
+        if threads is not None:
+            threads = validate.count("Simulator.threads", threads, low=1)
         if dtype not in DTYPES:
             raise ValidationError("Simulator.dtype", f"must be one of {tuple(DTYPES)}, got {dtype!r}")
         if seed is not None:
@@ -73,6 +107,8 @@ class Simulator:
         self.build_s = time.perf_counter() - start
         self.compile_s = 0.0
         self.network_name = network.name
+        n_neurons = self.model.n_neurons
+        self.threads = default_threads(n_neurons) if threads is None else min(threads, max(n_neurons, 1))
         self._probe_specs = {
             p.name: (
                 p.target,
@@ -110,6 +146,24 @@ class Simulator:
         self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)
         self.pointers = {k: np.zeros(1, dtype=np.int64) for k in ("sched", "cur", "rate")}
         self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
+        self.neuron_split = _even_split(n, self.threads)
+        self.slot_split = _even_split(m.channels.n_slots, self.threads)
+        c = m.connectivity
+        if self.threads == 1:  # row i's (start, end) straight from indptr, no copy
+            self.row_split = np.lib.stride_tricks.as_strided(
+                c.indptr, shape=(c.indptr.size - 1, 2), strides=(c.indptr.strides[0],) * 2
+            )
+        else:  # each row regrouped by receiving worker (in place: the model is this simulator's)
+            from snn.kernels.connect import partition_rows
+
+            self.row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, self.slot_split)
+        self.sync = np.zeros(2, dtype=np.int64)  # barrier: arrivals, sense
+        self.spike_counts = np.zeros(self.threads + 1, dtype=np.int64)
+
+    @property
+    def nbytes_connectivity(self) -> int:
+        """Bytes of the synapse arrays the run reads, with the per-worker row split."""
+        return self.model.nbytes_synapses + (self.row_split.nbytes if self.threads > 1 else 0)
 
     @property
     def t(self) -> float:
@@ -136,10 +190,15 @@ class Simulator:
         spike_nodes = np.empty(capacity, dtype=np.int64)
         spike_count = np.zeros(1, dtype=np.int64)
 
-        def call(begin: int, end: int) -> int:
+        def work(worker: int, begin: int, end: int) -> int:
             return run_block(
                 begin,
                 end,
+                worker,
+                self.neuron_split,
+                self.slot_split,
+                self.sync,
+                self.spike_counts,
                 self.v,
                 self.b,
                 self.held_until,
@@ -163,7 +222,7 @@ class Simulator:
                 m.channels.coef,
                 self.slots,
                 self.ring,
-                m.connectivity.indptr,
+                self.row_split,
                 m.connectivity.targets,
                 m.connectivity.weights,
                 m.connectivity.delays,
@@ -197,8 +256,18 @@ class Simulator:
                 probe_rows,
             )
 
+        pool = ThreadPoolExecutor(self.threads - 1) if self.threads > 1 else None
+
+        def call(begin: int, end: int) -> int:
+            """All workers step ``[begin, end)`` together; worker 0 on this thread."""
+            helpers = [pool.submit(work, w, begin, end) for w in range(1, self.threads)] if pool else []
+            done = work(0, begin, end)
+            for helper in helpers:
+                helper.result()
+            return done
+
         start = time.perf_counter()
-        call(self.step, self.step)  # compiles, or loads the cached machine code
+        work(0, self.step, self.step)  # compiles, or loads the cached machine code (no barrier: 0 steps)
         self.compile_s = time.perf_counter() - start
 
         wanted = progress if progress is not None else self.progress
@@ -212,14 +281,18 @@ class Simulator:
         first_step = self.step
         end = first_step + n_steps
         start = time.perf_counter()
-        while self.step < end:
-            done = call(self.step, min(end, self.step + block))
-            if bar is not None:
-                bar.update(done - self.step)
-            self.step = done
-            if spike_count[0] + m.n_nodes > spike_steps.size:
-                spike_steps = np.resize(spike_steps, 2 * spike_steps.size + m.n_nodes)
-                spike_nodes = np.resize(spike_nodes, spike_steps.size)
+        try:
+            while self.step < end:
+                done = call(self.step, min(end, self.step + block))
+                if bar is not None:
+                    bar.update(done - self.step)
+                self.step = done
+                if spike_count[0] + m.n_nodes > spike_steps.size:
+                    spike_steps = np.resize(spike_steps, 2 * spike_steps.size + m.n_nodes)
+                    spike_nodes = np.resize(spike_nodes, spike_steps.size)
+        finally:
+            if pool is not None:
+                pool.shutdown()
         run_s = time.perf_counter() - start
         if bar is not None:
             bar.close()
@@ -266,6 +339,7 @@ class Simulator:
             "n_steps": n_steps,
             "neurons": m.n_neurons,
             "synapses": int(m.connectivity.targets.size),
+            "threads": self.threads,
             "build_s": self.build_s,
             "compile_s": self.compile_s,
             "run_s": run_s,

@@ -27,7 +27,7 @@ net.add(snn.Population(name="n", size=10, model=snn.LIF(i_bias=0.03)))
 net.connect("n", "n", snn.FixedProbability(p=0.5, weight=1e-4))
 net.probe("n")
 result = snn.Simulator(net, dt=1e-4, progress=False).run(0.01)
-kernels = [simulate.run_block, connect.fixed_probability, connect.merge_rows]
+kernels = [simulate.run_block, connect.fixed_probability, connect.merge_rows, connect.partition_rows]
 print(json.dumps({"compile_s": result.metadata["compile_s"],
                   "cache_misses": sum(sum(k.stats.cache_misses.values()) for k in kernels)}))
 """
@@ -77,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--repeats", type=int, default=3, help="runs per figure, median reported (default %(default)s)"
     )
     parser.add_argument("--float32", action="store_true", help="run ours in single precision")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="worker threads for ours (default: one per free core from 2 x "
+        "snn.simulator.NEURONS_PER_THREAD neurons); with more than one, ours also runs on one thread "
+        "and reports it as ours_single_thread_run_s",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for both simulators (default %(default)s)")
     parser.add_argument("--json", type=Path, help="write the results object to this file")
 
@@ -90,6 +97,8 @@ def _check(args) -> None:
         raise ValidationError("--duration", f"must be > 0 s, got {args.duration}")
     if not 0 < args.dt <= args.duration:
         raise ValidationError("--dt", f"must be in (0, duration] s, got {args.dt}")
+    if args.threads is not None and args.threads < 1:
+        raise ValidationError("--threads", f"must be >= 1, got {args.threads}")
     if args.repeats < 1:
         raise ValidationError("--repeats", f"must be >= 1, got {args.repeats}")
     if args.p is not None and not 0 <= args.p <= 1:
@@ -112,11 +121,11 @@ def fresh_process() -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def run_ours(params, duration: float, dt: float, seed: int, dtype: str) -> dict:
+def run_ours(params, duration: float, dt: float, seed: int, dtype: str, threads: int | None) -> dict:
     import snn
     from snn.examples import cuba
 
-    simulator = snn.Simulator(cuba(params), dt=dt, seed=seed, dtype=dtype, progress=False)
+    simulator = snn.Simulator(cuba(params), dt=dt, seed=seed, dtype=dtype, progress=False, threads=threads)
     result = simulator.run(duration)
     model = simulator.model
     synapses = max(int(model.connectivity.targets.size), 1)
@@ -125,7 +134,8 @@ def run_ours(params, duration: float, dt: float, seed: int, dtype: str) -> dict:
         "compile_s": result.metadata["compile_s"],
         "run_s": result.metadata["run_s"],
         "synapses": int(model.connectivity.targets.size),
-        "bytes_per_synapse": model.nbytes_synapses / synapses,
+        "bytes_per_synapse": simulator.nbytes_connectivity / synapses,
+        "threads": simulator.threads,
         "rate_hz": result.mean_rate(),
         "cv_isi": result.isi_cv(),
     }
@@ -160,9 +170,11 @@ def run(args: argparse.Namespace) -> int:
     for n in args.neurons:
         p = args.p if args.p is not None else args.in_degree / n
         params = CubaParameters(n_neurons=n, p=p)
-        ours = []
+        ours, single = [], []
         for repeat in range(args.repeats):
-            ours.append(run_ours(params, args.duration, args.dt, args.seed + repeat, dtype))
+            ours.append(run_ours(params, args.duration, args.dt, args.seed + repeat, dtype, args.threads))
+            if ours[-1]["threads"] > 1:
+                single.append(run_ours(params, args.duration, args.dt, args.seed + repeat, dtype, 1))
             bar.update()
         row = {
             "neurons": n,
@@ -170,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
             "synapses": ours[0]["synapses"],
             "duration_s": args.duration,
             "dtype": dtype,
+            "ours_threads": ours[0]["threads"],
             "ours_run_s": statistics.median(r["run_s"] for r in ours),
             "ours_compile_s": statistics.median(r["compile_s"] for r in ours),
             "ours_build_s": statistics.median(r["build_s"] for r in ours),
@@ -177,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
             "ours_rate_hz": statistics.median(r["rate_hz"] for r in ours),
             "ours_cv_isi": statistics.median(r["cv_isi"] for r in ours),
         }
+        if single:
+            row["ours_single_thread_run_s"] = statistics.median(r["run_s"] for r in single)
         if targets:
             from studies.peers.brian2_cuba import run_cuba
 
@@ -189,6 +204,10 @@ def run(args: argparse.Namespace) -> int:
                 row[f"brian2_{target}_build_s"] = statistics.median(r.build_s for r in peer)
                 row[f"brian2_{target}_rate_hz"] = statistics.median(r.mean_rate(args.duration) for r in peer)
                 row[f"ratio_ours_to_{target}"] = row["ours_run_s"] / row[f"brian2_{target}_run_s"]
+                if single:
+                    row[f"ratio_single_thread_to_{target}"] = (
+                        row["ours_single_thread_run_s"] / row[f"brian2_{target}_run_s"]
+                    )
         for name in args.backends:
             runs_of = []
             for repeat in range(args.repeats):
@@ -210,9 +229,15 @@ def run(args: argparse.Namespace) -> int:
     for row in results:
         lines = [
             ("neurons / synapses", f"{row['neurons']} / {row['synapses']}"),
-            ("ours run (median)", f"{row['ours_run_s']:.4f} s  ({row['ours_rate_hz']:.3g} Hz)"),
+            (
+                "ours run (median)",
+                f"{row['ours_run_s']:.4f} s on {row['ours_threads']} thread(s)  "
+                f"({row['ours_rate_hz']:.3g} Hz)",
+            ),
             ("ours bytes/synapse", f"{row['ours_bytes_per_synapse']:.2f}"),
         ]
+        if "ours_single_thread_run_s" in row:
+            lines.insert(2, ("ours on 1 thread", f"{row['ours_single_thread_run_s']:.4f} s"))
         for target in targets:
             lines.append(
                 (

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from snn.kernels.sync import barrier
+
 VAR_V = 0
 VAR_B = 1
 VAR_I_SYN = 2
@@ -72,18 +74,20 @@ def _integrate(step, state, params, channels, adaptive, source):
 
 
 @njit(cache=True, inline="always")
-def _update_population(step, begin, end, v, b, held_until, i_ext, syn_in, fired, has_current, slots,
-                       slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th,
+def _update_population(step, pop_begin, size, begin, end, v, b, held_until, i_ext, syn_in, fired, has_current,
+                       slots, slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th,
                        reset_amount, reset_subtract, ref_steps, rho, beta, spiked, n_spikes):  # fmt: skip
-    """Advance one population ``[begin, end)`` by one step; append its spikes to ``spiked``.
+    """Advance neurons ``[begin, end)`` of the population that starts at ``pop_begin`` and has
+    ``size`` neurons by one step; append their spikes to ``spiked`` from ``n_spikes`` on.
 
-    Its channels' slots are channel-major: channel ``c`` of neuron ``begin + j`` is
-    ``slots[slot_base + c * size + j]``. Returns the new spike count.
+    The population's channels' slots are channel-major: channel ``c`` of neuron
+    ``pop_begin + j`` is ``slots[slot_base + c * size + j]``. Returns the new spike count.
     """
-    size = end - begin
+    offset = slot_base + begin - pop_begin
+    count = end - begin
     n_chan = chan_decay.size
-    first = slots[slot_base : slot_base + size]
-    second = slots[slot_base + size : slot_base + 2 * size] if n_chan >= 2 else first[:0]
+    first = slots[offset : offset + count]
+    second = slots[offset + size : offset + size + count] if n_chan >= 2 else first[:0]
     coefs = (chan_coef[0] if n_chan >= 1 else 0.0, chan_coef[1] if n_chan >= 2 else 0.0)
     decays = (chan_decay[0] if n_chan >= 1 else 0.0, chan_decay[1] if n_chan >= 2 else 0.0)
     scratch = syn_in[begin:end]
@@ -94,9 +98,9 @@ def _update_population(step, begin, end, v, b, held_until, i_ext, syn_in, fired,
         else:
             scratch[:] = 0.0
         for c in range(n_chan):
-            channel = slots[slot_base + c * size : slot_base + (c + 1) * size]
+            channel = slots[offset + c * size : offset + c * size + count]
             coef, decay = chan_coef[c], chan_decay[c]
-            for j in range(size):
+            for j in range(count):
                 scratch[j] += coef * channel[j]
                 channel[j] *= decay
     state = (v[begin:end], b[begin:end], held_until[begin:end], scratch, fired[begin:end])
@@ -117,7 +121,7 @@ def _update_population(step, begin, end, v, b, held_until, i_ext, syn_in, fired,
         _integrate(step, state, params, channels, False, TWO_CHANNELS)
     v = v[begin:end]
     held_until = held_until[begin:end]
-    for j in range(size):
+    for j in range(count):
         if fired[begin + j]:
             spiked[n_spikes] = begin + j
             n_spikes += 1
@@ -126,10 +130,17 @@ def _update_population(step, begin, end, v, b, held_until, i_ext, syn_in, fired,
     return n_spikes
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_block(
     step_begin,
     step_end,
+    # the calling worker, and how the work is split: worker w integrates neurons
+    # neuron_split[w]:neuron_split[w+1] and owns (receives into) slots slot_split[w]:slot_split[w+1]
+    worker,
+    neuron_split,
+    slot_split,
+    sync,
+    spike_counts,
     # neuron state (length n_neurons)
     v,
     b,
@@ -157,8 +168,10 @@ def run_block(
     chan_coef,
     slots,
     ring,
-    # connectivity, rows = nodes (neurons then sources); targets are slot indices
-    indptr,
+    # connectivity, rows = nodes (neurons then sources); targets are slot indices, each row
+    # grouped by the worker owning the target: worker w's part of row i is
+    # row_split[i, w]:row_split[i, w + 1]
+    row_split,
     targets,
     weights,
     delays,
@@ -196,44 +209,70 @@ def run_block(
 ):
     """Advance steps ``[step_begin, step_end)``; return the first step not done.
 
+    Called once per worker, all at the same time (``neuron_split.size - 1`` workers, each on
+    its own thread; one worker is the plain serial run). Each step has two phases separated
+    by barriers: (1) every worker integrates its neurons and lists their spikes in
+    ``spiked[neuron_split[w]:]`` (worker 0 also draws the sources, listed from
+    ``spiked[n_neurons]``), the counts in ``spike_counts``; (2) every worker walks the whole
+    step's spike list in node order and adds the weights that land in its own slots, so each
+    slot receives its additions in the serial order and the result does not depend on the
+    number of workers, bit for bit. Worker 0 records the spikes.
+
     Returns early (before a step) when the spike record could overflow, so the caller can
     grow ``spike_steps`` / ``spike_nodes`` and call again. Counters that persist between
     calls live in the 1-element arrays ``sched_ptr``, ``cur_ptr``, ``rate_ptr``,
-    ``spike_count`` and in ``probe_rows``.
+    ``spike_count`` and in ``probe_rows``; workers keep their own copies while running and
+    worker 0 writes them back.
     """
-    n_nodes = indptr.size - 1
+    workers = neuron_split.size - 1
+    lead = worker == 0
+    my_first, my_end = neuron_split[worker], neuron_split[worker + 1]
+    slot_lo, slot_hi = slot_split[worker], slot_split[worker + 1]
+    n_nodes = row_split.shape[0]
     ring_rows = ring.shape[0]
     has_delays = delays.size > 0
     has_current = cur_level.size > 0
-    for step in range(step_begin, step_end):
+    sched_at, cur_at, rate_at = sched_ptr[0], cur_ptr[0], rate_ptr[0]
+    rows_done = probe_rows.copy()
+    sense = 0
+    step = step_begin
+    while step < step_end:
+        # spike_count changes only in phase 2, behind a barrier: every worker decides alike
         if spike_count[0] + n_nodes > spike_steps.size:
-            return step
+            break
 
-        # 1. scheduled changes
-        p = cur_ptr[0]
-        while p < cur_step.size and cur_step[p] <= step:
-            cur_level[cur_col[p]] = cur_value[p]
-            p += 1
-        cur_ptr[0] = p
-        p = rate_ptr[0]
-        while p < rate_step.size and rate_step[p] <= step:
-            poisson_prob[rate_source[p]] = rate_value[p]
-            p += 1
-        rate_ptr[0] = p
+        # 1. scheduled changes (a current column by its target's worker, rates by the lead)
+        while cur_at < cur_step.size and cur_step[cur_at] <= step:
+            col = cur_col[cur_at]
+            if my_first <= cur_target[col] < my_end:
+                cur_level[col] = cur_value[cur_at]
+            cur_at += 1
+        while rate_at < rate_step.size and rate_step[rate_at] <= step:
+            if lead:
+                poisson_prob[rate_source[rate_at]] = rate_value[rate_at]
+            rate_at += 1
         if has_current:
-            i_ext[:] = 0.0
+            i_ext[my_first:my_end] = 0.0
             for col in range(cur_level.size):
-                i_ext[cur_target[col]] += cur_level[col]
+                target = cur_target[col]
+                if my_first <= target < my_end:
+                    i_ext[target] += cur_level[col]
 
-        # 2.-3. integrate, threshold, reset
-        n_spikes = 0
+        # 2.-3. integrate, threshold, reset this worker's share of every population
+        n_spikes = my_first
         for pop in range(pop_start.size - 1):
+            begin = max(pop_start[pop], my_first)
+            end = min(pop_start[pop + 1], my_end)
+            if begin >= end:
+                continue
             first_chan = chan_ptr[pop]
             last_chan = chan_ptr[pop + 1]
             n_spikes = _update_population(
                 step,
                 pop_start[pop],
-                pop_start[pop + 1],
+                pop_start[pop + 1] - pop_start[pop],
+                begin,
+                end,
                 v,
                 b,
                 held_until,
@@ -258,49 +297,58 @@ def run_block(
                 spiked,
                 n_spikes,
             )
-        for s in range(poisson_prob.size):
-            if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
-                spiked[n_spikes] = n_neurons + s
-                n_spikes += 1
-        p = sched_ptr[0]
-        while p < sched_step.size and sched_step[p] <= step:
-            if sched_step[p] == step:
-                spiked[n_spikes] = sched_node[p]
-                n_spikes += 1
-            p += 1
-        sched_ptr[0] = p
+        spike_counts[worker] = n_spikes - my_first
+        if lead:
+            n_source = n_neurons
+            for s in range(poisson_prob.size):
+                if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
+                    spiked[n_source] = n_neurons + s
+                    n_source += 1
+            while sched_at < sched_step.size and sched_step[sched_at] <= step:
+                if sched_step[sched_at] == step:
+                    spiked[n_source] = sched_node[sched_at]
+                    n_source += 1
+                sched_at += 1
+            spike_counts[workers] = n_source - n_neurons
+        sense = barrier(sync, workers, sense)
 
-        # 4. propagate
-        for k in range(n_spikes):
-            node = spiked[k]
-            if record_node[node]:
-                spike_steps[spike_count[0]] = step
-                spike_nodes[spike_count[0]] = node
-                spike_count[0] += 1
-            for syn in range(indptr[node], indptr[node + 1]):
-                if has_delays and delays[syn] > 0:
-                    ring[(step + delays[syn]) % ring_rows, targets[syn]] += weights[syn]
-                else:
-                    slots[targets[syn]] += weights[syn]
+        # 4. propagate the step's spikes (workers' lists in order, then the sources) into own slots
+        for part in range(workers + 1):
+            base = neuron_split[part] if part < workers else n_neurons
+            for k in range(base, base + spike_counts[part]):
+                node = spiked[k]
+                if lead and record_node[node]:
+                    spike_steps[spike_count[0]] = step
+                    spike_nodes[spike_count[0]] = node
+                    spike_count[0] += 1
+                for syn in range(row_split[node, worker], row_split[node, worker + 1]):
+                    target = targets[syn]
+                    if has_delays and delays[syn] > 0:
+                        ring[(step + delays[syn]) % ring_rows, target] += weights[syn]
+                    else:
+                        slots[target] += weights[syn]
         if ring_rows > 1:
             row = ring[step % ring_rows]
-            for j in range(row.size):
+            for j in range(slot_lo, min(slot_hi, row.size)):
                 if row[j] != 0.0:
                     slots[j] += row[j]
                     row[j] = 0.0
+        sense = barrier(sync, workers, sense)
 
-        # 5. probes
+        # 5. probes of this worker's neurons (sampled after the step)
         for q in range(probe_every.size):
             if (step + 1) % probe_every[q] != 0:
                 continue
             begin = probe_ptr[q]
             width = probe_ptr[q + 1] - begin
-            base = probe_out_ptr[q] + probe_rows[q] * width
+            base = probe_out_ptr[q] + rows_done[q] * width
             if base + width > probe_out_ptr[q + 1]:
                 continue
             var = probe_var[q]
             for j in range(width):
                 i = probe_index[begin + j]
+                if i < my_first or i >= my_end:
+                    continue
                 if var == VAR_V:
                     probe_out[base + j] = v[i]
                 elif var == VAR_B:
@@ -311,8 +359,12 @@ def run_block(
                     probe_out[base + j] = _synaptic_current(
                         i, pop_start, chan_ptr, slot_base, chan_decay, slots
                     )
-            probe_rows[q] += 1
-    return step_end
+            rows_done[q] += 1
+        step += 1
+    if lead:
+        sched_ptr[0], cur_ptr[0], rate_ptr[0] = sched_at, cur_at, rate_at
+        probe_rows[:] = rows_done
+    return step
 
 
 @njit(cache=True)

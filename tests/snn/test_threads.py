@@ -1,0 +1,79 @@
+"""Several worker threads step one network together; the result must not depend on how many."""
+
+import numpy as np
+import pytest
+
+import snn
+from snn.examples import CubaParameters, cuba
+from snn.simulator import NEURONS_PER_THREAD, default_threads
+
+
+def _mixed_network() -> snn.Network:
+    """Populations whose sizes do not divide evenly among workers, every input kind (Poisson,
+    rate windows, given spikes, constant / step / array currents), both synapse kinds, delays
+    and probes of every variable on neurons spread over the workers."""
+    rng = np.random.default_rng(4)
+    net = snn.Network()
+    net.add(snn.PoissonSource(name="noise", size=30, rate=80.0))
+    net.add(snn.RateEncoder(name="rates", values=rng.random((3, 16)), max_rate=150.0, window=0.05))
+    net.add(snn.SpikeSource(name="given", size=4, times=[0.01, 0.02, 0.02, 0.1], ids=[0, 1, 3, 2]))
+    init = snn.Uniform(low=-0.07, high=-0.05)
+    net.add(snn.Population(name="lif", size=301, model=snn.LIF(tau_ref=2e-3), initial_v=init))
+    alif = snn.ALIF(tau_ref=1e-3, tau_adapt=0.05, beta=0.002, reset="subtract")
+    net.add(snn.Population(name="alif", size=77, model=alif, initial_v=init))
+    net.add(snn.Population(name="if", size=13, model=snn.IF(capacitance=1.0, v_th=0.01, tau_ref=0.0)))
+    net.add(snn.Population(name="readout", size=5, model=snn.LI(tau_mem=0.01)))
+    net.connect("noise", "lif", snn.FixedProbability(p=0.3, weight=4e-3, delay=1e-3))
+    net.connect("rates", "lif", snn.FixedInDegree(in_degree=4, weight=3e-3), snn.Exponential(tau_syn=5e-3))
+    net.connect("given", "if", snn.FixedProbability(p=1.0, weight=0.02))
+    net.connect("lif", "lif", snn.FixedProbability(p=0.05, weight=-1e-3, delay=2.5e-3))
+    net.connect("lif", "alif", snn.FixedProbability(p=0.1, weight=2e-3), snn.Exponential(tau_syn=3e-3))
+    net.connect("alif", "lif", snn.FixedInDegree(in_degree=5, weight=1e-3, delay=1e-4))
+    net.connect("lif", "if", snn.FixedProbability(p=0.05, weight=0.05), snn.Exponential(tau_syn=2e-3))
+    net.connect("alif", "readout", snn.AllToAll(weights=rng.normal(0, 1e-3, (77, 5))))
+    net.inject(snn.Current.step("alif", times=[0.02, 0.05], amplitudes=[0.005, 0.0]))
+    net.inject(snn.Current.constant("if", 0.02, neurons=[0, 12]))
+    net.inject(snn.Current.array("lif", rng.normal(0.0, 2e-3, (8, 301)), interval=0.02))
+    for node in ("lif", "alif", "if", "noise", "rates", "given"):
+        net.probe(node)
+    net.probe("lif", "v", neurons=[0, 150, 151, 300], every=3)
+    net.probe("lif", "i_syn", every=2)
+    net.probe("lif", "i_ext", neurons=[10, 299])
+    net.probe("alif", "b")
+    net.probe("readout", "v")
+    return net
+
+
+def _run(net, threads, seed=3, duration=0.15, chunks=1):
+    sim = snn.Simulator(net, dt=1e-4, seed=seed, progress=False, threads=threads)
+    runs = [sim.run(duration / chunks) for _ in range(chunks)]
+    return sim, runs
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_workers_give_bit_identical_results(threads):
+    net = _mixed_network()
+    _, (serial,) = _run(net, 1)
+    sim, (parallel,) = _run(net, threads)
+    assert sim.threads == threads and parallel.metadata["threads"] == threads
+    for node in ("lif", "alif", "if", "noise", "rates", "given"):
+        assert serial.spikes[node][0].size > 3, node
+    assert parallel.equals(serial)
+
+
+def test_workers_continue_across_runs_and_growing_spike_record():
+    """Split runs and a spike record that must grow mid-run (CUBA fires far more than the
+    first capacity of 4 spikes per node) give the serial result."""
+    net = cuba(CubaParameters(n_neurons=4000, p=0.02))
+    _, serial = _run(net, 1, duration=2.0, chunks=2)
+    _, parallel = _run(net, 2, duration=2.0, chunks=2)
+    assert all(r.spikes["exc"][0].size + r.spikes["inh"][0].size > 4 * 4000 for r in serial)
+    for one, other in zip(serial, parallel, strict=True):
+        assert other.equals(one)
+
+
+def test_default_threads_follow_network_size():
+    assert default_threads(NEURONS_PER_THREAD - 1) == 1
+    assert default_threads(10**7) >= 1
+    with pytest.raises(snn.ValidationError, match="Simulator.threads"):
+        snn.Simulator(_mixed_network(), threads=0)
