@@ -148,22 +148,17 @@ class Simulator:
         self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
         self.neuron_split = _even_split(n, self.threads)
         self.slot_split = _even_split(m.channels.n_slots, self.threads)
-        c = m.connectivity
-        if self.threads == 1:  # row i's (start, end) straight from indptr, no copy
-            self.row_split = np.lib.stride_tricks.as_strided(
-                c.indptr, shape=(c.indptr.size - 1, 2), strides=(c.indptr.strides[0],) * 2
-            )
-        else:  # each row regrouped by receiving worker (in place: the model is this simulator's)
-            from snn.kernels.connect import partition_rows
+        from snn.kernels.connect import partition_rows
 
-            self.row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, self.slot_split)
+        c = m.connectivity  # each row grouped by receiving worker (in place: the model is this simulator's)
+        self.row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, self.slot_split)
         self.sync = np.zeros(2, dtype=np.int64)  # barrier: arrivals, sense
         self.spike_counts = np.zeros(self.threads + 1, dtype=np.int64)
 
     @property
     def nbytes_connectivity(self) -> int:
         """Bytes of the synapse arrays the run reads, with the per-worker row split."""
-        return self.model.nbytes_synapses + (self.row_split.nbytes if self.threads > 1 else 0)
+        return self.model.nbytes_synapses + self.row_split.nbytes
 
     @property
     def t(self) -> float:
