@@ -153,6 +153,18 @@ def run_backend(name: str, params, duration: float, dt: float, seed: int) -> dic
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return _run(args)
+    # An OpenBLAS pool keeps spinning for ~0.1 s after each call (numpy in a peer's run, a
+    # statistic) and takes the cores of whichever multi-threaded run comes next; neither
+    # simulator's time loop uses BLAS, so it runs on one thread throughout.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import hardware
     from snn.examples import cuba
 
