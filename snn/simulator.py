@@ -11,11 +11,9 @@ True
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -23,6 +21,7 @@ from snn import validate
 from snn.build import Model, build, seed_streams
 from snn.errors import ValidationError
 from snn.result import Result, Trace
+from snn.workers import Workers, even_split, max_workers
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
@@ -31,26 +30,10 @@ RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest d
 NEURONS_PER_THREAD = 4000
 
 
-def free_cores() -> int:
-    """Cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
 def default_threads(n_neurons: int) -> int:
-    """Workers for a network of ``n_neurons``: one per free core (capped by Numba's
-    ``NUMBA_NUM_THREADS``), fewer when each would get less than ``NEURONS_PER_THREAD``."""
-    import numba
-
-    cores = min(free_cores(), numba.config.NUMBA_NUM_THREADS)
-    return max(1, min(cores, n_neurons // NEURONS_PER_THREAD))
-
-
-def _even_split(total: int, parts: int) -> np.ndarray:
-    """``parts + 1`` boundaries cutting ``range(total)`` into nearly equal contiguous pieces."""
-    return (np.arange(parts + 1, dtype=np.int64) * total) // parts
+    """Workers for a network of ``n_neurons``: one per free core (see
+    :func:`snn.workers.max_workers`), fewer when each would get less than ``NEURONS_PER_THREAD``."""
+    return max(1, min(max_workers(), n_neurons // NEURONS_PER_THREAD))
 
 
 def _versions() -> dict:
@@ -146,8 +129,8 @@ class Simulator:
         self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)
         self.pointers = {k: np.zeros(1, dtype=np.int64) for k in ("sched", "cur", "rate")}
         self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
-        self.neuron_split = _even_split(n, self.threads)
-        self.slot_split = _even_split(m.channels.n_slots, self.threads)
+        self.neuron_split = even_split(n, self.threads)
+        self.slot_split = even_split(m.channels.n_slots, self.threads)
         from snn.kernels.connect import partition_rows
 
         c = m.connectivity  # each row grouped by receiving worker (in place: the model is this simulator's)
@@ -251,16 +234,6 @@ class Simulator:
                 probe_rows,
             )
 
-        pool = ThreadPoolExecutor(self.threads - 1) if self.threads > 1 else None
-
-        def call(begin: int, end: int) -> int:
-            """All workers step ``[begin, end)`` together; worker 0 on this thread."""
-            helpers = [pool.submit(work, w, begin, end) for w in range(1, self.threads)] if pool else []
-            done = work(0, begin, end)
-            for helper in helpers:
-                helper.result()
-            return done
-
         start = time.perf_counter()
         work(0, self.step, self.step)  # compiles, or loads the cached machine code (no barrier: 0 steps)
         self.compile_s = time.perf_counter() - start
@@ -276,18 +249,16 @@ class Simulator:
         first_step = self.step
         end = first_step + n_steps
         start = time.perf_counter()
-        try:
+        with Workers(self.threads) as workers:
             while self.step < end:
-                done = call(self.step, min(end, self.step + block))
+                last = min(end, self.step + block)
+                done = workers.run(lambda worker, first=self.step, last=last: work(worker, first, last))
                 if bar is not None:
                     bar.update(done - self.step)
                 self.step = done
                 if spike_count[0] + m.n_nodes > spike_steps.size:
                     spike_steps = np.resize(spike_steps, 2 * spike_steps.size + m.n_nodes)
                     spike_nodes = np.resize(spike_nodes, spike_steps.size)
-        finally:
-            if pool is not None:
-                pool.shutdown()
         run_s = time.perf_counter() - start
         if bar is not None:
             bar.close()

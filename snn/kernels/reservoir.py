@@ -1,14 +1,16 @@
 """Echo-state-network time loop: ``x <- (1 - leak) x + leak f(W x + W_in u + b + W_fb y)``.
 
 ``W`` is CSR (rows = receiving units). Sequences of a batch are independent and run in
-parallel; a single long sequence instead splits each step's rows across threads when the
-matrix is large enough to pay for the synchronisation.
+parallel; a single long sequence instead splits each step's rows across worker threads
+(:func:`run_share`) when the matrix is large enough to pay for the synchronisation.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from snn.kernels.sync import barrier
 
 TANH = 0
 IDENTITY = 1
@@ -95,24 +97,30 @@ def run_single(indptr, indices, data, w_in, bias, w_fb, leak, activation, inputs
     _run_sequence(0, indptr, indices, data, w_in, bias, w_fb, leak, activation, inputs, feedback, x0, states)
 
 
-@njit(cache=True, parallel=True)
-def _product_rows(indptr, indices, data, x, out):
-    for i in prange(out.size):
-        out[i] = _row_dot(indptr, indices, data, x, i)
-
-
-@njit(cache=True)
-def run_rows(indptr, indices, data, w_in, bias, w_fb, leak, activation, inputs, feedback, x0, states):
-    """As :func:`run_batch` for one sequence (B = 1), the rows of each step's ``W x`` split
-    across threads."""
-    previous = x0[0].copy()
-    recurrent = np.empty(previous.size)
+@njit(cache=True, nogil=True)
+def run_share(worker, row_split, sync, indptr, indices, data, w_in, bias, w_fb, leak, activation, inputs,
+              feedback, x0, states):  # fmt: skip
+    """As :func:`run_single`, for one of several workers that step one sequence together
+    (B = 1): worker ``w`` computes units ``row_split[w]:row_split[w + 1]`` of every step and
+    meets the others at a barrier before the next step reads them. Each unit's arithmetic
+    is :func:`run_single`'s, so the states are the same bit for bit."""
+    first, end = row_split[worker], row_split[worker + 1]
+    workers = row_split.size - 1
+    recurrent = np.empty(end - first, dtype=states.dtype)
+    sense = 0
+    previous = x0[0]
     for t in range(inputs.shape[1]):
-        _product_rows(indptr, indices, data, previous, recurrent)
         current = states[0, t]
-        _leaky_update(
-            t, 0, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
-        )
+        for i in range(first, end):
+            recurrent[i - first] = _row_dot(indptr, indices, data, previous, i)
+        for i in range(first, end):
+            recurrent[i - first] += _drive(i, t, 0, inputs, w_in, bias, feedback, w_fb)
+        if activation == TANH:
+            for j in range(end - first):
+                recurrent[j] = np.tanh(recurrent[j])
+        for i in range(first, end):
+            current[i] = (1.0 - leak) * previous[i] + leak * recurrent[i - first]
+        sense = barrier(sync, workers, sense)
         previous = current
 
 

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from snn import validate
 from snn.errors import ValidationError
 from snn.reservoir.spectral import spectral_radius as measure_radius
+from snn.workers import Workers, even_split, max_workers
 
 ACTIVATIONS = ("tanh", "identity")
 RECURRENT = ("normal", "orthogonal")
@@ -187,17 +188,18 @@ class ESN:
                 )
             x0[:] = start
         states = np.empty((batch, steps, weights.units), dtype=dtype)
-        kernel = kernels.run_batch
-        if batch == 1:
-            big = weights.w.nnz >= PARALLEL_ROWS_MIN_SYNAPSES
-            kernel = kernels.run_rows if big else kernels.run_single
-        kernel(
-            *self._kernel_weights(weights),
-            series.astype(dtype),
-            shifted.astype(dtype),
-            x0.astype(dtype),
-            states,
-        )
+        series, shifted, x0 = series.astype(dtype), shifted.astype(dtype), x0.astype(dtype)
+        arguments = (*self._kernel_weights(weights), series, shifted, x0)
+        workers = max_workers() if weights.w.nnz >= PARALLEL_ROWS_MIN_SYNAPSES else 1
+        if batch > 1:
+            kernels.run_batch(*arguments, states)
+        elif workers == 1:
+            kernels.run_single(*arguments, states)
+        else:
+            row_split = even_split(weights.units, workers)
+            sync = np.zeros(2, dtype=np.int64)
+            with Workers(workers) as pool:
+                pool.run(lambda worker: kernels.run_share(worker, row_split, sync, *arguments, states))
         return states[0] if np.ndim(inputs) == 2 else states
 
     def generate(self, weights: ESNWeights, readout, steps: int, last_state, last_output) -> tuple:

@@ -25,32 +25,57 @@ def _matrix(name: str, values, columns: int | None = None) -> np.ndarray:
 
 ONE_THREAD_GRAM = (256, 2048)  # feature counts for which BLAS runs on one thread (see _blas_threads)
 BLOCK_ROWS = 1024  # rows centred and accumulated at a time
+_controller = None  # threadpoolctl's view of the loaded BLAS libraries, found once
 
 
 def _blas_threads(n_features: int):
-    """One BLAS thread for mid-sized products: a multi-threaded BLAS pool keeps spinning after
-    each call and takes the cores the next (row-parallel) reservoir run needs, while for a
-    few thousand features the extra threads save little. Below the window the products are
-    too small for BLAS to thread and the limit's own cost (~1 ms) would dominate; above it
-    the threads pay. Without threadpoolctl: unchanged."""
+    """One BLAS thread for mid-sized products: a multi-threaded OpenBLAS pool keeps spinning
+    ~0.1 s after each call and takes the cores the next (multi-threaded) reservoir run needs.
+    :func:`_gram_upper` instead splits the product between worker threads, each calling BLAS
+    on one thread, which leaves nothing spinning. Below the window the products are too small
+    to thread; above it BLAS's own threads pay. Without threadpoolctl: unchanged."""
     import contextlib
 
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
+    global _controller
     low, high = ONE_THREAD_GRAM
     if not low <= n_features <= high:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return contextlib.nullcontext()
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 def _gram_upper(x: np.ndarray) -> np.ndarray:
-    """The upper triangle of ``x^T x`` by BLAS syrk, half the work of a general product
-    (the lower triangle is left zero)."""
+    """The upper triangle of ``x^T x`` (N, N) for ``x`` (T, N); the lower triangle may hold
+    anything. One BLAS syrk (half the work of a general product) for few features or in BLAS's
+    own threads; for a mid-sized N, two worker threads (numpy's products release the GIL):
+    one forms the block of the first ``N / sqrt(2)`` columns, the other the rest, the same work."""
     from scipy.linalg.blas import dsyrk
 
-    return dsyrk(1.0, x.T, trans=0)  # x.T is a Fortran-ordered view: no copy
+    from snn.workers import Workers, max_workers
+
+    low, high = ONE_THREAD_GRAM
+    n = x.shape[1]
+    if not low <= n <= high or max_workers() < 2:
+        return dsyrk(1.0, x.T, trans=0)  # x.T is a Fortran-ordered view: no copy
+    split = int(round(n / np.sqrt(2.0)))
+    gram = np.empty((n, n))
+    head, tail = x[:, :split], x[:, split:]
+
+    def block(worker: int) -> None:
+        if worker == 0:
+            gram[:split, :split] = head.T @ head  # numpy computes a^T a by syrk
+        else:
+            gram[:split, split:] = head.T @ tail
+            gram[split:, split:] = tail.T @ tail
+
+    with Workers(2) as workers:
+        workers.run(block)
+    return gram
 
 
 class Ridge:

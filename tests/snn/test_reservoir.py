@@ -109,6 +109,28 @@ def test_esn_kernel_equals_a_numpy_loop(units):
     np.testing.assert_allclose(single.run(weights32, inputs, feedback=teacher), expected, atol=1e-4)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_esn_worker_threads_give_the_single_thread_states_bit_for_bit(workers):
+    from snn.kernels import reservoir as kernels
+    from snn.workers import Workers, even_split
+
+    rng = np.random.default_rng(8)
+    esn = ESN(units=301, spectral_radius=0.9, leak=0.3, feedback_scaling=0.2, connectivity=0.3)
+    weights = esn.initial_weights(n_inputs=2, n_feedback=1, seed=2)
+    arguments = (
+        *esn._kernel_weights(weights),
+        rng.normal(size=(1, 80, 2)),
+        rng.normal(size=(1, 80, 1)),
+        rng.normal(size=(1, 301)),
+    )
+    serial, shared = np.empty((1, 80, 301)), np.empty((1, 80, 301))
+    kernels.run_single(*arguments, serial)
+    split, sync = even_split(301, workers), np.zeros(2, dtype=np.int64)
+    with Workers(workers) as pool:
+        pool.run(lambda worker: kernels.run_share(worker, split, sync, *arguments, shared))
+    np.testing.assert_array_equal(shared, serial)
+
+
 def test_spectral_radius_sparse_equals_dense_and_scaling_hits_the_target():
     rng = np.random.default_rng(6)
     matrix = sp.random(1200, 1200, density=0.01, random_state=rng, data_rvs=rng.standard_normal, format="csr")
