@@ -135,11 +135,22 @@ def _flat(tensor: torch.Tensor):
     return tensor.detach().reshape(tensor.shape[0], -1).numpy()
 
 
+def _empty_like(tensor: torch.Tensor) -> torch.Tensor:
+    """An uninitialised CPU tensor like ``tensor`` whose memory numpy allocates: numpy advises
+    transparent huge pages for large arrays (torch's CPU allocator only with
+    ``THP_MEM_ALLOC_ENABLE=1``), which spares most page faults of a fresh output; writing a
+    131 MB output took 5 ms instead of 23 ms on the reference machine."""
+    import numpy as np
+
+    dtype = np.float32 if tensor.dtype == torch.float32 else np.float64
+    return torch.from_numpy(np.empty(tuple(tensor.shape), dtype=dtype))
+
+
 def _forward_numba(increments: torch.Tensor, v0: torch.Tensor, p: Parameters, threshold_scale: float):
     """Spikes (T, ...) from the increments and the flat initial membrane ``v0`` (M,)."""
     from ann_bridge import scan_kernels
 
-    spikes = torch.empty_like(increments)
+    spikes = _empty_like(increments)
     parameters = _kernel_parameters(p, threshold_scale, increments)
     scan_kernels.forward(_flat(increments), v0.numpy(), parameters, _flat(spikes))
     return spikes
@@ -148,7 +159,7 @@ def _forward_numba(increments: torch.Tensor, v0: torch.Tensor, p: Parameters, th
 def _backward_numba(ctx, grad_spikes: torch.Tensor, increments: torch.Tensor, v0: torch.Tensor):
     from ann_bridge import scan_kernels
 
-    grad_increments = torch.empty_like(increments)
+    grad_increments = _empty_like(increments)
     parameters = _kernel_parameters(ctx.p, ctx.threshold_scale, increments)
     scan_kernels.backward(
         _flat(grad_spikes),

@@ -38,7 +38,8 @@ def _derivative(x, code, scale):
 @njit(cache=True, inline="always")
 def _run_block(increments, v0, low, high, p, v_before_reset, spikes):
     """The forward recurrence over neurons ``[low, high)``; ``v_before_reset`` (T, high - low)
-    gets the membrane before reset, ``spikes`` (T, M) the 0/1 spikes (may be empty: not kept).
+    gets the membrane before reset, ``spikes`` (T, M) the 0/1 spikes (either may be empty:
+    not kept).
 
     ``p`` = (alpha, const_drive, syn_coef, v_th, threshold_scale, reset_subtract,
     reset_amount, v_reset)."""
@@ -48,7 +49,8 @@ def _run_block(increments, v0, low, high, p, v_before_reset, spikes):
     for t in range(increments.shape[0]):
         for j in range(high - low):
             value = alpha * v[j] + const_drive + syn_coef * syn[j]
-            v_before_reset[t, j] = value
+            if v_before_reset.shape[0]:
+                v_before_reset[t, j] = value
             distance = value - v_th
             if threshold_scale != 1.0:
                 distance = distance / threshold_scale
@@ -64,12 +66,11 @@ def _run_block(increments, v0, low, high, p, v_before_reset, spikes):
 @njit(cache=True, parallel=True)
 def forward(increments, v0, p, spikes):
     """Fill ``spikes`` (T, M) from ``increments`` (T, M) and ``v0`` (M,); ``p`` as in :func:`_run_block`."""
-    steps, size = increments.shape
+    size = increments.shape[1]
+    no_history = np.empty((0, 0), dtype=increments.dtype)
     for block in prange((size + BLOCK - 1) // BLOCK):
         low = block * BLOCK
-        high = min(size, low + BLOCK)
-        history = np.empty((steps, high - low), dtype=increments.dtype)
-        _run_block(increments, v0, low, high, p, history, spikes)
+        _run_block(increments, v0, low, min(size, low + BLOCK), p, no_history, spikes)
 
 
 @njit(cache=True, parallel=True)
