@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from snn.errors import ValidationError
+
 
 class MLP(nn.Module):
     """ReLU multilayer perceptron: ``n_in -> hidden... -> n_out`` (logits)."""
@@ -78,20 +80,40 @@ class CNN1d(nn.Module):
         return self._macs
 
 
-class GRUClassifier(nn.Module):
-    """A GRU reading the sample as a sequence of ``length`` steps of ``channels`` features."""
+class RecurrentClassifier(nn.Module):
+    """A GRU or LSTM (``cell``) reading the sample as a sequence of ``length`` steps of
+    ``channels`` features; the last hidden state feeds a linear readout."""
 
-    def __init__(self, image_shape: tuple[int, int], n_out: int, hidden: int = 64) -> None:
+    GATES = {"gru": 3, "lstm": 4}
+
+    def __init__(self, image_shape: tuple[int, int], n_out: int, hidden: int = 64, cell: str = "gru") -> None:
         super().__init__()
+        if cell not in self.GATES:
+            raise ValidationError("cell", f"must be one of {tuple(self.GATES)}, got {cell!r}")
         self.image_shape = image_shape
-        self.gru = nn.GRU(image_shape[0], hidden, batch_first=True)
+        self.cell = cell
+        recurrent = nn.GRU if cell == "gru" else nn.LSTM
+        self.rnn = recurrent(image_shape[0], hidden, batch_first=True)
         self.out = nn.Linear(hidden, n_out)
-        self._macs = image_shape[1] * 3 * hidden * (image_shape[0] + hidden) + hidden * n_out
+        gates = self.GATES[cell]
+        self._macs = image_shape[1] * gates * hidden * (image_shape[0] + hidden) + hidden * n_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         sequence = x.reshape(-1, *self.image_shape).transpose(1, 2)  # (batch, length, channels)
-        _, last = self.gru(sequence)
-        return self.out(last[0])
+        _, last = self.rnn(sequence)
+        hidden = last if self.cell == "gru" else last[0]  # an LSTM also returns its cell state
+        return self.out(hidden[0])
 
     def macs(self) -> int:
+        """Multiply-accumulates per sample: every gate's input and recurrent products, each step."""
         return self._macs
+
+
+class GRUClassifier(RecurrentClassifier):
+    def __init__(self, image_shape: tuple[int, int], n_out: int, hidden: int = 64) -> None:
+        super().__init__(image_shape, n_out, hidden, cell="gru")
+
+
+class LSTMClassifier(RecurrentClassifier):
+    def __init__(self, image_shape: tuple[int, int], n_out: int, hidden: int = 64) -> None:
+        super().__init__(image_shape, n_out, hidden, cell="lstm")

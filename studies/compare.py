@@ -1,6 +1,6 @@
 """`snn compare`: every model row trained and evaluated on the same data, side by side.
 
-Rows: ANN baselines (MLP, 1-D CNN, GRU on MNIST-1D), the MLP converted to an
+Rows: ANN baselines (MLP, 1-D CNN, GRU and LSTM on MNIST-1D), the MLP converted to an
 integrate-and-fire network at each requested number of timesteps (run on the Numba
 simulator), a directly trained spiking MLP (``snn``) and the spiking twin of the CNN
 (``scnn``), both by surrogate-gradient BPTT, and an LSNN reading the sample sequentially,
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from studies.output import save_figure, staged, write_json
 
-MODELS = ("mlp", "cnn", "gru", "converted", "snn", "scnn", "lsnn", "nengo-dl")
+MODELS = ("mlp", "cnn", "gru", "lstm", "converted", "snn", "scnn", "lsnn", "nengo-dl")
 NENGO_DL_SCALE = 100.0  # firing-rate scale of the nengo-dl row: ReLU activation 1 -> 100 Hz at dt 1 ms
 DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="MODEL",
-        help=f"rows to run, from {list(MODELS)} (default: all that apply; gru only on mnist1d)",
+        help=f"rows to run, from {list(MODELS)} (default: all that apply; gru and lstm only on mnist1d)",
     )
     parser.add_argument(
         "--timesteps",
@@ -75,7 +75,7 @@ def _check(args) -> list[str]:
 
     if args.dataset not in DATASETS:
         raise ValidationError("--dataset", f"must be one of {list(DATASETS)}, got {args.dataset!r}")
-    models = args.models or [m for m in MODELS if m != "gru" or args.dataset == "mnist1d"]
+    models = args.models or [m for m in MODELS if m not in ("gru", "lstm") or args.dataset == "mnist1d"]
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise ValidationError("--models", f"unknown {unknown}; choose from {list(MODELS)}")
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ann_bridge import cost
-    from ann_bridge.baselines import MLP, CNN1d, GRUClassifier
+    from ann_bridge.baselines import MLP, CNN1d, RecurrentClassifier
     from ann_bridge.classifier import SpikingClassifier, SpikingCNN
     from ann_bridge.conversion import convert, evaluate
     from ann_bridge.training import TrainConfig, accuracy, train
@@ -147,11 +147,11 @@ def run(args: argparse.Namespace) -> int:
                     cost.ann_energy(mlp.macs()),
                     mlp_seconds,
                 )
-            elif name in ("cnn", "gru"):
+            elif name in ("cnn", "gru", "lstm"):
                 net = (
                     CNN1d(data.image_shape, data.n_classes)
                     if name == "cnn"
-                    else GRUClassifier(data.image_shape, data.n_classes)
+                    else RecurrentClassifier(data.image_shape, data.n_classes, cell=name)
                 )
                 # the MNIST-1D reference recipe for its CNN: Adam 1e-2, batches of 100
                 cnn_config = TrainConfig(seed=seed, epochs=args.epochs, patience=40, lr=1e-2, batch_size=100)

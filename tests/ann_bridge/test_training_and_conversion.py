@@ -5,7 +5,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import snn  # noqa: E402
-from ann_bridge.baselines import MLP, CNN1d, GRUClassifier  # noqa: E402
+from ann_bridge.baselines import MLP, CNN1d, GRUClassifier, LSTMClassifier  # noqa: E402
 from ann_bridge.classifier import SpikingClassifier, SpikingCNN, encode  # noqa: E402
 from ann_bridge.conversion import convert, evaluate  # noqa: E402
 from ann_bridge.training import TrainConfig, accuracy, train  # noqa: E402
@@ -87,12 +87,17 @@ def test_model_shapes_and_costs(digits):
     for model in (
         CNN1d(digits.image_shape, 10),
         GRUClassifier(digits.image_shape, 10),
+        LSTMClassifier(digits.image_shape, 10),
         SpikingClassifier(64, (16,), 10, timesteps=5),
         SpikingCNN(digits.image_shape, 10, timesteps=3),
     ):
         assert model(x).shape == (8, 10)
     mlp = MLP(64, (256,), 10)
     assert mlp.macs() == 64 * 256 + 256 * 10
+    for recurrent in (GRUClassifier(digits.image_shape, 10), LSTMClassifier(digits.image_shape, 10)):
+        # every step multiplies the input and the hidden state by all gates' weights (torch's shapes)
+        per_step = recurrent.rnn.weight_ih_l0.numel() + recurrent.rnn.weight_hh_l0.numel()
+        assert recurrent.macs() == digits.image_shape[1] * per_step + recurrent.out.weight.numel()
 
 
 def test_bad_input_is_named():
