@@ -43,6 +43,18 @@ def test_ridge_equals_least_squares(fit_bias):
     np.testing.assert_allclose(chunked.weights, model.weights, rtol=0, atol=1e-9)
 
 
+def test_two_thread_gram_equals_numpy():
+    """From 256 features the Gram splits between two worker threads (when there are two)."""
+    from snn.reservoir.readouts import ONE_THREAD_GRAM, _blas_threads, _gram_upper
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(700, ONE_THREAD_GRAM[0] + 45))
+    with _blas_threads(x.shape[1]):
+        gram = _gram_upper(x)
+    upper = np.triu_indices(x.shape[1])
+    np.testing.assert_allclose(gram[upper], (x.T @ x)[upper], rtol=1e-12, atol=1e-10)
+
+
 def test_ridge_dual_form_equals_primal_when_features_outnumber_samples():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(30, 80)) + 1.0, rng.normal(size=(30, 3))
