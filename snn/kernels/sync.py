@@ -32,6 +32,13 @@ def _item_pointer(context, builder, array_type, array, index):
     return cgutils.get_item_pointer(context, builder, array_type, view, [index])
 
 
+def _pointer_and_item(context, builder, signature, args):
+    """For ``(array, index, value)`` arguments: the item's pointer and the value in its type."""
+    array_type = signature.args[0]
+    pointer = _item_pointer(context, builder, array_type, args[0], args[1])
+    return pointer, context.cast(builder, args[2], signature.args[2], array_type.dtype)
+
+
 @intrinsic
 def atomic_load(typingctx, array, index):
     """``array[index]`` read with acquire ordering."""
@@ -48,10 +55,8 @@ def atomic_store(typingctx, array, index, value):
     """``array[index] = value`` with release ordering."""
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        pointer = _item_pointer(context, builder, array_type, args[0], args[1])
-        item = context.cast(builder, args[2], signature.args[2], array_type.dtype)
-        builder.store_atomic(item, pointer, "release", array_type.dtype.bitwidth // 8)
+        pointer, item = _pointer_and_item(context, builder, signature, args)
+        builder.store_atomic(item, pointer, "release", signature.args[0].dtype.bitwidth // 8)
         return context.get_dummy_value()
 
     return types.void(array, index, value), codegen
@@ -62,9 +67,7 @@ def atomic_add(typingctx, array, index, value):
     """``array[index] += value`` as one acquire-release read-modify-write; returns the old value."""
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        pointer = _item_pointer(context, builder, array_type, args[0], args[1])
-        item = context.cast(builder, args[2], signature.args[2], array_type.dtype)
+        pointer, item = _pointer_and_item(context, builder, signature, args)
         return builder.atomic_rmw("add", pointer, item, "acq_rel")
 
     return array.dtype(array, index, value), codegen
