@@ -14,6 +14,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +29,12 @@ RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest d
 # Below this many neurons per worker, a step is too short for two barriers per step to pay
 # (measured on CUBA: 4000 neurons run faster on one thread, 8000 on two).
 NEURONS_PER_THREAD = 4000
+# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when more than
+# CONTENDED_WAITS_PER_STEP barrier waits per step had to yield their core (other busy threads
+# or processes: two processes with two workers each ran 3.3x slower than with one each), the
+# rest of the run goes on one worker, which gives the same result bit for bit.
+CONTENTION_CHECK_STEPS = 1000
+CONTENDED_WAITS_PER_STEP = 0.05
 
 
 def default_threads(n_neurons: int) -> int:
@@ -47,6 +54,32 @@ def _versions() -> dict:
         "numba": numba.__version__,
         "python": platform.python_version(),
     }
+
+
+@dataclass
+class _WorkSplit:
+    """How the workers share a step: worker w integrates neurons ``neurons[w]:neurons[w + 1]``,
+    receives into slots ``slots[w]:slots[w + 1]`` and reads row i's synapses
+    ``rows[i, w]:rows[i, w + 1]``; ``spike_counts`` is the kernels' per-worker scratch."""
+
+    neurons: np.ndarray
+    slots: np.ndarray
+    rows: np.ndarray
+    spike_counts: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.spike_counts is None:
+            self.spike_counts = np.zeros(self.workers + 1, dtype=np.int64)
+
+    @property
+    def workers(self) -> int:
+        return self.neurons.size - 1
+
+    def single(self) -> _WorkSplit:
+        """The same work on one worker: each row's parts are contiguous, so its first part's
+        start and last part's end bound the whole row."""
+        rows = np.ascontiguousarray(self.rows[:, [0, -1]])
+        return _WorkSplit(self.neurons[[0, -1]].copy(), self.slots[[0, -1]].copy(), rows)
 
 
 class Simulator:
@@ -129,19 +162,17 @@ class Simulator:
         self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)
         self.pointers = {k: np.zeros(1, dtype=np.int64) for k in ("sched", "cur", "rate")}
         self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
-        self.neuron_split = even_split(n, self.threads)
-        self.slot_split = even_split(m.channels.n_slots, self.threads)
         from snn.kernels.connect import partition_rows
 
         c = m.connectivity  # each row grouped by receiving worker (in place: the model is this simulator's)
-        self.row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, self.slot_split)
-        self.sync = np.zeros(2, dtype=np.int64)  # barrier: arrivals, sense
-        self.spike_counts = np.zeros(self.threads + 1, dtype=np.int64)
+        slots = even_split(m.channels.n_slots, self.threads)
+        row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, slots)
+        self._split = _WorkSplit(even_split(n, self.threads), slots, row_split)
 
     @property
     def nbytes_connectivity(self) -> int:
         """Bytes of the synapse arrays the run reads, with the per-worker row split."""
-        return self.model.nbytes_synapses + self.row_split.nbytes
+        return self.model.nbytes_synapses + self._split.rows.nbytes
 
     @property
     def t(self) -> float:
@@ -168,15 +199,16 @@ class Simulator:
         spike_nodes = np.empty(capacity, dtype=np.int64)
         spike_count = np.zeros(1, dtype=np.int64)
 
-        def work(worker: int, begin: int, end: int) -> int:
+        def work(worker: int, begin: int, end: int, sync: np.ndarray) -> int:
+            split = self._split
             return run_block(
                 begin,
                 end,
                 worker,
-                self.neuron_split,
-                self.slot_split,
-                self.sync,
-                self.spike_counts,
+                split.neurons,
+                split.slots,
+                sync,
+                split.spike_counts,
                 self.v,
                 self.b,
                 self.held_until,
@@ -200,7 +232,7 @@ class Simulator:
                 m.channels.coef,
                 self.slots,
                 self.ring,
-                self.row_split,
+                split.rows,
                 m.connectivity.targets,
                 m.connectivity.weights,
                 m.connectivity.delays,
@@ -235,7 +267,9 @@ class Simulator:
             )
 
         start = time.perf_counter()
-        work(0, self.step, self.step)  # compiles, or loads the cached machine code (no barrier: 0 steps)
+        work(
+            0, self.step, self.step, np.zeros(3, dtype=np.int64)
+        )  # compiles or loads it (0 steps: no barrier)
         self.compile_s = time.perf_counter() - start
 
         wanted = progress if progress is not None else self.progress
@@ -249,10 +283,19 @@ class Simulator:
         first_step = self.step
         end = first_step + n_steps
         start = time.perf_counter()
-        with Workers(self.threads) as workers:
+        if self._split.workers > 1:
+            block = min(block, CONTENTION_CHECK_STEPS)
+        with Workers(self._split.workers) as workers:
             while self.step < end:
-                last = min(end, self.step + block)
-                done = workers.run(lambda worker, first=self.step, last=last: work(worker, first, last))
+                last, contended = min(end, self.step + block), workers.contended_waits
+                if self._split.workers > 1:
+                    done = workers.run(
+                        lambda w, first=self.step, last=last: work(w, first, last, workers.sync)
+                    )
+                else:
+                    done = work(0, self.step, last, workers.sync)
+                if workers.contended_waits - contended > CONTENDED_WAITS_PER_STEP * (done - self.step):
+                    self._split = self._split.single()
                 if bar is not None:
                     bar.update(done - self.step)
                 self.step = done
@@ -305,7 +348,7 @@ class Simulator:
             "n_steps": n_steps,
             "neurons": m.n_neurons,
             "synapses": int(m.connectivity.targets.size),
-            "threads": self.threads,
+            "threads": self._split.workers,
             "build_s": self.build_s,
             "compile_s": self.compile_s,
             "run_s": run_s,

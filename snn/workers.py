@@ -36,11 +36,22 @@ def even_split(total: int, parts: int):
 
 class Workers:
     """``count`` workers: worker 0 is the calling thread, the others a thread pool kept for
-    repeated :meth:`run` calls. Use as a context manager (the pool closes on exit)."""
+    repeated :meth:`run` calls. Use as a context manager (the pool closes on exit).
+
+    ``sync`` is the kernels' barrier state (see :func:`snn.kernels.sync.barrier`);
+    :attr:`contended_waits` counts the barrier waits so far that had to yield their core.
+    """
 
     def __init__(self, count: int) -> None:
+        import numpy as np
+
         self.count = count
+        self.sync = np.zeros(3, dtype=np.int64)
         self._pool = ThreadPoolExecutor(count - 1) if count > 1 else None
+
+    @property
+    def contended_waits(self) -> int:
+        return int(self.sync[2])
 
     def run(self, work: Callable[[int], Result]) -> Result:
         """Call ``work(w)`` for every worker at once (the kernels must be ``nogil``); returns

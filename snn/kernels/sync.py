@@ -5,7 +5,8 @@ parallel loop, which is more than a whole step of a mid-sized network. Kernels t
 or two synchronisations per time step instead run as ``nogil`` functions on several Python
 threads at once, one call per worker, and meet at :func:`barrier` between phases.
 
-The barrier is sense-reversing over ``sync`` (int64, 2 entries: arrival count and sense).
+The barrier is sense-reversing over ``sync`` (int64, 3 entries: arrival count, sense, and a
+count of contended waits: waits that outlasted the spinning and had to yield).
 Its arrival is acquire-release and its wait an acquire load, so every plain write a worker
 made before the barrier is visible to every worker after it. A waiter spins with the CPU's
 pause hint, then yields its core, so that more workers than free cores is slow (~0.1 ms per
@@ -114,5 +115,7 @@ def barrier(sync, parties, sense):
             if spins < SPINS_BEFORE_YIELD:
                 _spin_pause()
             else:
+                if spins == SPINS_BEFORE_YIELD:
+                    atomic_add(sync, 2, 1)
                 _yield_core()
     return sense

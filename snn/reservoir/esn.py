@@ -197,9 +197,8 @@ class ESN:
             kernels.run_single(*arguments, states)
         else:
             row_split = even_split(weights.units, workers)
-            sync = np.zeros(2, dtype=np.int64)
             with Workers(workers) as pool:
-                pool.run(lambda worker: kernels.run_share(worker, row_split, sync, *arguments, states))
+                pool.run(lambda worker: kernels.run_share(worker, row_split, pool.sync, *arguments, states))
         return states[0] if np.ndim(inputs) == 2 else states
 
     def generate(self, weights: ESNWeights, readout, steps: int, last_state, last_output) -> tuple:

@@ -137,9 +137,9 @@ def test_esn_worker_threads_give_the_single_thread_states_bit_for_bit(workers):
     )
     serial, shared = np.empty((1, 80, 301)), np.empty((1, 80, 301))
     kernels.run_single(*arguments, serial)
-    split, sync = even_split(301, workers), np.zeros(2, dtype=np.int64)
+    split = even_split(301, workers)
     with Workers(workers) as pool:
-        pool.run(lambda worker: kernels.run_share(worker, split, sync, *arguments, shared))
+        pool.run(lambda worker: kernels.run_share(worker, split, pool.sync, *arguments, shared))
     np.testing.assert_array_equal(shared, serial)
 
 
