@@ -95,7 +95,10 @@ class Simulator:
     threads: worker threads stepping the network together, each integrating a share of the
         neurons and receiving a share of the synapses; ``None`` (default) picks one per free
         core for networks of at least ``2 * NEURONS_PER_THREAD`` neurons, else 1. Results are
-        bit-identical for any number of threads. More threads than free cores is slow.
+        bit-identical for any number of threads. When the cores are busy elsewhere (more
+        threads than free cores, or several simulations in parallel processes: pass
+        ``threads=1`` there, or set ``NUMBA_NUM_THREADS=1``) a run notices the contended
+        waits and goes on with one thread; ``Result.metadata["threads"]`` says how it ended.
 
     Repeated :meth:`run` calls continue from the current state.
     """
