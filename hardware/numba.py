@@ -12,12 +12,15 @@ from snn.synapses import SYNAPSES
 
 
 class NumbaBackend(Backend):
-    """Runs the network on the Numba simulator; ``dtype`` ``"float64"`` or ``"float32"``."""
+    """Runs the network on the Numba simulator; ``dtype`` ``"float64"`` or ``"float32"``,
+    ``threads`` as :class:`snn.Simulator` takes it (``None``: one per free core for large
+    networks)."""
 
     name = "numba"
 
-    def __init__(self, dtype: str = "float64") -> None:
+    def __init__(self, dtype: str = "float64", threads: int | None = None) -> None:
         self.dtype = dtype
+        self.threads = threads
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -34,7 +37,10 @@ class NumbaBackend(Backend):
     def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):
         from snn.simulator import Simulator
 
-        return Simulator(network, dt=dt, seed=seed, dtype=self.dtype, progress=progress).run(n_steps * dt)
+        simulator = Simulator(
+            network, dt=dt, seed=seed, dtype=self.dtype, progress=progress, threads=self.threads
+        )
+        return simulator.run(n_steps * dt)
 
     def deploy(
         self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0

@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--float32", action="store_true", help="single-precision state and weights (numba backend only)"
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="worker threads (numba backend only; default: one per free core from 8000 neurons, else 1; "
+        "the result is the same for any number)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path("out/simulate"), help="output directory (default out/simulate)"
     )
     parser.add_argument("--json", type=Path, help="also write the summary object to this file")
@@ -68,9 +74,17 @@ def run(args: argparse.Namespace) -> int:
             if network.populations[name].model.spiking:
                 network.probe(name)
 
-    if args.float32 and args.backend != "numba":
-        raise snn.ValidationError("--float32", f"is for the numba backend only, not {args.backend!r}")
-    backend = hardware.get(args.backend, **({"dtype": "float32"} if args.float32 else {}))
+    options = {}
+    if args.float32:
+        options["dtype"] = "float32"
+    if args.threads is not None:
+        if args.threads < 1:
+            raise snn.ValidationError("--threads", f"must be >= 1, got {args.threads}")
+        options["threads"] = args.threads
+    for flag, key in (("--float32", "dtype"), ("--threads", "threads")):
+        if key in options and args.backend != "numba":
+            raise snn.ValidationError(flag, f"is for the numba backend only, not {args.backend!r}")
+    backend = hardware.get(args.backend, **options)
     result = backend.run(network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None)
     meta = result.metadata
     spiking = [n for n in result.spikes if n in network.populations]
@@ -83,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "dt_s": dt,
         "seed": seed,
         "dtype": meta.get("dtype", "float64"),
+        "threads": meta.get("threads"),  # the numba backend's worker threads (None elsewhere)
         "spikes": int(sum(result.spikes[n][0].size for n in spiking)),
         "mean_rate_hz": result.mean_rate(spiking),
         "cv_isi": result.isi_cv(spiking),

@@ -49,6 +49,8 @@ def test_simulate_toml_with_float32(tmp_path):
         "--duration",
         "0.3",
         "--float32",
+        "--threads",
+        "2",
         "--out",
         tmp_path,
         "--no-progress",
@@ -56,6 +58,7 @@ def test_simulate_toml_with_float32(tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["dtype"] == "float32" and summary["neurons"] == 401
+    assert summary["threads"] in (1, 2)  # 1 when the second core was busy and the run fell back
 
 
 @pytest.mark.parametrize(
@@ -64,6 +67,7 @@ def test_simulate_toml_with_float32(tmp_path):
         (["--duration", "0"], "--duration"),
         (["--duration", "-2"], "--duration"),
         (["--dt", "-1e-4"], "--dt"),
+        (["--threads", "0"], "--threads"),
     ],
 )
 def test_bad_options_exit_2_without_output(tmp_path, args, field):

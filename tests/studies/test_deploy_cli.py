@@ -52,9 +52,10 @@ def test_deploy_lists_backends_and_refuses_unknown_ones(tmp_path):
     assert "Traceback" not in done.stderr and not (tmp_path / "x").exists()
 
 
-def test_simulate_float32_is_for_numba_only(tmp_path):
-    done = snn_cli("simulate", "--backend", "brian2-numpy", "--float32", "--out", tmp_path / "x")
-    assert done.returncode == 2 and "--float32" in done.stderr and not (tmp_path / "x").exists()
+@pytest.mark.parametrize("option", [["--float32"], ["--threads", "2"]])
+def test_simulate_numba_options_are_for_numba_only(tmp_path, option):
+    done = snn_cli("simulate", "--backend", "brian2-numpy", *option, "--out", tmp_path / "x")
+    assert done.returncode == 2 and option[0] in done.stderr and not (tmp_path / "x").exists()
 
 
 def test_deploy_nengo_writes_a_script_that_runs(tmp_path):
