@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 import time
@@ -29,12 +30,13 @@ RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest d
 # Below this many neurons per worker, a step is too short for two barriers per step to pay
 # (measured on CUBA: 4000 neurons run faster on one thread, 8000 on two).
 NEURONS_PER_THREAD = 4000
-# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when more than
-# CONTENDED_WAITS_PER_STEP barrier waits per step had to yield their core (other busy threads
-# or processes: two processes with two workers each ran 3.3x slower than with one each), the
-# rest of the run goes on one worker, which gives the same result bit for bit.
+# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when a worker was
+# on a core for less than MIN_BUSY_FRACTION of the block's wall time, the cores are busy
+# elsewhere (more threads than free cores; two processes with two workers each ran 3.3x
+# slower than with one each) and the rest of the run goes on one worker, which gives the same
+# result bit for bit. Waiting at a barrier does not count against a worker: it spins on its core.
 CONTENTION_CHECK_STEPS = 1000
-CONTENDED_WAITS_PER_STEP = 0.05
+MIN_BUSY_FRACTION = 0.8
 
 
 def default_threads(n_neurons: int) -> int:
@@ -202,8 +204,7 @@ class Simulator:
         spike_nodes = np.empty(capacity, dtype=np.int64)
         spike_count = np.zeros(1, dtype=np.int64)
 
-        def work(worker: int, begin: int, end: int, sync: np.ndarray) -> int:
-            split = self._split
+        def work(worker: int, split: _WorkSplit, begin: int, end: int, sync: np.ndarray) -> int:
             return run_block(
                 begin,
                 end,
@@ -270,9 +271,8 @@ class Simulator:
             )
 
         start = time.perf_counter()
-        work(
-            0, self.step, self.step, np.zeros(3, dtype=np.int64)
-        )  # compiles or loads it (0 steps: no barrier)
+        # compiles, or loads the cached machine code (0 steps: no barrier)
+        work(0, self._split, self.step, self.step, np.zeros(3, dtype=np.int64))
         self.compile_s = time.perf_counter() - start
 
         wanted = progress if progress is not None else self.progress
@@ -286,19 +286,16 @@ class Simulator:
         first_step = self.step
         end = first_step + n_steps
         start = time.perf_counter()
-        if self._split.workers > 1:
+        split = self._split  # each run starts on every worker
+        if split.workers > 1:
             block = min(block, CONTENTION_CHECK_STEPS)
-        with Workers(self._split.workers) as workers:
+        with Workers(split.workers) as workers:
             while self.step < end:
-                last, contended = min(end, self.step + block), workers.contended_waits
-                if self._split.workers > 1:
-                    done = workers.run(
-                        lambda w, first=self.step, last=last: work(w, first, last, workers.sync)
-                    )
-                else:
-                    done = work(0, self.step, last, workers.sync)
-                if workers.contended_waits - contended > CONTENDED_WAITS_PER_STEP * (done - self.step):
-                    self._split = self._split.single()
+                last = min(end, self.step + block)
+                share = functools.partial(work, split=split, begin=self.step, end=last, sync=workers.sync)
+                done = workers.run(share, split.workers)
+                if split.workers > 1 and workers.busy_fraction < MIN_BUSY_FRACTION:
+                    split = split.single()
                 if bar is not None:
                     bar.update(done - self.step)
                 self.step = done
@@ -317,10 +314,11 @@ class Simulator:
             probe_out_ptr,
             probe_rows,
             run_s,
+            split.workers,
         )
 
     def _result(
-        self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows, run_s
+        self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows, run_s, threads
     ) -> Result:
         m = self.model
         spikes, sizes = {}, {}
@@ -351,7 +349,7 @@ class Simulator:
             "n_steps": n_steps,
             "neurons": m.n_neurons,
             "synapses": int(m.connectivity.targets.size),
-            "threads": self._split.workers,
+            "threads": threads,  # the workers the run ended on
             "build_s": self.build_s,
             "compile_s": self.compile_s,
             "run_s": run_s,

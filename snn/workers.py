@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -35,33 +36,49 @@ def even_split(total: int, parts: int):
 
 
 class Workers:
-    """``count`` workers: worker 0 is the calling thread, the others a thread pool kept for
-    repeated :meth:`run` calls. Use as a context manager (the pool closes on exit).
+    """Up to ``count`` workers: worker 0 is the calling thread, the others a thread pool kept
+    for repeated :meth:`run` calls. Use as a context manager (the pool closes on exit).
 
-    ``sync`` is the kernels' barrier state (see :func:`snn.kernels.sync.barrier`);
-    :attr:`contended_waits` counts the barrier waits so far that had to yield their core.
+    ``sync`` is the kernels' barrier state (see :func:`snn.kernels.sync.barrier`).
+    :attr:`busy_fraction` is, for the last :meth:`run`, the smallest share of its wall time
+    a worker spent on a core: ~1 when every worker had a core (even while waiting, since
+    waiters spin), lower when the workers had to take turns on busy cores.
     """
 
     def __init__(self, count: int) -> None:
         import numpy as np
 
         self.count = count
-        self.sync = np.zeros(3, dtype=np.int64)
+        self.sync = np.zeros(3, dtype=np.int64)  # arrivals, sense, abort
+        self.busy_fraction = 1.0
         self._pool = ThreadPoolExecutor(count - 1) if count > 1 else None
 
-    @property
-    def contended_waits(self) -> int:
-        return int(self.sync[2])
+    def run(self, work: Callable[[int], Result], count: int | None = None) -> Result:
+        """Call ``work(w)`` for workers ``w < count`` (default all) at once (the kernels must
+        be ``nogil``); returns worker 0's result once all have finished. If a worker raises,
+        the others are told to abort at their next barrier and the error is re-raised."""
+        count = self.count if count is None else count
+        shares = [1.0] * count
 
-    def run(self, work: Callable[[int], Result]) -> Result:
-        """Call ``work(w)`` for every worker at once (the kernels must be ``nogil``); returns
-        worker 0's result once all have finished."""
-        others = [self._pool.submit(work, w) for w in range(1, self.count)] if self._pool else []
+        def timed(worker: int) -> Result:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return work(worker)
+            except BaseException:
+                self.sync[2] = 1  # the waiters' spin loop reads it (an atomic load)
+                raise
+            finally:
+                wall = time.perf_counter() - wall
+                if wall > 0.0:
+                    shares[worker] = (time.thread_time() - cpu) / wall
+
+        others = [self._pool.submit(timed, w) for w in range(1, count)]
         try:
-            return work(0)
+            return timed(0)
         finally:
             for other in others:
                 other.result()
+            self.busy_fraction = min(shares)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -136,6 +136,7 @@ def run_ours(params, duration: float, dt: float, seed: int, dtype: str, threads:
         "synapses": int(model.connectivity.targets.size),
         "bytes_per_synapse": simulator.nbytes_connectivity / synapses,
         "threads": simulator.threads,
+        "fell_back": result.metadata["threads"] < simulator.threads,  # ended on one worker (busy cores)
         "rate_hz": result.mean_rate(),
         "cv_isi": result.isi_cv(),
     }
@@ -195,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
             "duration_s": args.duration,
             "dtype": dtype,
             "ours_threads": ours[0]["threads"],
+            "ours_runs_fell_back": sum(r["fell_back"] for r in ours),
             "ours_run_s": statistics.median(r["run_s"] for r in ours),
             "ours_compile_s": statistics.median(r["compile_s"] for r in ours),
             "ours_build_s": statistics.median(r["build_s"] for r in ours),

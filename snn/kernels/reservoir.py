@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from snn.kernels.sync import barrier
+from snn.kernels.sync import barrier, first_sense
 
 TANH = 0
 IDENTITY = 1
@@ -107,7 +107,7 @@ def run_share(worker, row_split, sync, indptr, indices, data, w_in, bias, w_fb, 
     first, end = row_split[worker], row_split[worker + 1]
     workers = row_split.size - 1
     recurrent = np.empty(end - first, dtype=states.dtype)
-    sense = 0
+    sense = first_sense(sync)
     previous = x0[0]
     for t in range(inputs.shape[1]):
         current = states[0, t]
@@ -121,6 +121,8 @@ def run_share(worker, row_split, sync, indptr, indices, data, w_in, bias, w_fb, 
         for i in range(first, end):
             current[i] = (1.0 - leak) * previous[i] + leak * recurrent[i - first]
         sense = barrier(sync, workers, sense)
+        if sense < 0:  # another worker failed
+            return
         previous = current
 
 

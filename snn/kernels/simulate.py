@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from snn.kernels.sync import barrier
+from snn.kernels.sync import barrier, first_sense
 
 VAR_V = 0
 VAR_B = 1
@@ -234,7 +234,7 @@ def run_block(
     has_current = cur_level.size > 0
     sched_at, cur_at, rate_at = sched_ptr[0], cur_ptr[0], rate_ptr[0]
     rows_done = probe_rows.copy()
-    sense = 0
+    sense = first_sense(sync)
     step = step_begin
     while step < step_end:
         # spike_count changes only in phase 2, behind a barrier: every worker decides alike
@@ -311,6 +311,8 @@ def run_block(
                 sched_at += 1
             spike_counts[workers] = n_source - n_neurons
         sense = barrier(sync, workers, sense)
+        if sense < 0:  # another worker failed: stop here
+            break
 
         # 4. propagate the step's spikes (workers' lists in order, then the sources) into own slots
         for part in range(workers + 1):
@@ -334,6 +336,8 @@ def run_block(
                     slots[j] += row[j]
                     row[j] = 0.0
         sense = barrier(sync, workers, sense)
+        if sense < 0:  # another worker failed: stop here
+            break
 
         # 5. probes of this worker's neurons (sampled after the step)
         for q in range(probe_every.size):

@@ -5,12 +5,12 @@ parallel loop, which is more than a whole step of a mid-sized network. Kernels t
 or two synchronisations per time step instead run as ``nogil`` functions on several Python
 threads at once, one call per worker, and meet at :func:`barrier` between phases.
 
-The barrier is sense-reversing over ``sync`` (int64, 3 entries: arrival count, sense, and a
-count of contended waits: waits that outlasted the spinning and had to yield).
+The barrier is sense-reversing over ``sync`` (int64, 3 entries: arrival count, sense, abort).
 Its arrival is acquire-release and its wait an acquire load, so every plain write a worker
 made before the barrier is visible to every worker after it. A waiter spins with the CPU's
 pause hint, then yields its core, so that more workers than free cores is slow (~0.1 ms per
-barrier) but never stuck.
+barrier) but never stuck; and it gives up when ``sync[2]`` is set (a worker failed before
+arriving), which the kernels answer by returning at once.
 """
 
 from __future__ import annotations
@@ -101,21 +101,28 @@ def _yield_core(typingctx):
 
 
 @njit(cache=True, nogil=True)
+def first_sense(sync):
+    """The sense a worker starts from: the barrier's current one, the same for every worker
+    because no barrier can complete before all of them have arrived."""
+    return atomic_load(sync, 1)
+
+
+@njit(cache=True, nogil=True)
 def barrier(sync, parties, sense):
-    """Wait until ``parties`` workers have arrived; returns the worker's new ``sense`` (start at 0).
-    With one party it returns at once."""
+    """Wait until ``parties`` workers have arrived; returns the worker's new ``sense`` (start
+    from :func:`first_sense`), or -1 when the run was aborted. One party returns at once."""
     sense = 1 - sense
     if atomic_add(sync, 0, 1) == parties - 1:
         atomic_store(sync, 0, 0)
         atomic_store(sync, 1, sense)
-    else:
-        spins = 0
-        while atomic_load(sync, 1) != sense:
-            spins += 1
-            if spins < SPINS_BEFORE_YIELD:
-                _spin_pause()
-            else:
-                if spins == SPINS_BEFORE_YIELD:
-                    atomic_add(sync, 2, 1)
-                _yield_core()
+        return sense
+    spins = 0
+    while atomic_load(sync, 1) != sense:
+        if atomic_load(sync, 2) != 0:
+            return -1
+        spins += 1
+        if spins < SPINS_BEFORE_YIELD:
+            _spin_pause()
+        else:
+            _yield_core()
     return sense

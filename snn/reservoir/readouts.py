@@ -64,6 +64,7 @@ def _gram_upper(x: np.ndarray) -> np.ndarray:
         return dsyrk(1.0, x.T, trans=0)  # x.T is a Fortran-ordered view: no copy
     split = int(round(n / np.sqrt(2.0)))
     gram = np.empty((n, n))
+    gram[split:, :split] = 0.0  # not computed; zero so that sums of Grams stay finite
     head, tail = x[:, :split], x[:, split:]
 
     def block(worker: int) -> None:

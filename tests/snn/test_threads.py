@@ -79,10 +79,12 @@ def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
     net = _mixed_network()
     _, (serial,) = _run(net, 1)
     monkeypatch.setattr(snn.simulator, "CONTENTION_CHECK_STEPS", 400)
-    monkeypatch.setattr(snn.simulator, "CONTENDED_WAITS_PER_STEP", -1.0)  # every check finds contention
+    monkeypatch.setattr(snn.simulator, "MIN_BUSY_FRACTION", 2.0)  # every check finds the cores busy
     sim, (fallen,) = _run(net, 2)
     assert fallen.metadata["threads"] == 1 and sim.threads == 2
     assert fallen.equals(serial)
+    monkeypatch.setattr(snn.simulator, "MIN_BUSY_FRACTION", 0.0)
+    assert sim.run(0.05).metadata["threads"] == 2  # the next run starts on both workers again
 
 
 def test_default_threads_follow_network_size():
@@ -90,3 +92,37 @@ def test_default_threads_follow_network_size():
     assert default_threads(10**7) >= 1
     with pytest.raises(snn.ValidationError, match="Simulator.threads"):
         snn.Simulator(_mixed_network(), threads=0)
+
+
+def test_a_failing_worker_aborts_the_others_instead_of_hanging():
+    """Worker 1 fails before reaching the kernel: worker 0 must leave its first barrier and
+    the error must come out of Workers.run (watched from a daemon thread, so a hang fails)."""
+    import threading
+
+    from snn.kernels import reservoir as kernels
+    from snn.reservoir import ESN
+    from snn.workers import Workers, even_split
+
+    esn = ESN(units=50, spectral_radius=0.9, leak=0.5)
+    weights = esn.initial_weights(n_inputs=1, seed=0)
+    arguments = (*esn._kernel_weights(weights), np.zeros((1, 20, 1)), np.zeros((1, 20, 0)), np.zeros((1, 50)))
+    states = np.zeros((1, 20, 50))
+    outcome = []
+
+    def work(worker):
+        if worker == 1:
+            raise RuntimeError("worker 1 failed")
+        return kernels.run_share(worker, even_split(50, 2), pool.sync, *arguments, states)
+
+    def watched():
+        try:
+            pool.run(work)
+        except RuntimeError as error:
+            outcome.append(str(error))
+
+    with Workers(2) as pool:
+        watcher = threading.Thread(target=watched, daemon=True)
+        watcher.start()
+        watcher.join(timeout=60)
+        assert not watcher.is_alive(), "the workers hung"
+    assert outcome == ["worker 1 failed"]
