@@ -78,7 +78,7 @@ def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
 
     net = _mixed_network()
     _, (serial,) = _run(net, 1)
-    monkeypatch.setattr(snn.simulator, "CONTENTION_CHECK_STEPS", 400)
+    monkeypatch.setattr(snn.simulator, "CONTENTION_CHECK_STEPS", 100)
     monkeypatch.setattr(snn.simulator, "MIN_BUSY_FRACTION", 2.0)  # every check finds the cores busy
     sim, (fallen,) = _run(net, 2)
     assert fallen.metadata["threads"] == 1 and sim.threads == 2
