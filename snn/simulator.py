@@ -15,7 +15,7 @@ import functools
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,17 +61,15 @@ def _versions() -> dict:
 @dataclass
 class _WorkSplit:
     """How the workers share a step: worker w integrates neurons ``neurons[w]:neurons[w + 1]``,
-    receives into slots ``slots[w]:slots[w + 1]`` and reads row i's synapses
-    ``rows[i, w]:rows[i, w + 1]``; ``spike_counts`` is the kernels' per-worker scratch."""
+    owns their synaptic slots and reads row i's synapses ``rows[i, w]:rows[i, w + 1]`` (those
+    into its slots); ``spike_counts`` (2, workers + 1) is the kernels' scratch."""
 
     neurons: np.ndarray
-    slots: np.ndarray
     rows: np.ndarray
-    spike_counts: np.ndarray = None
+    spike_counts: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.spike_counts is None:
-            self.spike_counts = np.zeros(self.workers + 1, dtype=np.int64)
+        self.spike_counts = np.zeros((2, self.workers + 1), dtype=np.int64)
 
     @property
     def workers(self) -> int:
@@ -80,8 +78,21 @@ class _WorkSplit:
     def single(self) -> _WorkSplit:
         """The same work on one worker: each row's parts are contiguous, so its first part's
         start and last part's end bound the whole row."""
-        rows = np.ascontiguousarray(self.rows[:, [0, -1]])
-        return _WorkSplit(self.neurons[[0, -1]].copy(), self.slots[[0, -1]].copy(), rows)
+        return _WorkSplit(self.neurons[[0, -1]].copy(), np.ascontiguousarray(self.rows[:, [0, -1]]))
+
+
+def _slot_owners(model: Model, neuron_split: np.ndarray) -> np.ndarray:
+    """The worker owning each synaptic slot: the one that integrates the slot's neuron."""
+    owners = np.empty(model.channels.n_slots, dtype=np.int64)
+    owner_of_neuron = np.searchsorted(neuron_split, np.arange(model.n_neurons), side="right") - 1
+    starts = model.neurons.start
+    for pop in range(starts.size - 1):
+        size = starts[pop + 1] - starts[pop]
+        first = model.channels.slot_base[pop]
+        for channel in range(model.channels.ptr[pop + 1] - model.channels.ptr[pop]):
+            begin = first + channel * size
+            owners[begin : begin + size] = owner_of_neuron[starts[pop] : starts[pop + 1]]
+    return owners
 
 
 class Simulator:
@@ -166,13 +177,15 @@ class Simulator:
         self.poisson_prob = np.zeros(m.schedules.n_poisson, dtype=dtype)
         self.cur_level = np.zeros(m.schedules.cur_target.size, dtype=dtype)
         self.pointers = {k: np.zeros(1, dtype=np.int64) for k in ("sched", "cur", "rate")}
-        self.spiked = np.zeros(m.n_nodes, dtype=np.int64)
+        self.spiked = np.zeros(2 * m.n_nodes, dtype=np.int64)  # even and odd steps' spike lists
         from snn.kernels.connect import partition_rows
 
         c = m.connectivity  # each row grouped by receiving worker (in place: the model is this simulator's)
-        slots = even_split(m.channels.n_slots, self.threads)
-        row_split = partition_rows(c.indptr, c.targets, c.weights, c.delays, slots)
-        self._split = _WorkSplit(even_split(n, self.threads), slots, row_split)
+        neurons = even_split(n, self.threads)
+        owners = _slot_owners(m, neurons)
+        self._split = _WorkSplit(
+            neurons, partition_rows(c.indptr, c.targets, c.weights, c.delays, owners, self.threads)
+        )
 
     @property
     def nbytes_connectivity(self) -> int:
@@ -210,7 +223,6 @@ class Simulator:
                 end,
                 worker,
                 split.neurons,
-                split.slots,
                 sync,
                 split.spike_counts,
                 self.v,

@@ -136,38 +136,34 @@ def merge_rows(n_rows, row_offsets, indptrs, indptr_starts, sources, source_star
 
 
 @njit(cache=True, parallel=True)
-def partition_rows(indptr, targets, weights, delays, target_split):
-    """Reorder each row's synapses, stably and in place, into groups by the part of
-    ``target_split`` (P + 1 boundaries over target indices) their target falls in; returns
-    ``row_split`` (n_rows, P + 1): row ``i``'s synapses into part ``w`` are
+def partition_rows(indptr, targets, weights, delays, target_owner, parts):
+    """Reorder each row's synapses, stably and in place, into groups by the part (0 <= part <
+    ``parts``) that ``target_owner`` assigns their target; returns ``row_split``
+    (n_rows, parts + 1): row ``i``'s synapses into part ``w`` are
     ``row_split[i, w]:row_split[i, w + 1]``. Stable, so synapses onto the same target keep
     their order (and a sum over them its rounding). ``delays`` may be empty (no delays)."""
     n_rows = indptr.size - 1
-    parts = target_split.size - 1
     row_split = np.empty((n_rows, parts + 1), dtype=np.int64)
     has_delays = delays.size > 0
     for row in prange(n_rows):
         begin, end = indptr[row], indptr[row + 1]
-        part_of = np.empty(end - begin, dtype=np.int64)
+        row_split[row, 0] = begin
+        if parts == 1:
+            row_split[row, 1] = end
+            continue
         counts = np.zeros(parts, dtype=np.int64)
         for k in range(begin, end):
-            part = 0
-            while targets[k] >= target_split[part + 1]:
-                part += 1
-            part_of[k - begin] = part
-            counts[part] += 1
-        row_split[row, 0] = begin
+            counts[target_owner[targets[k]]] += 1
         for part in range(parts):
             row_split[row, part + 1] = row_split[row, part] + counts[part]
-        if parts == 1:
-            continue
         fill = row_split[row, :parts].copy()
         old_targets = targets[begin:end].copy()
         old_weights = weights[begin:end].copy()
         old_delays = delays[begin:end].copy() if has_delays else delays[:0]
         for k in range(end - begin):
-            slot = fill[part_of[k]]
-            fill[part_of[k]] += 1
+            part = target_owner[old_targets[k]]
+            slot = fill[part]
+            fill[part] += 1
             targets[slot] = old_targets[k]
             weights[slot] = old_weights[k]
             if has_delays:

@@ -135,10 +135,9 @@ def run_block(
     step_begin,
     step_end,
     # the calling worker, and how the work is split: worker w integrates neurons
-    # neuron_split[w]:neuron_split[w+1] and owns (receives into) slots slot_split[w]:slot_split[w+1]
+    # neuron_split[w]:neuron_split[w+1] and owns their synaptic slots; spike_counts (2, workers + 1)
     worker,
     neuron_split,
-    slot_split,
     sync,
     spike_counts,
     # neuron state (length n_neurons)
@@ -210,13 +209,18 @@ def run_block(
     """Advance steps ``[step_begin, step_end)``; return the first step not done.
 
     Called once per worker, all at the same time (``neuron_split.size - 1`` workers, each on
-    its own thread; one worker is the plain serial run). Each step has two phases separated
-    by barriers: (1) every worker integrates its neurons and lists their spikes in
-    ``spiked[neuron_split[w]:]`` (worker 0 also draws the sources, listed from
-    ``spiked[n_neurons]``), the counts in ``spike_counts``; (2) every worker walks the whole
-    step's spike list in node order and adds the weights that land in its own slots, so each
-    slot receives its additions in the serial order and the result does not depend on the
-    number of workers, bit for bit. Worker 0 records the spikes.
+    its own thread; one worker is the plain serial run). A worker owns its neurons and their
+    synaptic slots. Each step: (1) every worker integrates its neurons and lists their spikes
+    in this step's half of ``spiked`` (2 n_nodes: even and odd steps alternate, so a worker
+    may list step k + 1 while another still reads step k), from its first neuron on; worker 0
+    also draws the sources, listed from ``n_neurons`` on; counts in ``spike_counts[step % 2]``;
+    one barrier; (2) every worker walks the whole step's list in node order and adds the
+    weights that land in its own slots (``row_split`` groups each row by receiving worker),
+    so each slot receives its additions in the serial order and the result does not depend
+    on the number of workers, bit for bit; then it flushes its slots' delay-ring row and
+    samples its neurons' probes. Phase 2 touches only the worker's own state, so the next
+    phase 1 needs no second barrier. Worker 0 records the spikes; every worker counts them,
+    so all decide alike when the record is full.
 
     Returns early (before a step) when the spike record could overflow, so the caller can
     grow ``spike_steps`` / ``spike_nodes`` and call again. Counters that persist between
@@ -227,19 +231,20 @@ def run_block(
     workers = neuron_split.size - 1
     lead = worker == 0
     my_first, my_end = neuron_split[worker], neuron_split[worker + 1]
-    slot_lo, slot_hi = slot_split[worker], slot_split[worker + 1]
     n_nodes = row_split.shape[0]
     ring_rows = ring.shape[0]
     has_delays = delays.size > 0
     has_current = cur_level.size > 0
     sched_at, cur_at, rate_at = sched_ptr[0], cur_ptr[0], rate_ptr[0]
+    recorded = spike_count[0]
     rows_done = probe_rows.copy()
     sense = first_sense(sync)
     step = step_begin
     while step < step_end:
-        # spike_count changes only in phase 2, behind a barrier: every worker decides alike
-        if spike_count[0] + n_nodes > spike_steps.size:
+        if recorded + n_nodes > spike_steps.size:
             break
+        half = step % 2
+        listed = half * n_nodes  # where this step's spike list starts in `spiked`
 
         # 1. scheduled changes (a current column by its target's worker, rates by the lead)
         while cur_at < cur_step.size and cur_step[cur_at] <= step:
@@ -259,7 +264,7 @@ def run_block(
                     i_ext[target] += cur_level[col]
 
         # 2.-3. integrate, threshold, reset this worker's share of every population
-        n_spikes = my_first
+        n_spikes = listed + my_first
         for pop in range(pop_start.size - 1):
             begin = max(pop_start[pop], my_first)
             end = min(pop_start[pop + 1], my_end)
@@ -297,9 +302,9 @@ def run_block(
                 spiked,
                 n_spikes,
             )
-        spike_counts[worker] = n_spikes - my_first
+        spike_counts[half, worker] = n_spikes - (listed + my_first)
         if lead:
-            n_source = n_neurons
+            n_source = listed + n_neurons
             for s in range(poisson_prob.size):
                 if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
                     spiked[n_source] = n_neurons + s
@@ -309,20 +314,21 @@ def run_block(
                     spiked[n_source] = sched_node[sched_at]
                     n_source += 1
                 sched_at += 1
-            spike_counts[workers] = n_source - n_neurons
+            spike_counts[half, workers] = n_source - (listed + n_neurons)
         sense = barrier(sync, workers, sense)
         if sense < 0:  # another worker failed: stop here
             break
 
         # 4. propagate the step's spikes (workers' lists in order, then the sources) into own slots
         for part in range(workers + 1):
-            base = neuron_split[part] if part < workers else n_neurons
-            for k in range(base, base + spike_counts[part]):
+            base = listed + (neuron_split[part] if part < workers else n_neurons)
+            for k in range(base, base + spike_counts[half, part]):
                 node = spiked[k]
-                if lead and record_node[node]:
-                    spike_steps[spike_count[0]] = step
-                    spike_nodes[spike_count[0]] = node
-                    spike_count[0] += 1
+                if record_node[node]:
+                    if lead:
+                        spike_steps[recorded] = step
+                        spike_nodes[recorded] = node
+                    recorded += 1
                 for syn in range(row_split[node, worker], row_split[node, worker + 1]):
                     target = targets[syn]
                     if has_delays and delays[syn] > 0:
@@ -330,14 +336,7 @@ def run_block(
                     else:
                         slots[target] += weights[syn]
         if ring_rows > 1:
-            row = ring[step % ring_rows]
-            for j in range(slot_lo, min(slot_hi, row.size)):
-                if row[j] != 0.0:
-                    slots[j] += row[j]
-                    row[j] = 0.0
-        sense = barrier(sync, workers, sense)
-        if sense < 0:  # another worker failed: stop here
-            break
+            _flush_ring_row(ring[step % ring_rows], slots, my_first, my_end, pop_start, chan_ptr, slot_base)
 
         # 5. probes of this worker's neurons (sampled after the step)
         for q in range(probe_every.size):
@@ -367,8 +366,27 @@ def run_block(
         step += 1
     if lead:
         sched_ptr[0], cur_ptr[0], rate_ptr[0] = sched_at, cur_at, rate_at
+        spike_count[0] = recorded
         probe_rows[:] = rows_done
     return step
+
+
+@njit(cache=True, inline="always")
+def _flush_ring_row(row, slots, first, end, pop_start, chan_ptr, slot_base):
+    """Move the delayed input due now from the ring ``row`` into the slots of neurons
+    ``[first, end)`` (every channel of each population they fall in)."""
+    for pop in range(pop_start.size - 1):
+        begin = max(pop_start[pop], first)
+        stop = min(pop_start[pop + 1], end)
+        if begin >= stop:
+            continue
+        size = pop_start[pop + 1] - pop_start[pop]
+        for c in range(chan_ptr[pop + 1] - chan_ptr[pop]):
+            offset = slot_base[pop] + c * size - pop_start[pop]
+            for j in range(offset + begin, offset + stop):
+                if row[j] != 0.0:
+                    slots[j] += row[j]
+                    row[j] = 0.0
 
 
 @njit(cache=True)
