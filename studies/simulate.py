@@ -120,7 +120,10 @@ def run(args: argparse.Namespace) -> int:
         table(
             [
                 ("network", f"{network.name} ({summary['neurons']} neurons, {summary['synapses']} synapses)"),
-                ("backend", meta["backend"]),
+                (
+                    "backend",
+                    meta["backend"] + (f" ({summary['threads']} thread(s))" if summary["threads"] else ""),
+                ),
                 ("simulated", f"{result.duration:g} s at dt = {dt:g} s ({summary['dtype']})"),
                 ("mean rate", f"{summary['mean_rate_hz']:.3g} Hz"),
                 ("CV of ISI", summary["cv_isi"]),
