@@ -30,13 +30,11 @@ RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest d
 # Below this many neurons per worker, a step is too short for two barriers per step to pay
 # (measured on CUBA: 4000 neurons run faster on one thread, 8000 on two).
 NEURONS_PER_THREAD = 4000
-# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when, in two blocks
-# in a row, a worker was on a core for less than MIN_BUSY_FRACTION of the wall time, the cores are busy
-# elsewhere (more threads than free cores; two processes with two workers each ran 3.3x
-# slower than with one each) and the rest of the run goes on one worker, which gives the same
-# result bit for bit. Waiting at a barrier does not count against a worker: it spins on its core.
+# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when the workers
+# were short of cores (see snn.workers.Workers.short_of_cores: more threads than free cores;
+# two processes with two workers each ran 3.3x slower than with one each), the rest of the run
+# goes on one worker, which gives the same result bit for bit.
 CONTENTION_CHECK_STEPS = 1000
-MIN_BUSY_FRACTION = 0.8
 
 
 def default_threads(n_neurons: int) -> int:
@@ -299,7 +297,6 @@ class Simulator:
         end = first_step + n_steps
         start = time.perf_counter()
         split = self._split  # each run starts on every worker
-        crowded = 0  # blocks in a row in which a worker was short of a core
         if split.workers > 1:
             block = min(block, CONTENTION_CHECK_STEPS)
         with Workers(split.workers) as workers:
@@ -307,12 +304,10 @@ class Simulator:
                 last = min(end, self.step + block)
                 share = functools.partial(work, split=split, begin=self.step, end=last, sync=workers.sync)
                 done = workers.run(share, split.workers)
-                # judged on whole blocks after the first (which also pays for starting the helper
-                # threads; blocks cut short to grow the spike record are not judged), and only
-                # when two in a row say so
-                if done - self.step == block and self.step > first_step:
-                    crowded = crowded + 1 if workers.busy_fraction < MIN_BUSY_FRACTION else 0
-                if split.workers > 1 and crowded >= 2:
+                # whole blocks after the first are judged (blocks cut short to grow the spike
+                # record are not)
+                judged = done - self.step == block and self.step > first_step
+                if split.workers > 1 and workers.short_of_cores(judged):
                     split = split.single()
                 if bar is not None:
                     bar.update(done - self.step)

@@ -10,6 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 Result = TypeVar("Result")
+# A worker on a core for less than this share of a run's wall time was taking turns with other
+# threads (waiting at a barrier does not count against it: it spins on its core).
+MIN_BUSY_FRACTION = 0.8
 
 
 def free_cores() -> int:
@@ -51,6 +54,7 @@ class Workers:
         self.count = count
         self.sync = np.zeros(3, dtype=np.int64)  # arrivals, sense, abort
         self.busy_fraction = 1.0
+        self._short_runs = 0
         self._pool = ThreadPoolExecutor(count - 1) if count > 1 else None
 
     def run(self, work: Callable[[int], Result], count: int | None = None) -> Result:
@@ -79,6 +83,15 @@ class Workers:
             for other in others:
                 other.result()
             self.busy_fraction = min(shares)
+
+    def short_of_cores(self, judged: bool = True) -> bool:
+        """After a :meth:`run`: whether two judged runs in a row had a worker short of a core
+        (the cores are busy elsewhere: more threads than free cores, parallel processes), so
+        that the caller is better off going on with one worker. Pass ``judged=False`` for runs
+        too short or too unusual to say (the first one pays for starting the threads)."""
+        if judged:
+            self._short_runs = self._short_runs + 1 if self.busy_fraction < MIN_BUSY_FRACTION else 0
+        return self._short_runs >= 2
 
     def close(self) -> None:
         if self._pool is not None:

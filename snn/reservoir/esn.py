@@ -38,6 +38,7 @@ ACTIVATIONS = ("tanh", "identity")
 RECURRENT = ("normal", "orthogonal")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 PARALLEL_ROWS_MIN_SYNAPSES = 50_000  # below this, per-step thread synchronisation costs more than it saves
+CONTENTION_CHECK_STEPS = 500  # a multi-threaded run checks this often whether its cores are busy elsewhere
 
 
 def _csr_index(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -196,10 +197,30 @@ class ESN:
         elif workers == 1:
             kernels.run_single(*arguments, states)
         else:
-            row_split = even_split(weights.units, workers)
-            with Workers(workers) as pool:
-                pool.run(lambda worker: kernels.run_share(worker, row_split, pool.sync, *arguments, states))
+            self._run_shared(workers, arguments, states)
         return states[0] if np.ndim(inputs) == 2 else states
+
+    @staticmethod
+    def _run_shared(workers: int, arguments: tuple, states: np.ndarray) -> None:
+        """One series on ``workers`` threads, ``CONTENTION_CHECK_STEPS`` steps at a time; when
+        the cores turn out to be busy elsewhere, the rest on one (the same states, bit for bit)."""
+        from snn.kernels import reservoir as kernels
+
+        *weights, series, shifted, x0 = arguments
+        row_split = even_split(states.shape[2], workers)
+        alone = False  # going on with one worker
+        with Workers(workers) as pool:
+            for first in range(0, series.shape[1], CONTENTION_CHECK_STEPS):
+                last = min(series.shape[1], first + CONTENTION_CHECK_STEPS)
+                steps = slice(first, last)
+                start = x0 if first == 0 else states[:, first - 1]
+                chunk = (*weights, series[:, steps], shifted[:, steps], start, states[:, steps])
+                if alone:
+                    kernels.run_single(*chunk)
+                    continue
+                pool.run(lambda worker, chunk=chunk: kernels.run_share(worker, row_split, pool.sync, *chunk))
+                # whole chunks after the first are judged
+                alone = pool.short_of_cores(judged=first > 0 and last - first == CONTENTION_CHECK_STEPS)
 
     def generate(self, weights: ESNWeights, readout, steps: int, last_state, last_output) -> tuple:
         """Free-running prediction for ``steps`` steps: the readout's output feeds back as the

@@ -143,6 +143,22 @@ def test_esn_worker_threads_give_the_single_thread_states_bit_for_bit(workers):
     np.testing.assert_array_equal(shared, serial)
 
 
+def test_esn_falling_back_to_one_worker_mid_series_changes_nothing(monkeypatch):
+    import snn.reservoir.esn
+    import snn.workers
+    from snn.kernels import reservoir as kernels
+
+    esn = ESN(units=800, spectral_radius=0.9, leak=0.3)  # 64 000 synapses: the threaded path
+    weights = esn.initial_weights(n_inputs=1, seed=3)
+    inputs = np.random.default_rng(2).normal(size=(230, 1))
+    serial = np.empty((1, 230, 800))
+    no_feedback, start = np.zeros((1, 230, 0)), np.zeros((1, 800))
+    kernels.run_single(*esn._kernel_weights(weights), inputs[None], no_feedback, start, serial)
+    monkeypatch.setattr(snn.reservoir.esn, "CONTENTION_CHECK_STEPS", 40)
+    monkeypatch.setattr(snn.workers, "MIN_BUSY_FRACTION", 2.0)  # every check finds the cores busy
+    np.testing.assert_array_equal(esn.run(weights, inputs), serial[0])
+
+
 def test_spectral_radius_sparse_equals_dense_and_scaling_hits_the_target():
     rng = np.random.default_rng(6)
     matrix = sp.random(1200, 1200, density=0.01, random_state=rng, data_rvs=rng.standard_normal, format="csr")

@@ -75,15 +75,16 @@ def test_workers_continue_across_runs_and_growing_spike_record():
 
 def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
     import snn.simulator
+    import snn.workers
 
     net = _mixed_network()
     _, (serial,) = _run(net, 1)
     monkeypatch.setattr(snn.simulator, "CONTENTION_CHECK_STEPS", 100)
-    monkeypatch.setattr(snn.simulator, "MIN_BUSY_FRACTION", 2.0)  # every check finds the cores busy
+    monkeypatch.setattr(snn.workers, "MIN_BUSY_FRACTION", 2.0)  # every check finds the cores busy
     sim, (fallen,) = _run(net, 2)
     assert fallen.metadata["threads"] == 1 and sim.threads == 2
     assert fallen.equals(serial)
-    monkeypatch.setattr(snn.simulator, "MIN_BUSY_FRACTION", 0.0)
+    monkeypatch.setattr(snn.workers, "MIN_BUSY_FRACTION", 0.0)
     assert sim.run(0.05).metadata["threads"] == 2  # the next run starts on both workers again
 
 
