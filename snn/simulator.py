@@ -27,8 +27,9 @@ from snn.workers import Workers, even_split, max_workers
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
-# Below this many neurons per worker, a step is too short for two barriers per step to pay
-# (measured on CUBA: 4000 neurons run faster on one thread, 8000 on two).
+# Below this many neurons per worker, a step is too short for a second core to pay for its
+# barrier (measured on CUBA: 4000 neurons 0.029 s on one thread, 0.0275 s on two; 8000
+# neurons 0.056 s on one, 0.044 s on two).
 NEURONS_PER_THREAD = 4000
 # A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when the workers
 # were short of cores (see snn.workers.Workers.short_of_cores: more threads than free cores;
@@ -108,8 +109,8 @@ class Simulator:
         core for networks of at least ``2 * NEURONS_PER_THREAD`` neurons, else 1. Results are
         bit-identical for any number of threads. When the cores are busy elsewhere (more
         threads than free cores, or several simulations in parallel processes: pass
-        ``threads=1`` there, or set ``NUMBA_NUM_THREADS=1``) a run notices the contended
-        waits and goes on with one thread; ``Result.metadata["threads"]`` says how it ended.
+        ``threads=1`` there, or set ``NUMBA_NUM_THREADS=1``) a run notices that its workers
+        were short of a core and goes on with one thread; ``Result.metadata["threads"]`` says how it ended.
 
     Repeated :meth:`run` calls continue from the current state.
     """
