@@ -44,19 +44,20 @@ def _drive(i, t, sequence, inputs, w_in, bias, feedback, w_fb):
 
 @njit(cache=True, inline="always")
 def _leaky_update(
-    t, sequence, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
+    t, sequence, first, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
 ):
-    """``current = (1 - leak) previous + leak f(recurrent + drive)`` for every unit, with
-    ``recurrent`` (N,) reused as scratch. The activation gets a loop of its own so that it
-    vectorises (a scalar tanh per unit costs as much as the sparse product)."""
-    n = current.size
-    for i in range(n):
-        recurrent[i] += _drive(i, t, sequence, inputs, w_in, bias, feedback, w_fb)
+    """``current = (1 - leak) previous + leak f(recurrent + drive)`` for units ``first`` to
+    ``first + recurrent.size``, with ``recurrent`` (their ``W x``) reused as scratch. The
+    activation gets a loop of its own so that it vectorises (a scalar tanh per unit costs as
+    much as the sparse product)."""
+    n = recurrent.size
+    for j in range(n):
+        recurrent[j] += _drive(first + j, t, sequence, inputs, w_in, bias, feedback, w_fb)
     if activation == TANH:
-        for i in range(n):
-            recurrent[i] = np.tanh(recurrent[i])
-    for i in range(n):
-        current[i] = (1.0 - leak) * previous[i] + leak * recurrent[i]
+        for j in range(n):
+            recurrent[j] = np.tanh(recurrent[j])
+    for j in range(n):
+        current[first + j] = (1.0 - leak) * previous[first + j] + leak * recurrent[j]
 
 
 @njit(cache=True, inline="always")
@@ -73,7 +74,7 @@ def _run_sequence(
         for i in range(previous.size):
             recurrent[i] = _row_dot(indptr, indices, data, previous, i)
         _leaky_update(
-            t, sequence, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
+            t, sequence, 0, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
         )
         states[sequence, t] = current
         previous, current = current, previous
@@ -113,13 +114,9 @@ def run_share(worker, row_split, sync, indptr, indices, data, w_in, bias, w_fb, 
         current = states[0, t]
         for i in range(first, end):
             recurrent[i - first] = _row_dot(indptr, indices, data, previous, i)
-        for i in range(first, end):
-            recurrent[i - first] += _drive(i, t, 0, inputs, w_in, bias, feedback, w_fb)
-        if activation == TANH:
-            for j in range(end - first):
-                recurrent[j] = np.tanh(recurrent[j])
-        for i in range(first, end):
-            current[i] = (1.0 - leak) * previous[i] + leak * recurrent[i - first]
+        _leaky_update(
+            t, 0, first, recurrent, previous, current, inputs, w_in, bias, feedback, w_fb, leak, activation
+        )
         sense = barrier(sync, workers, sense)
         if sense < 0:  # another worker failed
             return
