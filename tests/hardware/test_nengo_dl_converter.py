@@ -26,35 +26,30 @@ def digits():
     return load("digits", seed=0, val_fraction=0.1)
 
 
-def test_converted_snn_close_to_its_ann(digits):
+def _convert(d, timesteps, scale_firing_rates):
+    """The digits MLP (64 hidden units, 40 epochs, seed 0) trained in Keras and converted."""
     from hardware.nengo_dl import convert_keras
 
-    d = digits
-    result = convert_keras(
+    return convert_keras(
         d.x_train, d.y_train, d.x_val, d.y_val, d.x_test, d.y_test,
-        timesteps=(4, 32), scale_firing_rates=100.0, hidden=(64,), epochs=40, seed=0,
+        timesteps=timesteps, scale_firing_rates=scale_firing_rates, hidden=(64,), epochs=40, seed=0,
     )  # fmt: skip
+
+
+def test_converted_snn_close_to_its_ann(digits):
+    result = _convert(digits, (4, 32), 100.0)
     assert result.ann_accuracy >= 0.93
     assert result.snn_accuracy[32] >= result.ann_accuracy - 0.03
     # the spikes are real: rates follow the scale, 4 steps (a spike or less per neuron) lose accuracy
     assert 10.0 < result.mean_rate_hz[32] < 300.0
     assert result.snn_accuracy[4] < result.snn_accuracy[32]
     assert result.synaptic_ops[32] > 4 * result.synaptic_ops[4] > 0
-    again = convert_keras(
-        d.x_train, d.y_train, d.x_val, d.y_val, d.x_test, d.y_test,
-        timesteps=(4, 32), scale_firing_rates=100.0, hidden=(64,), epochs=40, seed=0,
-    )  # fmt: skip
+    again = _convert(digits, (4, 32), 100.0)
     assert again.ann_accuracy == result.ann_accuracy  # seeded
 
 
 def test_low_firing_rate_scale_needs_more_timesteps(digits):
-    from hardware.nengo_dl import convert_keras
-
-    d = digits
-    result = convert_keras(
-        d.x_train, d.y_train, d.x_val, d.y_val, d.x_test, d.y_test,
-        timesteps=(16, 256), scale_firing_rates=5.0, hidden=(64,), epochs=40, seed=0,
-    )  # fmt: skip
+    result = _convert(digits, (16, 256), 5.0)
     assert result.mean_rate_hz[256] < 10.0
     assert result.snn_accuracy[16] < 0.7 < result.snn_accuracy[256]
 
