@@ -162,7 +162,8 @@ class Simulator:
         self.held_until = np.full(n, -1, dtype=np.int64)  # refractory through this step
         self.i_ext = np.zeros(n, dtype=dtype)
         self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
-        self.fired = np.zeros(n, dtype=np.bool_)  # scratch: threshold crossings of the step
+        # scratch: threshold crossings of the step; padded to whole 8-byte words, which the kernel scans
+        self.fired = np.zeros(-(-n // 8) * 8, dtype=np.bool_)
         self.slots = np.zeros(m.channels.n_slots, dtype=dtype)
         rows = m.connectivity.max_delay + 1
         ring_bytes = rows * m.channels.n_slots * m.dtype.itemsize if rows > 1 else 0
