@@ -23,19 +23,22 @@ from snn import validate
 from snn.build import Model, build, seed_streams
 from snn.errors import ValidationError
 from snn.result import Result, Trace
-from snn.workers import Workers, even_split, max_workers
+from snn.workers import WorkerChoice, Workers, even_split, max_workers
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
 # Below this many neurons per worker, a step is too short for a second core to pay for its
-# barrier (measured on CUBA: 4000 neurons 0.029 s on one thread, 0.0275 s on two; 8000
-# neurons 0.056 s on one, 0.044 s on two).
-NEURONS_PER_THREAD = 4000
-# A run on several workers is checked every CONTENTION_CHECK_STEPS steps: when the workers
-# were short of cores (see snn.workers.Workers.short_of_cores: more threads than free cores;
-# two processes with two workers each ran 3.3x slower than with one each), the rest of the run
-# goes on one worker, which gives the same result bit for bit.
+# barrier (measured on CUBA, 1 s: 8000 neurons 0.0325 s on one thread, 0.0319 s on two;
+# 16 000 neurons 0.068 s on one, 0.049 s on two).
+NEURONS_PER_THREAD = 8000
+# A run on several workers goes in blocks of CONTENTION_CHECK_STEPS steps, after each of which
+# snn.workers.WorkerChoice may move it to one worker (same result bit for bit): when the
+# workers were short of cores (more threads than free cores; two processes with two workers
+# each ran 3.3x slower than with one each), or when a trial block of TRIAL_STEPS steps on one
+# worker was faster per step. A trial costs, where two workers are the better choice, about
+# 1.5 % of a 1 s CUBA run of 32 000 neurons.
 CONTENTION_CHECK_STEPS = 1000
+TRIAL_STEPS = 250
 
 
 def default_threads(n_neurons: int) -> int:
@@ -298,19 +301,20 @@ class Simulator:
         first_step = self.step
         end = first_step + n_steps
         start = time.perf_counter()
-        split = self._split  # each run starts on every worker
-        if split.workers > 1:
+        splits = {self._split.workers: self._split}
+        if self._split.workers > 1:
+            splits[1] = self._split.single()
             block = min(block, CONTENTION_CHECK_STEPS)
-        with Workers(split.workers) as workers:
+        with Workers(self._split.workers) as workers:
+            choice = WorkerChoice(workers, block, trial=TRIAL_STEPS)  # each run starts on every worker
             while self.step < end:
-                last = min(end, self.step + block)
-                share = functools.partial(work, split=split, begin=self.step, end=last, sync=workers.sync)
-                done = workers.run(share, split.workers)
-                # whole blocks after the first are judged (blocks cut short to grow the spike
-                # record are not)
-                judged = done - self.step == block and self.step > first_step
-                if split.workers > 1 and workers.short_of_cores(judged):
-                    split = split.single()
+                count, steps = choice.plan(end - self.step)
+                share = functools.partial(
+                    work, split=splits[count], begin=self.step, end=self.step + steps, sync=workers.sync
+                )
+                started = time.perf_counter()
+                done = workers.run(share, count)  # fewer steps when the spike record must grow
+                choice.record(done - self.step, time.perf_counter() - started)
                 if bar is not None:
                     bar.update(done - self.step)
                 self.step = done
@@ -329,7 +333,7 @@ class Simulator:
             probe_out_ptr,
             probe_rows,
             run_s,
-            split.workers,
+            choice.count,
         )
 
     def _result(

@@ -102,3 +102,64 @@ class Workers:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# After a trial block, the choice is tried again after this many judged blocks.
+RECHECK_BLOCKS = 50
+
+
+class WorkerChoice:
+    """Block by block, whether a long run goes on with all of ``workers`` or with one.
+
+    Every kernel run this way gives the same result bit for bit on any number of workers,
+    so the choice is only about speed. A run starts on all workers and its first block is
+    not judged (it pays for starting the threads); nor is a block cut short by the caller.
+    One worker is the better choice
+
+    - when the cores are busy elsewhere: :meth:`Workers.short_of_cores` (a worker on a core
+      for less than ``MIN_BUSY_FRACTION`` of two judged blocks in a row);
+    - when the machine steps lock-step threads slowly at the time, which shows only in the
+      clock: on these VMs, periods minutes long make two workers meeting at a barrier every
+      step about twice as slow while one thread is unaffected. So after the first judged
+      block, and again every ``RECHECK_BLOCKS`` judged blocks, one ``trial`` block runs on
+      the other choice, and the run goes on with whichever took less time per step.
+
+    Use: ``count, steps = choice.plan(remaining)``, run ``steps`` steps (or fewer) on
+    ``count`` workers, then ``choice.record(steps_done, seconds)``.
+    """
+
+    def __init__(self, workers: Workers, block: int, trial: int) -> None:
+        self.workers = workers
+        self.block = max(1, block)
+        self.trial = max(1, min(trial, self.block))
+        self.count = workers.count  # the choice so far
+        self._planned = (self.count, self.block, False)  # count, steps, whether a trial
+        self._blocks = 0
+        self._until_trial = 1  # judged blocks on the current choice before the next trial
+        self._seconds_per_step: dict[int, float] = {}  # of the last judged block on each count
+
+    def plan(self, remaining: int) -> tuple[int, int]:
+        """Workers and steps (at most ``remaining``) for the next block."""
+        other = 1 if self.count > 1 else self.workers.count
+        if other != self.count and self._until_trial == 0:
+            self._planned = (other, min(self.trial, remaining), True)
+        else:
+            self._planned = (self.count, min(self.block, remaining), False)
+        return self._planned[:2]
+
+    def record(self, steps_done: int, seconds: float) -> None:
+        """What the planned block did: ``steps_done`` steps in ``seconds`` of wall time."""
+        count, planned, trial = self._planned
+        judged = self._blocks > 0 and steps_done == planned and steps_done > 0
+        self._blocks += 1
+        if not judged:
+            return
+        self._seconds_per_step[count] = seconds / steps_done
+        if count > 1 and self.workers.short_of_cores(judged=True):
+            self.count, self._until_trial = 1, RECHECK_BLOCKS
+        elif trial:
+            if self._seconds_per_step[count] < self._seconds_per_step.get(self.count, float("inf")):
+                self.count = count
+            self._until_trial = RECHECK_BLOCKS
+        else:
+            self._until_trial = max(0, self._until_trial - 1)

@@ -136,7 +136,7 @@ def run_ours(params, duration: float, dt: float, seed: int, dtype: str, threads:
         "synapses": int(model.connectivity.targets.size),
         "bytes_per_synapse": simulator.nbytes_connectivity / synapses,
         "threads": simulator.threads,
-        "fell_back": result.metadata["threads"] < simulator.threads,  # ended on one worker (busy cores)
+        "fell_back": result.metadata["threads"] < simulator.threads,  # ended on one: WorkerChoice
         "rate_hz": result.mean_rate(),
         "cv_isi": result.isi_cv(),
     }

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="worker threads (numba backend only; default: one per free core from 8000 neurons, else 1; "
+        help="worker threads (numba backend only; default: one per free core from 16000 neurons, else 1; "
         "the result is the same for any number)",
     )
     parser.add_argument(

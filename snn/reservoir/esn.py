@@ -23,6 +23,7 @@ Only a readout (:mod:`snn.reservoir.readouts`) learns.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -32,13 +33,14 @@ import scipy.sparse as sp
 from snn import validate
 from snn.errors import ValidationError
 from snn.reservoir.spectral import spectral_radius as measure_radius
-from snn.workers import Workers, even_split, max_workers
+from snn.workers import WorkerChoice, Workers, even_split, max_workers
 
 ACTIVATIONS = ("tanh", "identity")
 RECURRENT = ("normal", "orthogonal")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 PARALLEL_ROWS_MIN_SYNAPSES = 50_000  # below this, per-step thread synchronisation costs more than it saves
-CONTENTION_CHECK_STEPS = 500  # a multi-threaded run checks this often whether its cores are busy elsewhere
+CONTENTION_CHECK_STEPS = 500  # a multi-threaded run checks this often whether one worker would be faster
+TRIAL_STEPS = 250  # steps of a trial block on the other choice (see snn.workers.WorkerChoice)
 
 
 def _csr_index(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -203,24 +205,27 @@ class ESN:
     @staticmethod
     def _run_shared(workers: int, arguments: tuple, states: np.ndarray) -> None:
         """One series on ``workers`` threads, ``CONTENTION_CHECK_STEPS`` steps at a time; when
-        the cores turn out to be busy elsewhere, the rest on one (the same states, bit for bit)."""
+        one worker turns out faster (cores busy elsewhere, see :class:`snn.workers.WorkerChoice`),
+        the rest on one (the same states, bit for bit)."""
         from snn.kernels import reservoir as kernels
 
         *weights, series, shifted, x0 = arguments
         row_split = even_split(states.shape[2], workers)
-        alone = False  # going on with one worker
+        first, total = 0, series.shape[1]
         with Workers(workers) as pool:
-            for first in range(0, series.shape[1], CONTENTION_CHECK_STEPS):
-                last = min(series.shape[1], first + CONTENTION_CHECK_STEPS)
-                steps = slice(first, last)
+            choice = WorkerChoice(pool, CONTENTION_CHECK_STEPS, trial=TRIAL_STEPS)
+            while first < total:
+                count, steps = choice.plan(total - first)
+                part = slice(first, first + steps)
                 start = x0 if first == 0 else states[:, first - 1]
-                chunk = (*weights, series[:, steps], shifted[:, steps], start, states[:, steps])
-                if alone:
+                chunk = (*weights, series[:, part], shifted[:, part], start, states[:, part])
+                started = time.perf_counter()
+                if count == 1:
                     kernels.run_single(*chunk)
-                    continue
-                pool.run(lambda worker, chunk=chunk: kernels.run_share(worker, row_split, pool.sync, *chunk))
-                # whole chunks after the first are judged
-                alone = pool.short_of_cores(judged=first > 0 and last - first == CONTENTION_CHECK_STEPS)
+                else:
+                    pool.run(lambda w, chunk=chunk: kernels.run_share(w, row_split, pool.sync, *chunk))
+                choice.record(steps, time.perf_counter() - started)
+                first += steps
 
     def generate(self, weights: ESNWeights, readout, steps: int, last_state, last_output) -> tuple:
         """Free-running prediction for ``steps`` steps: the readout's output feeds back as the

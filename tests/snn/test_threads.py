@@ -85,7 +85,62 @@ def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
     assert fallen.metadata["threads"] == 1 and sim.threads == 2
     assert fallen.equals(serial)
     monkeypatch.setattr(snn.workers, "MIN_BUSY_FRACTION", 0.0)
-    assert sim.run(0.05).metadata["threads"] == 2  # the next run starts on both workers again
+    # the next run starts on both workers again (150 steps: too short for a trial on one)
+    assert sim.run(0.015).metadata["threads"] == 2
+
+
+def _blocks(choice, remaining, seconds_per_step):
+    """Drive ``choice`` through a run of ``remaining`` steps whose blocks take
+    ``seconds_per_step[count]`` per step; returns the (count, steps) of every block."""
+    plans = []
+    while remaining > 0:
+        count, steps = choice.plan(remaining)
+        plans.append((count, steps))
+        choice.record(steps, steps * seconds_per_step[count])
+        remaining -= steps
+    return plans
+
+
+def test_worker_choice_moves_to_one_worker_when_a_trial_on_one_is_faster():
+    from snn.workers import RECHECK_BLOCKS, WorkerChoice, Workers
+
+    with Workers(2) as workers:
+        choice = WorkerChoice(workers, block=100, trial=25)
+        plans = _blocks(choice, 100 * (RECHECK_BLOCKS + 4), {2: 2e-6, 1: 1e-6})
+    # the first block (threads starting) is not judged; after the second, a trial on one
+    assert plans[:4] == [(2, 100), (2, 100), (1, 25), (1, 100)]
+    assert choice.count == 1
+    # on one worker from then on, until the recheck tries both again (and stays on one)
+    recheck = 3 + RECHECK_BLOCKS
+    assert {count for count, _ in plans[3:recheck]} == {1}
+    assert plans[recheck] == (2, 25) and {count for count, _ in plans[recheck + 1 :]} == {1}
+
+
+def test_worker_choice_stays_on_all_workers_when_they_are_faster():
+    from snn.workers import RECHECK_BLOCKS, WorkerChoice, Workers
+
+    with Workers(2) as workers:
+        choice = WorkerChoice(workers, block=100, trial=25)
+        plans = _blocks(choice, 100 * (RECHECK_BLOCKS + 4), {2: 1e-6, 1: 2e-6})
+    trials = [i for i, (count, _) in enumerate(plans) if count == 1]
+    assert trials == [2, 3 + RECHECK_BLOCKS] and plans[2] == (1, 25)
+    assert choice.count == 2
+
+
+def test_worker_choice_judges_only_whole_blocks_after_the_first():
+    from snn.workers import WorkerChoice, Workers
+
+    with Workers(2) as workers:
+        choice = WorkerChoice(workers, block=100, trial=25)
+        for _ in range(5):  # blocks cut short (the spike record grew): no trial
+            assert choice.plan(1000) == (2, 100)
+            choice.record(60, 60e-6)
+        assert choice.plan(1000) == (2, 100)
+        choice.record(100, 100e-6)
+        assert choice.plan(1000) == (1, 25)
+    with Workers(1) as workers:  # nothing to choose between
+        choice = WorkerChoice(workers, block=100, trial=25)
+        assert {count for count, _ in _blocks(choice, 10_000, {1: 1e-6})} == {1}
 
 
 def test_default_threads_follow_network_size():
