@@ -121,8 +121,10 @@ class WorkerChoice:
     - when the machine steps lock-step threads slowly at the time, which shows only in the
       clock: on these VMs, periods minutes long make two workers meeting at a barrier every
       step about twice as slow while one thread is unaffected. So after the first judged
-      block, and again every ``RECHECK_BLOCKS`` judged blocks, one ``trial`` block runs on
-      the other choice, and the run goes on with whichever took less time per step.
+      block, one ``trial`` block runs on the other choice, and the run goes on with whichever
+      took less time per step. The trial is repeated after ``RECHECK_BLOCKS`` judged blocks,
+      or at once when a block on the current choice was slower per step than the other's
+      last trial (conditions changed mid-run).
 
     Use: ``count, steps = choice.plan(remaining)``, run ``steps`` steps (or fewer) on
     ``count`` workers, then ``choice.record(steps_done, seconds)``.
@@ -162,4 +164,8 @@ class WorkerChoice:
                 self.count = count
             self._until_trial = RECHECK_BLOCKS
         else:
-            self._until_trial = max(0, self._until_trial - 1)
+            other = 1 if count > 1 else self.workers.count
+            if self._seconds_per_step[count] > self._seconds_per_step.get(other, float("inf")):
+                self._until_trial = 0  # slower than the other was at its last trial: try it again
+            else:
+                self._until_trial = max(0, self._until_trial - 1)

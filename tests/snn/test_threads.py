@@ -89,14 +89,18 @@ def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
     assert sim.run(0.015).metadata["threads"] == 2
 
 
-def _blocks(choice, remaining, seconds_per_step):
+def _blocks(choice, remaining, seconds_per_step, slower_two_from=None):
     """Drive ``choice`` through a run of ``remaining`` steps whose blocks take
-    ``seconds_per_step[count]`` per step; returns the (count, steps) of every block."""
+    ``seconds_per_step[count]`` per step (two workers 3x slower from block
+    ``slower_two_from`` on); returns the (count, steps) of every block."""
     plans = []
     while remaining > 0:
         count, steps = choice.plan(remaining)
+        slowdown = (
+            3.0 if count == 2 and slower_two_from is not None and len(plans) >= slower_two_from else 1.0
+        )
         plans.append((count, steps))
-        choice.record(steps, steps * seconds_per_step[count])
+        choice.record(steps, steps * seconds_per_step[count] * slowdown)
         remaining -= steps
     return plans
 
@@ -182,3 +186,15 @@ def test_a_failing_worker_aborts_the_others_instead_of_hanging():
         watcher.join(timeout=60)
         assert not watcher.is_alive(), "the workers hung"
     assert outcome == ["worker 1 failed"]
+
+
+def test_worker_choice_tries_again_when_the_current_choice_slows_down():
+    from snn.workers import WorkerChoice, Workers
+
+    with Workers(2) as workers:
+        choice = WorkerChoice(workers, block=100, trial=25)
+        plans = _blocks(choice, 2000, {2: 1e-6, 1: 2e-6}, slower_two_from=6)
+    # two workers win the first trial; from block 6 they take 3e-6 s per step, slower than
+    # the trial on one (2e-6): the next block is a trial on one, which wins
+    assert plans[:7] == [(2, 100), (2, 100), (1, 25), (2, 100), (2, 100), (2, 100), (2, 100)]
+    assert plans[7] == (1, 25) and choice.count == 1
