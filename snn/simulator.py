@@ -36,9 +36,9 @@ NEURONS_PER_THREAD = 8000
 # workers were short of cores (more threads than free cores; two processes with two workers
 # each ran 3.3x slower than with one each), or when a trial block of TRIAL_STEPS steps on one
 # worker was faster per step. A trial costs, where two workers are the better choice, about
-# 1.5 % of a 1 s CUBA run of 32 000 neurons.
+# 0.6 % of a 1 s CUBA run of 32 000 neurons (100 steps at 14 instead of 8.5 us).
 CONTENTION_CHECK_STEPS = 1000
-TRIAL_STEPS = 250
+TRIAL_STEPS = 100
 
 
 def default_threads(n_neurons: int) -> int:

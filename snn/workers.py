@@ -106,6 +106,9 @@ class Workers:
 
 # After a trial block, the choice is tried again after this many judged blocks.
 RECHECK_BLOCKS = 50
+# A trial wins when it took less than this share of the current choice's time per step: one
+# short block on a noisy machine is not enough evidence for a small difference.
+WIN_FRACTION = 0.9
 
 
 class WorkerChoice:
@@ -121,10 +124,11 @@ class WorkerChoice:
     - when the machine steps lock-step threads slowly at the time, which shows only in the
       clock: on these VMs, periods minutes long make two workers meeting at a barrier every
       step about twice as slow while one thread is unaffected. So after the first judged
-      block, one ``trial`` block runs on the other choice, and the run goes on with whichever
-      took less time per step. The trial is repeated after ``RECHECK_BLOCKS`` judged blocks,
-      or at once when a block on the current choice was slower per step than the other's
-      last trial (conditions changed mid-run).
+      block, one ``trial`` block runs on the other choice, and the run goes on with the
+      trial's choice if that took less than ``WIN_FRACTION`` of the current one's time per
+      step. The trial is repeated after ``RECHECK_BLOCKS`` judged blocks, or at once when a
+      block on the current choice was slower per step than the other's last trial
+      (conditions changed mid-run).
 
     Use: ``count, steps = choice.plan(remaining)``, run ``steps`` steps (or fewer) on
     ``count`` workers, then ``choice.record(steps_done, seconds)``.
@@ -160,7 +164,9 @@ class WorkerChoice:
         if count > 1 and self.workers.short_of_cores(judged=True):
             self.count, self._until_trial = 1, RECHECK_BLOCKS
         elif trial:
-            if self._seconds_per_step[count] < self._seconds_per_step.get(self.count, float("inf")):
+            if self._seconds_per_step[count] < WIN_FRACTION * self._seconds_per_step.get(
+                self.count, float("inf")
+            ):
                 self.count = count
             self._until_trial = RECHECK_BLOCKS
         else:

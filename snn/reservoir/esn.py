@@ -40,7 +40,7 @@ RECURRENT = ("normal", "orthogonal")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 PARALLEL_ROWS_MIN_SYNAPSES = 50_000  # below this, per-step thread synchronisation costs more than it saves
 CONTENTION_CHECK_STEPS = 500  # a multi-threaded run checks this often whether one worker would be faster
-TRIAL_STEPS = 250  # steps of a trial block on the other choice (see snn.workers.WorkerChoice)
+TRIAL_STEPS = 50  # steps of a trial block on the other choice (see snn.workers.WorkerChoice)
 
 
 def _csr_index(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
