@@ -164,9 +164,8 @@ class WorkerChoice:
         if count > 1 and self.workers.short_of_cores(judged=True):
             self.count, self._until_trial = 1, RECHECK_BLOCKS
         elif trial:
-            if self._seconds_per_step[count] < WIN_FRACTION * self._seconds_per_step.get(
-                self.count, float("inf")
-            ):
+            current = self._seconds_per_step.get(self.count, float("inf"))
+            if self._seconds_per_step[count] < WIN_FRACTION * current:
                 self.count = count
             self._until_trial = RECHECK_BLOCKS
         else:
