@@ -126,9 +126,9 @@ class WorkerChoice:
       step about twice as slow while one thread is unaffected. So after the first judged
       block, one ``trial`` block runs on the other choice, and the run goes on with the
       trial's choice if that took less than ``WIN_FRACTION`` of the current one's time per
-      step. The trial is repeated after ``RECHECK_BLOCKS`` judged blocks, or at once when a
-      block on the current choice was slower per step than the other's last trial
-      (conditions changed mid-run).
+      step. The trial is repeated after ``RECHECK_BLOCKS`` judged blocks, or at once when the
+      other's last trial would win against a block on the current choice (conditions changed
+      mid-run).
 
     Use: ``count, steps = choice.plan(remaining)``, run ``steps`` steps (or fewer) on
     ``count`` workers, then ``choice.record(steps_done, seconds)``.
@@ -144,9 +144,17 @@ class WorkerChoice:
         self._until_trial = 1  # judged blocks on the current choice before the next trial
         self._seconds_per_step: dict[int, float] = {}  # of the last judged block on each count
 
+    def _other(self, count: int) -> int:
+        return 1 if count > 1 else self.workers.count
+
+    def _wins(self, count: int, against: int) -> bool:
+        """Whether the last judged block on ``count`` workers beats the one on ``against``."""
+        times = self._seconds_per_step
+        return times.get(count, float("inf")) < WIN_FRACTION * times.get(against, float("inf"))
+
     def plan(self, remaining: int) -> tuple[int, int]:
         """Workers and steps (at most ``remaining``) for the next block."""
-        other = 1 if self.count > 1 else self.workers.count
+        other = self._other(self.count)
         if other != self.count and self._until_trial == 0:
             self._planned = (other, min(self.trial, remaining), True)
         else:
@@ -164,13 +172,10 @@ class WorkerChoice:
         if count > 1 and self.workers.short_of_cores(judged=True):
             self.count, self._until_trial = 1, RECHECK_BLOCKS
         elif trial:
-            current = self._seconds_per_step.get(self.count, float("inf"))
-            if self._seconds_per_step[count] < WIN_FRACTION * current:
+            if self._wins(count, self.count):
                 self.count = count
             self._until_trial = RECHECK_BLOCKS
+        elif self._wins(self._other(count), count):
+            self._until_trial = 0  # the other's last trial beats this block: try it again
         else:
-            other = 1 if count > 1 else self.workers.count
-            if self._seconds_per_step[count] > self._seconds_per_step.get(other, float("inf")):
-                self._until_trial = 0  # slower than the other was at its last trial: try it again
-            else:
-                self._until_trial = max(0, self._until_trial - 1)
+            self._until_trial = max(0, self._until_trial - 1)
