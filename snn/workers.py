@@ -84,13 +84,12 @@ class Workers:
                 other.result()
             self.busy_fraction = min(shares)
 
-    def short_of_cores(self, judged: bool = True) -> bool:
-        """After a :meth:`run`: whether two judged runs in a row had a worker short of a core
-        (the cores are busy elsewhere: more threads than free cores, parallel processes), so
-        that the caller is better off going on with one worker. Pass ``judged=False`` for runs
-        too short or too unusual to say (the first one pays for starting the threads)."""
-        if judged:
-            self._short_runs = self._short_runs + 1 if self.busy_fraction < MIN_BUSY_FRACTION else 0
+    def short_of_cores(self) -> bool:
+        """After a :meth:`run` worth judging (not the first, which pays for starting the
+        threads): whether this and the last judged run had a worker short of a core (the cores
+        are busy elsewhere: more threads than free cores, parallel processes), so that the
+        caller is better off going on with one worker."""
+        self._short_runs = self._short_runs + 1 if self.busy_fraction < MIN_BUSY_FRACTION else 0
         return self._short_runs >= 2
 
     def close(self) -> None:
@@ -169,7 +168,7 @@ class WorkerChoice:
         if not judged:
             return
         self._seconds_per_step[count] = seconds / steps_done
-        if count > 1 and self.workers.short_of_cores(judged=True):
+        if count > 1 and self.workers.short_of_cores():
             self.count, self._until_trial = 1, RECHECK_BLOCKS
         elif trial:
             if self._wins(count, self.count):
