@@ -89,6 +89,30 @@ def test_falling_back_to_one_worker_mid_run_changes_nothing(monkeypatch):
     assert sim.run(0.015).metadata["threads"] == 2
 
 
+def test_switching_between_one_and_all_workers_every_few_blocks_changes_nothing(monkeypatch):
+    """Every trial wins and every block calls for a new one, so the run alternates between one
+    and three workers every few dozen steps; the spikes and traces must still be the serial ones."""
+    import snn.simulator
+    import snn.workers
+
+    net = _mixed_network()
+    _, (serial,) = _run(net, 1)
+    monkeypatch.setattr(snn.simulator, "CONTENTION_CHECK_STEPS", 50)
+    monkeypatch.setattr(snn.simulator, "TRIAL_STEPS", 30)
+    monkeypatch.setattr(snn.workers, "WIN_FRACTION", 1e9)
+    counts = []
+    record = snn.workers.WorkerChoice.record
+
+    def logged(self, steps_done, seconds):
+        counts.append(self._planned[0])
+        record(self, steps_done, seconds)
+
+    monkeypatch.setattr(snn.workers.WorkerChoice, "record", logged)
+    _, (switching,) = _run(net, 3)
+    assert counts.count(1) >= 5 and counts.count(3) >= 5
+    assert switching.equals(serial)
+
+
 def _blocks(choice, remaining, seconds_per_step, slower_two_from=None):
     """Drive ``choice`` through a run of ``remaining`` steps whose blocks take
     ``seconds_per_step[count]`` per step (two workers 3x slower from block
