@@ -132,7 +132,11 @@ def test_roundtrip_keeps_parameters(make, tmp_path):
         got = imported.populations[name]
         assert type(got.model) is type(pop.model) and got.size == pop.size
         for key, value in pop.model.to_dict().items():
-            if key != "model":
+            if key == "model":
+                continue
+            if isinstance(value, str):  # enum-like fields (reset mode): pytest 9's approx refuses strings
+                assert got.model.to_dict()[key] == value, (name, key)
+            else:
                 assert got.model.to_dict()[key] == pytest.approx(value, rel=1e-12, abs=0), (name, key)
     drawn = hardware.lowering.concrete(network, DT, seed=3)
     for synapses in drawn.synapses:
