@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -37,39 +38,89 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     return path
 
 
+#: A file every output directory written through :func:`staged` holds. An existing
+#: directory is replaced whole only when it has one (or is empty), so ``--out .`` or
+#: ``--out ~`` can never wipe a folder of the user's.
+MARKER = ".snn-output"
+_PARTIAL = "partial"  # staging: the new output being written
+_OLD = "old"  # the previous output, moved aside for the swap
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _leftovers(out: Path, kind: str) -> list[Path]:
+    """Staging folders of ``out`` of the given kind whose writing process has died."""
+    found = []
+    for item in out.parent.glob(f".{glob.escape(out.name)}.{kind}-*"):
+        pid = item.name[len(out.name) + len(kind) + 3 :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            found.append(item)
+    return found
+
+
+def clean_leftovers(out: Path) -> None:
+    """Remove what a killed run (SIGKILL, power loss) left beside ``out``.
+
+    A half-written new output is deleted. If the run died between moving the old output
+    aside and moving the new one in, the old one is put back.
+    """
+    for partial in _leftovers(out, _PARTIAL):
+        shutil.rmtree(partial, ignore_errors=True)
+    for aside in _leftovers(out, _OLD):
+        previous = aside / out.name
+        if previous.is_dir() and not out.exists():
+            os.replace(previous, out)
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged(out: Path, field: str = "out") -> Iterator[Path]:
-    """Yield a staging directory beside ``out``; on success it becomes ``out``.
+    """Yield a staging directory beside ``out``; on success it replaces ``out`` whole.
 
-    A new ``out`` appears in one rename. An existing ``out`` gets each staged file by an
-    atomic rename (files of earlier runs that this run does not write stay). If anything
-    fails while writing, ``out`` is left as it was. ``field`` names ``out`` in errors.
+    The staging directory is named ``.<out>.partial-<pid>-<random>``: hidden, and plainly
+    not a result. An existing ``out`` (which must be empty or carry :data:`MARKER`) is
+    moved aside and the new one renamed in, so ``out`` never mixes files of two runs. If
+    anything fails or the run is interrupted, ``out`` is left as it was; what a killed run
+    leaves is cleaned by the next run into the same ``out``. ``field`` names ``out`` in errors.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValidationError(field, f"{out} exists and is not a directory")
+    check_replaceable(out, field)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    clean_leftovers(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_PARTIAL}-{os.getpid()}-", dir=out.parent))
     try:
         yield staging
-        if not out.exists():
-            staging.chmod(0o777 & ~current_umask())
+        (staging / MARKER).write_text(
+            "written by neurobridge; this folder is replaced whole by the next run\n"
+        )
+        staging.chmod(0o777 & ~current_umask())
+        if out.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_OLD}-{os.getpid()}-", dir=out.parent))
+            os.replace(out, aside / out.name)
             os.replace(staging, out)
+            shutil.rmtree(aside, ignore_errors=True)
         else:
-            for item in staging.iterdir():
-                _replace(item, out / item.name)
+            os.replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _replace(item: Path, target: Path) -> None:
-    """Move ``item`` onto ``target``; a directory replaces a directory of the same name whole
-    (its old version is moved aside first, then removed: a rename cannot overwrite a
-    non-empty directory)."""
-    if item.is_dir() and target.is_dir():
-        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, aside / target.name)
-        os.replace(item, target)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.replace(item, target)
+def check_replaceable(out: Path, field: str = "out") -> None:
+    """Raise ValidationError unless ``out`` is absent, an empty folder or an earlier output."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(field, f"{out} exists and is not a directory")
+    if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise ValidationError(
+            field,
+            f"{out} is a folder that neurobridge did not write (no {MARKER} file) and is not empty; "
+            "an output folder is replaced whole, so give a new or empty one",
+        )

@@ -19,14 +19,22 @@ def raster(result, ax=None, nodes=None, max_neurons: int = 1000):
     ax = _axes(ax)
     nodes = list(result.spikes) if nodes is None else nodes
     offset = 0
+    subsets = []
     for node in nodes:
         times, ids = result.spikes[node]
-        shown = min(result.sizes[node], max_neurons)
+        size = result.sizes[node]
+        shown = min(size, max_neurons)
         keep = ids < shown
-        ax.scatter(times[keep], ids[keep] + offset, s=0.5, marker=".", label=node, rasterized=True)
+        label = node if shown == size else f"{node} (first {shown} of {size})"
+        if shown < size:
+            subsets.append(f"{node}: first {shown} of {size} neurons")
+        ax.scatter(times[keep], ids[keep] + offset, s=0.5, marker=".", label=label, rasterized=True)
         offset += shown
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("neuron")
+    # a raster that leaves neurons out says so on the plot, not only in the code
+    ax.set_ylabel("neuron" if not subsets else "neuron (subset shown)")
+    if subsets:
+        ax.set_title("shown: " + "; ".join(subsets), fontsize="small")
     ax.set_xlim(0, result.duration)
     ax.set_ylim(0, max(offset, 1))
     if len(nodes) > 1:

@@ -14,9 +14,8 @@ import resource
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-from studies.output import table, write_json
+from studies.output import path_argument, table, write_json
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 FRESH_PROCESS = """
@@ -85,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and reports it as ours_single_thread_run_s",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for both simulators (default %(default)s)")
-    parser.add_argument("--json", type=Path, help="write the results object to this file")
+    parser.add_argument("--json", type=path_argument, help="write the results object to this file")
 
 
 def _check(args) -> None:

@@ -1,31 +1,50 @@
 """The ``snn`` command line.
 
-Exit codes: 0 ok, 2 usage or bad input (one line, no traceback), 1 internal error.
+Exit codes: 0 ok, 2 usage or bad input (one line, no traceback), 1 internal error,
+130 interrupted (SIGINT or SIGTERM; nothing half-written is left behind).
+
+This module imports nothing heavy at the top: an interrupt that arrives while numpy, numba
+or a command module is still importing must land inside :func:`main`'s ``try`` and end
+in one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
 import sys
 
-from studies import bench, compare, deploy, reservoir, simulate, train
-
 COMMANDS = {
-    "simulate": (simulate, "run a network (TOML or NIR file, or the default CUBA network) on any backend"),
-    "deploy": (deploy, "write a network for a backend (NIR, Brian2 C++, ...) with a mapping report"),
-    "bench": (bench, "benchmark the reference simulator against Brian2 on the same network"),
-    "train": (train, "train an LSNN on a sequence task with e-prop, random e-prop or BPTT"),
+    "simulate": (
+        "studies.simulate",
+        "run a network (TOML or NIR file, or the default CUBA network) on any backend",
+    ),
+    "deploy": (
+        "studies.deploy",
+        "write a network for a backend (NIR, Brian2 C++, ...) with a mapping report",
+    ),
+    "bench": ("studies.bench", "benchmark the reference simulator against Brian2 on the same network"),
+    "train": ("studies.train", "train an LSNN on a sequence task with e-prop, random e-prop or BPTT"),
     "reservoir": (
-        reservoir,
+        "studies.reservoir",
         "an echo state network or liquid state machine on Mackey-Glass, NARMA10, memory capacity, digits",
     ),
-    "compare": (compare, "train and compare ANN, converted SNN and directly trained SNN rows on one dataset"),
+    "compare": (
+        "studies.compare",
+        "train and compare ANN, converted SNN and directly trained SNN rows on one dataset",
+    ),
 }
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for bad values
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _terminated(signum, frame) -> None:
+    # SIGTERM ends the run the way Ctrl-C does, so staged outputs are cleaned up
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,34 +54,47 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (module, summary) in COMMANDS.items():
+    for name, (module_name, summary) in COMMANDS.items():
         sub = commands.add_parser(name, help=summary, description=summary + ".")
-        module.add_arguments(sub)
+        importlib.import_module(module_name).add_arguments(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    module = COMMANDS[args.command][0]
-    from snn.errors import UnsupportedFeature, ValidationError
-
+    command = "snn"
+    previous_sigterm = signal.getsignal(signal.SIGTERM)
+    if previous_sigterm is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     try:
-        return module.run(args)
-    except (ValidationError, UnsupportedFeature) as error:
-        print(f"snn {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as done:  # --help (0) or a usage error (2), already printed
+            return int(done.code or 0)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        command = f"snn {args.command}"
+        from snn.errors import UnsupportedFeature, ValidationError
+        from studies.output import check_destinations
+
+        try:
+            check_destinations(args)  # an unwritable --out or --json fails now, not after the work
+            return importlib.import_module(COMMANDS[args.command][0]).run(args)
+        except (ValidationError, UnsupportedFeature) as error:
+            print(f"{command}: error: {error}", file=sys.stderr)
+            return 2
     except KeyboardInterrupt:
-        print(f"snn {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which exited: results are already written
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous_sigterm is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from studies.output import save_figure, staged, write_json
+from studies.output import path_argument, save_figure, staged, write_json
 
 MODELS = ("mlp", "cnn", "gru", "lstm", "converted", "snn", "scnn", "lsnn", "nengo-dl")
 NENGO_DL_SCALE = 100.0  # firing-rate scale of the nengo-dl row: ReLU activation 1 -> 100 Hz at dt 1 ms
@@ -64,9 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="maximum training epochs, early stopping on validation loss (default 300)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out/compare"), help="output directory (default out/compare)"
+        "--out",
+        type=path_argument,
+        default=Path("out/compare"),
+        help="output directory (default out/compare)",
     )
-    parser.add_argument("--json", type=Path, help="also write the results object here")
+    parser.add_argument("--json", type=path_argument, help="also write the results object here")
 
 
 def _check(args) -> list[str]:

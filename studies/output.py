@@ -2,13 +2,74 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from snn import atomic
 from snn.atomic import write_atomic
+from snn.errors import ValidationError
+
+NAME_MAX = 255  # bytes in one path component (ext4, xfs, btrfs, tmpfs)
+PATH_MAX = 4095
+
+
+def path_argument(text: str) -> Path:
+    """argparse ``type=`` for ``--out`` / ``--json``: an empty path is an error, not ``.``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a path, got an empty string")
+    return Path(text)
+
+
+def check_writable(path: Path, field: str, directory: bool) -> None:
+    """Raise ValidationError now if ``path`` could not be written at the end of the run.
+
+    ``directory``: ``path`` is an output folder (replaced whole) rather than a file. Checks
+    the name lengths, that what exists has the right kind, and that the nearest existing
+    parent is a folder this process can create entries in (by creating and removing one,
+    which also catches read-only mounts and ``/proc``).
+    """
+    path = Path(path)
+    if not str(path).strip():
+        raise ValidationError(field, "must be a path, got an empty string")
+    absolute = Path(os.path.abspath(path))
+    for part in absolute.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise ValidationError(
+                field, f"a name in {path} is {len(os.fsencode(part))} bytes long; at most {NAME_MAX} allowed"
+            )
+    if len(os.fsencode(str(absolute))) > PATH_MAX:
+        raise ValidationError(field, f"{path} is longer than {PATH_MAX} bytes")
+    if directory:
+        atomic.check_replaceable(path, field)
+    elif path.is_dir():
+        raise ValidationError(field, f"{path} is a directory; give a file name")
+    parent = absolute.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValidationError(field, f"cannot write {path}: {parent} is not a directory")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".snn-write-check.", dir=parent))
+    except OSError as error:
+        raise ValidationError(field, f"cannot write {path}: {parent}: {error.strerror}") from None
+
+
+def check_destinations(args: argparse.Namespace) -> None:
+    """Check a command's ``--out`` folder and ``--json`` file before any work is done."""
+    out = getattr(args, "out", None)
+    if out is not None:
+        # `snn deploy --out model.nir` names a file; every other --out is a folder
+        check_writable(out, "--out", directory=Path(out).suffix.lower() != ".nir")
+    target = getattr(args, "json", None)
+    if target is not None:
+        check_writable(target, "--json", directory=False)
+        if out is not None and Path(os.path.abspath(target)).is_relative_to(os.path.abspath(out)):
+            raise ValidationError("--json", f"{target} lies inside --out {out}, which is replaced whole")
 
 
 def staged(out: Path):

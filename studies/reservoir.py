@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import save_figure, staged, table, write_json
+from studies.output import path_argument, save_figure, staged, table, write_json
 
 TASKS = ("mackey-glass", "narma10", "memory-capacity", "digits")
 MODELS = ("esn", "lsm")
@@ -61,9 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the reservoir and the data (default 0)")
     parser.add_argument("--float32", action="store_true", help="ESN states and weights in single precision")
     parser.add_argument(
-        "--out", type=Path, default=Path("out/reservoir"), help="output directory (default out/reservoir)"
+        "--out",
+        type=path_argument,
+        default=Path("out/reservoir"),
+        help="output directory (default out/reservoir)",
     )
-    parser.add_argument("--json", type=Path, help="also write the results object here")
+    parser.add_argument("--json", type=path_argument, help="also write the results object here")
 
 
 def _models(args):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import save_figure, staged, table, write_json
+from studies.output import path_argument, save_figure, staged, table, write_json
 
 DEFAULT_DURATION = 1.0
 DEFAULT_DT = 1e-4
@@ -47,9 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the result is the same for any number)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out/simulate"), help="output directory (default out/simulate)"
+        "--out",
+        type=path_argument,
+        default=Path("out/simulate"),
+        help="output directory (default out/simulate)",
     )
-    parser.add_argument("--json", type=Path, help="also write the summary object to this file")
+    parser.add_argument("--json", type=path_argument, help="also write the summary object to this file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from studies.output import path_argument
+
 MODELS = ("lsnn",)
 
 
@@ -41,9 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--help-tasks", action="store_true", help="list the tasks and their defaults, then exit"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out/train"), help="output directory (default out/train)"
+        "--out", type=path_argument, default=Path("out/train"), help="output directory (default out/train)"
     )
-    parser.add_argument("--json", type=Path, help="also write the metrics object here")
+    parser.add_argument("--json", type=path_argument, help="also write the metrics object here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -33,7 +33,7 @@ def test_deploy_numba_round_trips_through_simulate(tmp_path):
     out = tmp_path / "deployed"
     done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "numba", "--out", out)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["mapping_report.json", "mapping_report.md", "model.toml"]
+    assert sorted(p.name for p in out.iterdir()) == [".snn-output", "mapping_report.json", "mapping_report.md", "model.toml"]
     runs = []
     for model in (ROOT / "examples" / "poisson_driven.toml", out / "model.toml"):
         target = tmp_path / f"run{len(runs)}"
@@ -73,7 +73,7 @@ def test_deploy_nengo_writes_a_script_that_runs(tmp_path):
     done = snn_cli("deploy", tmp_path / "small.toml", "--backend", "nengo", "--out", out, "--duration", "0.1")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "mapping_report.json", "mapping_report.md", "model.toml", "run_nengo.py",
+        ".snn-output", "mapping_report.json", "mapping_report.md", "model.toml", "run_nengo.py",
     ]  # fmt: skip
     ran = subprocess.run([sys.executable, "run_nengo.py"], cwd=out, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip

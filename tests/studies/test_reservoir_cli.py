@@ -13,7 +13,7 @@ def test_mackey_glass_default(tmp_path):
     out = tmp_path / "out"
     done = snn_cli("reservoir", "--out", out, "--json", tmp_path / "r.json")
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["reservoir.png", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".snn-output", "reservoir.png", "results.json"]
     report = json.loads((out / "results.json").read_text())
     assert KEYS <= set(report) and report["task"] == "mackey-glass" and report["units"] == 100
     assert report["nrmse"] < 0.05 and report["generative_nrmse"] < 1.0

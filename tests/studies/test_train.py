@@ -17,7 +17,7 @@ def test_train_writes_metrics_and_a_runnable_model(tmp_path, rule):
                    "--batch", "4", "--out", out, "--json", tmp_path / "m.json", "--no-progress")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "learning_curve.png", "metrics.json", "model.toml", "weights.npz"
+        ".snn-output", "learning_curve.png", "metrics.json", "model.toml", "weights.npz"
     ]  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     assert METRIC_KEYS <= set(metrics)

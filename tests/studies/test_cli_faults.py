@@ -1,0 +1,120 @@
+"""Faults a user meets at the command line: bad destinations, reruns, interrupts, leftovers.
+
+Each case is one the issue tracker reproduced (issue 14): the command must end with one
+line and exit 2 (bad input) or 130 (interrupted), with no traceback and nothing half-written.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from snn.atomic import MARKER
+from studies.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = ["simulate", "--duration", "0.01", "--no-progress"]
+
+
+def run_cli(argv, capsys):
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda tmp: Path("/proc/neurobridge-x"),  # a directory nobody may create entries in
+        lambda tmp: tmp / "file" / "below",  # a path under a file
+        lambda tmp: tmp / ("x" * 260),  # a name longer than NAME_MAX
+        lambda tmp: tmp,  # a folder of the user's with files in it (replaced whole otherwise)
+    ],
+    ids=["proc", "under-a-file", "long-name", "foreign-folder"],
+)
+def test_unwritable_out_is_refused_before_any_work(where, tmp_path, capsys):
+    (tmp_path / "file").write_text("keep")
+    before = sorted(tmp_path.iterdir())
+    started = time.perf_counter()
+    # `snn train` would train for seconds before writing: the refusal must come first
+    code, err = run_cli(["train", "--out", where(tmp_path), "--no-progress"], capsys)
+    assert code == 2 and "--out" in err and err.count("\n") == 1, err
+    assert time.perf_counter() - started < 5.0
+    assert sorted(tmp_path.iterdir()) == before and (tmp_path / "file").read_text() == "keep"
+
+
+@pytest.mark.parametrize("kind", ["directory", "under-a-file", "long-name", "empty"])
+def test_bad_json_is_refused_before_out_is_written(kind, tmp_path, capsys):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "file").write_text("keep")
+    target = {
+        "directory": tmp_path / "taken",
+        "under-a-file": tmp_path / "file" / "s.json",
+        "long-name": tmp_path / ("j" * 300 + ".json"),
+        "empty": "",
+    }[kind]
+    code, err = run_cli([*QUICK, "--out", tmp_path / "o", "--json", target], capsys)
+    assert code == 2 and "--json" in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_empty_out_is_an_error_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli([*QUICK, "--out", ""], capsys)
+    assert code == 2 and "--out" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rerun_replaces_the_output_folder_whole(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert run_cli([*QUICK, "--out", out], capsys)[0] == 0
+    assert (out / MARKER).exists()
+    (out / "from_an_older_run.txt").write_text("stale")
+    assert run_cli([*QUICK, "--seed", "3", "--out", out], capsys)[0] == 0
+    assert not (out / "from_an_older_run.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(tmp_path, capsys):
+    out = tmp_path / "o"
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    partial = tmp_path / f".o.partial-{dead}-abc"
+    partial.mkdir()
+    (partial / "spikes.npz").write_bytes(b"half")
+    aside = tmp_path / f".o.old-{dead}-def"
+    (aside / "o").mkdir(parents=True)
+    (aside / "o" / MARKER).write_text("")
+    (aside / "o" / "summary.json").write_text("{}")  # the run died between its two renames
+    assert run_cli([*QUICK, "--out", out], capsys)[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+    assert (out / "spikes.npz").stat().st_size > 4
+
+
+def _start(args, tmp_path):
+    return subprocess.Popen(
+        [sys.executable, "-m", "studies.cli", *map(str, args)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# From 0.1 s: the first ~40 ms are the interpreter's own start-up (site, runpy), before any
+# code of ours runs; a signal there gets Python's default handling, which nothing can change.
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 1.0])
+@pytest.mark.parametrize("which", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_at_any_time_gives_one_line(which, delay, tmp_path):
+    process = _start(["simulate", "--duration", "2", "--no-progress", "--out", tmp_path / "o"], tmp_path)
+    time.sleep(delay)
+    process.send_signal(which)
+    _, err = process.communicate(timeout=120)
+    if process.returncode == 0:  # it finished first: nothing to check
+        return
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no output and no staging folder left"
