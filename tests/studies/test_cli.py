@@ -29,7 +29,12 @@ def test_simulate_default_network(tmp_path):
         "simulate", "--duration", "0.2", "--out", out, "--json", tmp_path / "s.json", "--no-progress"
     )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == [".snn-output", "raster.png", "spikes.npz", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".snn-output",
+        "raster.png",
+        "spikes.npz",
+        "summary.json",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
     assert summary["neurons"] == 4000 and summary["backend"] == "numba"

@@ -33,7 +33,12 @@ def test_deploy_numba_round_trips_through_simulate(tmp_path):
     out = tmp_path / "deployed"
     done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "numba", "--out", out)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == [".snn-output", "mapping_report.json", "mapping_report.md", "model.toml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".snn-output",
+        "mapping_report.json",
+        "mapping_report.md",
+        "model.toml",
+    ]
     runs = []
     for model in (ROOT / "examples" / "poisson_driven.toml", out / "model.toml"):
         target = tmp_path / f"run{len(runs)}"
