@@ -6,7 +6,7 @@ import pytest
 
 from tests.studies.test_cli import snn_cli
 
-KEYS = {"task", "model", "units", "nrmse", "rmse", "fit_s", "run_s"}
+KEYS = {"task", "model", "units", "nrmse", "rmse", "fit_s", "run_s", "jit_s"}
 
 
 def test_mackey_glass_default(tmp_path):
@@ -18,7 +18,7 @@ def test_mackey_glass_default(tmp_path):
     assert KEYS <= set(report) and report["task"] == "mackey-glass" and report["units"] == 100
     assert report["nrmse"] < 0.05 and report["generative_nrmse"] < 1.0
     assert json.loads((tmp_path / "r.json").read_text()) == report
-    assert "nrmse" in done.stdout
+    assert "nrmse" in done.stdout and "jit / fit / run" in done.stdout
 
 
 def test_memory_capacity_and_digits(tmp_path):
