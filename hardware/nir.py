@@ -95,8 +95,70 @@ def write_graph(graph: nir.NIRGraph, path: str | os.PathLike) -> Path:
 
 
 def read(path: str | os.PathLike | io.BytesIO) -> nir.NIRGraph:
-    """``nir.read`` without NIR's type inference, which would add Input/Output nodes of its own."""
-    return nir.read(path, type_check=False)
+    """``nir.read`` without NIR's type inference, which would add Input/Output nodes of its own.
+
+    The file is checked first (:func:`check_self_contained`): a NIR file is HDF5, and HDF5
+    lets a dataset's bytes live in any other file, so an unchecked read could copy a local
+    file into the network (and on into ``model.toml``). A file that is not readable NIR
+    raises ValidationError naming it, never h5py's or nir's own exceptions.
+    """
+    name = "<memory>" if isinstance(path, io.BytesIO) else str(path)
+    if not isinstance(path, io.BytesIO):
+        if not Path(path).exists():
+            raise ValidationError(name, "no such NIR file")
+        if not Path(path).is_file():
+            raise ValidationError(name, "is not a regular file; give a .nir (HDF5) file")
+    check_self_contained(path, name)
+    if isinstance(path, io.BytesIO):
+        path.seek(0)
+    try:
+        return nir.read(path, type_check=False)
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+        # the read boundary: whatever the file holds that nir cannot parse is bad input
+        raise ValidationError(
+            name, f"is not a readable NIR graph ({type(error).__name__}: {error})"
+        ) from None
+
+
+def check_self_contained(path: str | os.PathLike | io.BytesIO, name: str) -> None:
+    """Refuse HDF5 content that lives outside the file or expands beyond memory.
+
+    Refused: soft and external links, datasets with external storage, virtual datasets,
+    and datasets whose declared sizes add up to more memory than is available (a
+    compressed dataset can declare terabytes in a few kilobytes).
+    """
+    import h5py
+
+    from snn import resources
+
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise ValidationError(name, f"is not an HDF5 (NIR) file ({error})") from None
+    declared = 0.0
+    with handle:
+        pending = [("", handle)]
+        while pending:
+            prefix, group = pending.pop()
+            for key in group:
+                where = f"{prefix}/{key}"
+                link = group.get(key, getlink=True)
+                if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+                    raise ValidationError(
+                        name, f"{where} is a {type(link).__name__}; NIR files must be self-contained"
+                    )
+                item = group[key]
+                if isinstance(item, h5py.Group):
+                    pending.append((where, item))
+                elif isinstance(item, h5py.Dataset):
+                    if item.external or item.is_virtual:
+                        raise ValidationError(
+                            name, f"{where} keeps its data outside the file; NIR files must be self-contained"
+                        )
+                    declared += float(item.size) * item.dtype.itemsize
+                else:
+                    raise ValidationError(name, f"{where} is neither a group nor a dataset")
+    resources.require(declared, f"the datasets of {name}", field=name)
 
 
 class NIRBackend(Backend):

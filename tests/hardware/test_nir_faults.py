@@ -1,0 +1,139 @@
+"""NIR files as an attacker or a broken disk writes them: refused with one line, never read past.
+
+A NIR file is HDF5, and HDF5 lets a dataset keep its bytes in any other file. Before the
+check, a weight matrix pointed at a local file was read and `snn deploy` copied the file's
+bytes into model.toml (issue 14).
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from hardware.nir import from_nir, write
+from snn.errors import UnsupportedFeature, ValidationError
+from studies.cli import main
+from tests.hardware.test_nir import DT, lif_delta
+
+SECRET = b"TOP-SECRET-0123456789abcdef" * 8  # 216 bytes = 27 float64 values
+
+
+def _weight_dataset(handle: h5py.File) -> str:
+    found = []
+    handle.visititems(lambda name, item: found.append(name) if name.endswith("/weight") else None)
+    return found[0]
+
+
+def _valid(tmp_path) -> str:
+    path = tmp_path / "net.nir"
+    write(lif_delta(), path, dt=DT, seed=3)
+    return str(path)
+
+
+def _external_storage(tmp_path) -> str:
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(SECRET)
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        name = _weight_dataset(handle)
+        shape = handle[name].shape
+        del handle[name]
+        count = int(np.prod(shape))
+        handle.create_dataset(name, shape=shape, dtype="<f8", external=[(str(secret), 0, count * 8)])
+    return path
+
+
+def _soft_link(tmp_path) -> str:
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        name = _weight_dataset(handle)
+        handle["copy"] = handle[name][()]
+        del handle[name]
+        handle[name] = h5py.SoftLink("/copy")
+    return path
+
+
+def _external_link(tmp_path) -> str:
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as handle:
+        handle["w"] = np.frombuffer(SECRET, dtype="<f8")
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        name = _weight_dataset(handle)
+        del handle[name]
+        handle[name] = h5py.ExternalLink(str(other), "/w")
+    return path
+
+
+def _bomb(tmp_path) -> str:
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        # a few KB on disk, 2^50 bytes declared
+        handle.create_dataset("bomb", shape=(2**47,), dtype="<f8", chunks=(2**20,), compression="gzip")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make", [_external_storage, _soft_link, _external_link, _bomb], ids=lambda f: f.__name__.strip("_")
+)
+def test_content_outside_the_file_is_refused(make, tmp_path, capsys):
+    path = make(tmp_path)
+    with pytest.raises(ValidationError, match="self-contained|needs about"):
+        from_nir(path, dt=DT)
+    out = tmp_path / "o"
+    assert main(["deploy", path, "--backend", "numba", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_external_storage_was_a_real_leak_path(tmp_path):
+    # the crafted file does point at the secret: h5py reads it when asked to
+    with h5py.File(_external_storage(tmp_path), "r") as handle:
+        assert handle[_weight_dataset(handle)][()].tobytes()[: len(SECRET)] == SECRET
+
+
+def _garbage(tmp_path):
+    (tmp_path / "g.nir").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 4)
+    return tmp_path / "g.nir"
+
+
+def _empty(tmp_path):
+    (tmp_path / "e.nir").write_bytes(b"")
+    return tmp_path / "e.nir"
+
+
+def _truncated(tmp_path):
+    data = open(_valid(tmp_path), "rb").read()
+    (tmp_path / "t.nir").write_bytes(data[: len(data) // 2])
+    return tmp_path / "t.nir"
+
+
+def _not_nir(tmp_path):
+    with h5py.File(tmp_path / "h.nir", "w") as handle:
+        handle["x"] = np.arange(3)
+    return tmp_path / "h.nir"
+
+
+def _missing(tmp_path):
+    return tmp_path / "nope.nir"
+
+
+def _directory(tmp_path):
+    (tmp_path / "d.nir").mkdir()
+    return tmp_path / "d.nir"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_garbage, _empty, _truncated, _not_nir, _missing, _directory],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_corrupt_files_give_one_clean_line(make, tmp_path, capsys):
+    path = make(tmp_path)
+    with pytest.raises((ValidationError, UnsupportedFeature)) as caught:
+        from_nir(str(path), dt=DT)
+    assert str(path) in str(caught.value)
+    assert main(["deploy", str(path), "--backend", "numba", "--out", str(tmp_path / "o")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
