@@ -101,9 +101,15 @@ def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
     if difference == 0.0:
         return decay, model.resistance * dt / tau_mem * np.exp(-dt / tau_mem)
     # v response to I(t) = I0 exp(-t/tau_syn) from v = 0, the exact solution of the linear ODE,
-    # tau_syn / (tau_syn - tau_mem) * (exp(-dt/tau_syn) - exp(-dt/tau_mem)), written with expm1 so
-    # that it stays accurate as tau_syn approaches tau_mem
-    response = tau_syn / difference * np.exp(-dt / tau_mem) * np.expm1(dt * difference / (tau_mem * tau_syn))
+    # tau_syn / (tau_syn - tau_mem) * (exp(-dt/tau_syn) - exp(-dt/tau_mem)). Written with expm1
+    # while the two rates are close (|spread| <= 1), so it stays accurate as tau_syn approaches
+    # tau_mem; as the plain difference beyond, where expm1 would overflow (tau_mem = 1e-7 s at
+    # dt = 1e-4 s: exp(-1000) * expm1(1000) = 0 * inf = NaN) and no cancellation can occur.
+    spread = dt * difference / (tau_mem * tau_syn)
+    if abs(spread) <= 1.0:
+        response = tau_syn / difference * np.exp(-dt / tau_mem) * np.expm1(spread)
+    else:
+        response = tau_syn / difference * (decay - np.exp(-dt / tau_mem))
     return decay, model.resistance * response
 
 

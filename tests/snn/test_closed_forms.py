@@ -236,3 +236,38 @@ def test_poisson_source_mean_rate():
     # Poisson counts: the variance equals the mean (dispersion index near 1)
     dispersion = np.mean((counts - expected) ** 2 / expected)
     assert 0.8 < dispersion < 1.2
+
+
+@pytest.mark.parametrize(
+    "tau_mem, tau_syn, dt",
+    [
+        (1e-7, 5e-3, 1e-4),  # stiff membrane: expm1(1000) overflowed, v was NaN from step 0
+        (5e-3, 1e-7, 1e-4),  # stiff synapse
+        # |spread| = dt |tau_syn - tau_mem| / (tau_mem tau_syn) = 1 at dt = 1e-4 / 15e-3 s
+        (20e-3, 5e-3, 0.999 * 1e-4 / 15e-3),  # just below: the expm1 branch
+        (20e-3, 5e-3, 1.001 * 1e-4 / 15e-3),  # just above: the plain difference
+    ],
+)
+def test_exponential_synapse_coefficient_matches_the_closed_form_in_every_regime(tau_mem, tau_syn, dt):
+    mpmath = pytest.importorskip("mpmath")
+    from snn.build import channel_coefficients
+
+    mpmath.mp.dps = 50
+    ts, tm, h = mpmath.mpf(tau_syn), mpmath.mpf(tau_mem), mpmath.mpf(dt)
+    expected = float(2.0 * ts / (ts - tm) * (mpmath.exp(-h / ts) - mpmath.exp(-h / tm)))
+    _, got = channel_coefficients(
+        snn.LIF(tau_mem=tau_mem, resistance=2.0), snn.Exponential(tau_syn=tau_syn), dt
+    )
+    assert np.isfinite(got) and got == pytest.approx(expected, rel=1e-13)
+
+
+def test_stiff_membrane_with_exponential_synapse_runs_finite():
+    net = snn.Network("stiff")
+    net.add(snn.SpikeSource(name="in", size=1, times=[0.0], ids=[0]))
+    net.add(snn.Population(name="n", size=1, model=snn.LIF(tau_mem=1e-7, v_rest=0.0, v_reset=0.0, v_th=1.0)))
+    net.connect("in", "n", snn.AllToAll(weights=1.0), synapse=snn.Exponential(tau_syn=5e-3))
+    net.probe("n", "v")
+    v = snn.Simulator(net, dt=1e-4, progress=False).run(0.01).traces["n_v"].values[:, 0]
+    assert np.all(np.isfinite(v))
+    # tau_mem << dt: v follows R * I_syn(t) = exp(-t / tau_syn) almost instantly
+    assert v[1] == pytest.approx(np.exp(-1e-4 / 5e-3), rel=1e-3)
