@@ -44,6 +44,7 @@ Layout (every table optional except ``population``; unknown keys are errors)::
 from __future__ import annotations
 
 import contextlib
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -63,6 +64,8 @@ from snn.neurons import MODELS
 from snn.synapses import SYNAPSES
 
 SOURCES = {cls.__name__: cls for cls in (PoissonSource, SpikeSource, RateEncoder, LatencyEncoder)}
+#: Largest network file read (16 MiB): a description, not a data set
+MAX_CONFIG_BYTES = 16 * 2**20
 TOP_LEVEL = ("network", "simulation", "population", "source", "projection", "current", "probe")
 
 
@@ -239,11 +242,26 @@ def load_toml(path: str | Path) -> tuple[Network, SimulationDefaults]:
     """Read a TOML network file; errors name the file and the offending key."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
-    except (FileNotFoundError, IsADirectoryError):
+        info = path.stat()
+    except FileNotFoundError:
         raise ValidationError("config", f"file not found: {path}") from None
+    except OSError as error:
+        raise ValidationError("config", f"cannot read {path}: {error.strerror}") from None
+    # /dev/zero would be read until memory runs out, a FIFO would block for ever
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError("config", f"{path} is not a regular file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ValidationError(
+            "config", f"{path} is {info.st_size} bytes; a network file may have at most {MAX_CONFIG_BYTES}"
+        )
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except OSError as error:
+        raise ValidationError("config", f"cannot read {path}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValidationError("config", f"{path} is not valid TOML: {error}") from None
+    except RecursionError:  # thousands of nested arrays or tables
+        raise ValidationError("config", f"{path} nests arrays or tables too deeply") from None
     try:
         return network_from_dict(data)
     except ValidationError as error:

@@ -17,7 +17,7 @@ from snn.errors import ValidationError
 
 
 def _delay(field_name: str, delay) -> float | np.ndarray:
-    if np.ndim(delay) == 0:
+    if validate.as_array(field_name, delay).ndim == 0:
         return validate.non_negative(field_name, delay)
     delays = validate.finite_array(field_name, delay)
     if np.any(delays < 0):
@@ -64,8 +64,8 @@ class Sparse:
     delays: object = 0.0
 
     def __post_init__(self) -> None:
-        pre = np.asarray(self.pre).ravel()
-        post = np.asarray(self.post).ravel()
+        pre = validate.as_array("Sparse.pre", self.pre).ravel()
+        post = validate.as_array("Sparse.post", self.post).ravel()
         if pre.shape != post.shape:
             raise ValidationError(
                 "Sparse.post", f"must have the same length as pre ({pre.size}), got {post.size}"
@@ -115,6 +115,9 @@ class FixedProbability:
         object.__setattr__(self, "p", validate.probability("FixedProbability.p", self.p))
         object.__setattr__(self, "weight", validate.finite("FixedProbability.weight", self.weight))
         object.__setattr__(self, "delay", validate.non_negative("FixedProbability.delay", self.delay))
+        object.__setattr__(
+            self, "allow_autapses", validate.flag("FixedProbability.allow_autapses", self.allow_autapses)
+        )
 
     def check_shape(self, field_name: str, n_pre: int, n_post: int, same: bool = False) -> None:
         return None
@@ -135,6 +138,9 @@ class FixedInDegree:
         )
         object.__setattr__(self, "weight", validate.finite("FixedInDegree.weight", self.weight))
         object.__setattr__(self, "delay", validate.non_negative("FixedInDegree.delay", self.delay))
+        object.__setattr__(
+            self, "allow_autapses", validate.flag("FixedInDegree.allow_autapses", self.allow_autapses)
+        )
 
     def check_shape(self, field_name: str, n_pre: int, n_post: int, same: bool = False) -> None:
         available = n_pre - 1 if same and not self.allow_autapses else n_pre

@@ -18,6 +18,9 @@ from snn.errors import ValidationError
 def _rates(field_name: str, rate, size: int) -> np.ndarray:
     rates = validate.finite_array(field_name, rate)
     if rates.ndim == 0:
+        from snn import resources
+
+        resources.require(8.0 * size, f"one rate per channel of {size} channels", field=field_name)
         rates = np.full(size, float(rates))
     if rates.shape != (size,):
         raise ValidationError(field_name, f"must be a scalar or have shape ({size},), got {rates.shape}")
@@ -64,7 +67,7 @@ class SpikeSource(SpikeSourceBase):
     def __post_init__(self) -> None:
         super().__post_init__()
         times = validate.finite_array("SpikeSource.times", self.times).ravel()
-        ids = np.asarray(self.ids).ravel()
+        ids = validate.as_array("SpikeSource.ids", self.ids).ravel()
         if ids.shape != times.shape:
             raise ValidationError(
                 "SpikeSource.ids", f"must have the same length as times ({times.size}), got {ids.size}"
@@ -179,7 +182,7 @@ class Current:
                 f"must have {times.size} rows (one per time), got shape {amplitudes.shape}",
             )
         if self.neurons is not None:
-            neurons = np.asarray(self.neurons).ravel()
+            neurons = validate.as_array("Current.neurons", self.neurons).ravel()
             if neurons.size == 0 or neurons.dtype.kind not in "iu":
                 raise ValidationError("Current.neurons", "must be a non-empty list of integer indices")
             if amplitudes.shape[1] not in (1, neurons.size):
@@ -193,7 +196,12 @@ class Current:
     @classmethod
     def constant(cls, target: str, amplitude, neurons=None) -> Current:
         """A constant current (A), scalar or one value per target neuron."""
-        return cls(target=target, times=[0.0], amplitudes=np.atleast_1d(amplitude)[None, :], neurons=neurons)
+        return cls(
+            target=target,
+            times=[0.0],
+            amplitudes=np.atleast_1d(validate.as_array("Current.amplitude", amplitude))[None, :],
+            neurons=neurons,
+        )
 
     @classmethod
     def step(cls, target: str, times, amplitudes, neurons=None) -> Current:

@@ -85,6 +85,8 @@ class Projection:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", validate.name("Projection.name", self.name))
+        object.__setattr__(self, "pre", validate.name("Projection.pre", self.pre))
+        object.__setattr__(self, "post", validate.name("Projection.post", self.post))
         from snn.connectivity import CONNECTIVITIES
 
         if not isinstance(self.connectivity, tuple(CONNECTIVITIES.values())):
@@ -120,9 +122,10 @@ class Probe:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", validate.name("Probe.name", self.name))
+        object.__setattr__(self, "target", validate.name("Probe.target", self.target))
         object.__setattr__(self, "every", validate.count("Probe.every", self.every))
         if self.neurons is not None:
-            neurons = np.asarray(self.neurons).ravel()
+            neurons = validate.as_array("Probe.neurons", self.neurons).ravel()
             if neurons.size == 0 or not np.issubdtype(neurons.dtype, np.integer):
                 raise ValidationError("Probe.neurons", "must be a non-empty list of integer indices")
             object.__setattr__(self, "neurons", neurons.astype(np.int64))

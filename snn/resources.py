@@ -10,8 +10,6 @@ address-space limit (``ulimit -v``, ``RLIMIT_AS``).
 
 from __future__ import annotations
 
-import os
-
 from snn.errors import ValidationError
 
 #: Share of the available memory one job may plan to use (numpy temporaries, the

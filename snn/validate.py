@@ -17,7 +17,11 @@ def finite(field: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field, f"must be a number, got {value!r}") from None
+        raise ValidationError(field, f"must be a number, got {_short(value)}") from None
+    except OverflowError:  # an integer of hundreds of digits
+        raise ValidationError(
+            field, f"must be a finite number, got an integer of {len(str(value))} digits"
+        ) from None
     if not math.isfinite(number):
         raise ValidationError(field, f"must be finite, got {number}")
     return number
@@ -47,22 +51,55 @@ def probability(field: str, value: Any) -> float:
     return number
 
 
-def count(field: str, value: Any, low: int = 1) -> int:
-    """An integer >= ``low`` (sizes, in-degrees)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
+#: Largest count any field takes: counts become int64 indices inside the kernels
+COUNT_MAX = 2**62
+
+
+def count(field: str, value: Any, low: int = 1, high: int = COUNT_MAX) -> int:
+    """An integer in ``[low, high]`` (sizes, in-degrees, probe intervals)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         else:
-            raise ValidationError(field, f"must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValidationError(field, f"must be an integer >= {low}, got {value}")
+            raise ValidationError(field, f"must be an integer >= {low}, got {_short(value)}")
+    if not low <= value <= high:
+        raise ValidationError(field, f"must be an integer in [{low}, {high}], got {_short(value)}")
     return int(value)
+
+
+def flag(field: str, value: Any) -> bool:
+    """A real boolean: ``"no"`` or ``0`` are not flags (``bool("no")`` is True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(field, f"must be true or false, got {_short(value)}")
+    return bool(value)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a 100 000-character value gives one line."""
+    text = (
+        repr(value)
+        if not isinstance(value, int) or value.bit_length() < 200
+        else f"<{len(str(value))}-digit integer>"
+    )
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def as_array(field: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)``, with ragged lists and unconvertible objects as ValidationError."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValidationError(
+            field, f"must be a scalar or a rectangular array of numbers ({error})"
+        ) from None
 
 
 def finite_array(field: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """A float64 array with no NaN or infinity, of the given shape when one is given."""
-    raw = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    if raw.dtype.kind not in "biuf":
+    raw = as_array(field, value)
+    if raw.dtype.kind not in "iuf":  # not "b": true is not a weight of 1
         raise ValidationError(field, f"must be an array of numbers, got {raw.dtype} values")
     array = raw.astype(np.float64, copy=False)
     if shape is not None and array.shape != shape:
@@ -75,7 +112,7 @@ def finite_array(field: str, value: Any, shape: tuple[int, ...] | None = None) -
 
 def indices(field: str, value: Any, size: int) -> np.ndarray:
     """A non-empty 1-D array of integer indices in ``[0, size)``."""
-    raw = np.asarray(value).ravel()
+    raw = as_array(field, value).ravel()
     if raw.size == 0 or raw.dtype.kind not in "iu":
         raise ValidationError(field, "must be a non-empty list of integer indices")
     if raw.min() < 0 or raw.max() >= size:
@@ -83,12 +120,18 @@ def indices(field: str, value: Any, size: int) -> np.ndarray:
     return raw.astype(np.int64)
 
 
+#: Longest name: names become file names (``<name>.nir``) and HDF5 keys
+NAME_MAX = 100
+
+
 def name(field: str, value: Any) -> str:
-    """A non-empty identifier-like name."""
+    """A non-empty identifier-like name of at most :data:`NAME_MAX` characters."""
     if not isinstance(value, str) or not value or not value.replace("_", "a").replace("-", "a").isalnum():
         raise ValidationError(
-            field, f"must be a non-empty name of letters, digits, '_' or '-', got {value!r}"
+            field, f"must be a non-empty name of letters, digits, '_' or '-', got {_short(value)}"
         )
+    if len(value) > NAME_MAX:
+        raise ValidationError(field, f"must be at most {NAME_MAX} characters, got {len(value)}")
     return value
 
 
@@ -96,7 +139,10 @@ def steps(duration: Any, dt: Any) -> int:
     """``duration`` (s) as a whole number (>= 1) of steps of ``dt`` (s), rounded to nearest."""
     duration = positive("duration", duration)
     dt = positive("dt", dt)
-    n_steps = int(round(duration / dt))
+    ratio = duration / dt
+    if not ratio <= COUNT_MAX:
+        raise ValidationError("duration", f"must be at most {COUNT_MAX} steps of dt={dt} s, got {duration} s")
+    n_steps = int(round(ratio))
     if n_steps < 1:
         raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
     return n_steps
