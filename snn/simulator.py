@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from snn import validate
+from snn import resources, validate
 from snn.build import Model, build, seed_streams
 from snn.errors import ValidationError
 from snn.result import Result, Trace
 from snn.workers import WorkerChoice, Workers, even_split, max_workers
+
+#: Steps after which the spike rate so far is trusted to project the whole run's spike record
+SPIKE_RATE_SAMPLE_STEPS = 1000
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 RING_LIMIT_BYTES = 4 * 2**30  # the delay ring buffer is dense: rows = longest delay + 1
@@ -201,6 +204,21 @@ class Simulator:
         return self.step * self.dt
 
     # ---- running -----------------------------------------------------------------
+    def _check_spike_record(self, recorded: int, new_size: int, first_step: int, n_steps: int) -> None:
+        """Refuse a run whose spike record will not fit, as soon as its rate shows it.
+
+        The record (16 bytes a spike) grows by doubling. Once ``SPIKE_RATE_SAMPLE_STEPS`` have
+        run, the spikes so far are extrapolated to the whole run, so ``--duration 100000``
+        on CUBA is refused within a second instead of growing until MemoryError.
+        """
+        elapsed = self.step - first_step
+        needed = 16.0 * new_size
+        if elapsed >= min(SPIKE_RATE_SAMPLE_STEPS, n_steps):
+            needed = max(needed, 16.0 * recorded / elapsed * n_steps)
+        resources.require(
+            needed, f"the spike record of {n_steps} steps (at the spike rate so far)", field="duration"
+        )
+
     def run(self, duration: float, progress: bool | None = None) -> Result:
         """Advance by ``duration`` seconds (rounded to whole steps); return this run's Result."""
         n_steps = validate.steps(duration, self.dt)
@@ -212,6 +230,9 @@ class Simulator:
         rows_total = np.array(
             [(self.step + n_steps) // e - self.step // e for e in probes.every], dtype=np.int64
         )
+        # in floats: a probe over 10^9 steps must be refused, not overflow or allocate 373 GiB
+        probe_bytes = float(np.sum(rows_total.astype(np.float64) * widths)) * np.dtype(m.dtype).itemsize
+        resources.require(probe_bytes, f"the probe records of {n_steps} steps", field="duration")
         probe_out_ptr = np.concatenate([[0], np.cumsum(rows_total * widths)]).astype(np.int64)
         probe_out = np.zeros(int(probe_out_ptr[-1]), dtype=m.dtype)
         probe_rows = np.zeros(probes.every.size, dtype=np.int64)
@@ -319,6 +340,9 @@ class Simulator:
                     bar.update(done - self.step)
                 self.step = done
                 if spike_count[0] + m.n_nodes > spike_steps.size:
+                    self._check_spike_record(
+                        spike_count[0], 2 * spike_steps.size + m.n_nodes, first_step, n_steps
+                    )
                     spike_steps = np.resize(spike_steps, 2 * spike_steps.size + m.n_nodes)
                     spike_nodes = np.resize(spike_nodes, spike_steps.size)
         run_s = time.perf_counter() - start

@@ -141,7 +141,10 @@ def steps(duration: Any, dt: Any) -> int:
     dt = positive("dt", dt)
     ratio = duration / dt
     if not ratio <= COUNT_MAX:
-        raise ValidationError("duration", f"must be at most {COUNT_MAX} steps of dt={dt} s, got {duration} s")
+        raise ValidationError(
+            "duration",
+            f"duration / dt must be at most {COUNT_MAX} steps, got {duration} s / {dt} s = {ratio:.3g}",
+        )
     n_steps = int(round(ratio))
     if n_steps < 1:
         raise ValidationError("duration", f"must be at least one step (dt={dt} s), got {duration}")
