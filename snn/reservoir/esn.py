@@ -117,6 +117,23 @@ class ESN:
         return replace(self, **changes)
 
     # ---- weights -----------------------------------------------------------------
+    def _check_memory(self, n_columns: int) -> None:
+        """Refuse (ResourceLimit) reservoirs whose weights cannot be drawn in memory.
+
+        scipy's ``sparse.random`` draws the positions of W without replacement from all
+        ``units**2`` places (8 bytes each) and keeps 3 arrays per non-zero; the orthogonal
+        reservoir is a dense QR (about 3 ``units x units`` float64 matrices).
+        """
+        from snn import resources
+
+        places = float(self.units) ** 2
+        if self.recurrent == "orthogonal":
+            needed = 3 * 8 * places
+        else:
+            needed = max(8 * places, 3 * 16 * self.connectivity * places)
+        needed += 16 * self.units * max(n_columns, 1) + 8 * self.units
+        resources.require(needed, f"the weights of a {self.units}-unit ESN", field="ESN.units")
+
     def initial_weights(self, n_inputs: int, n_feedback: int = 0, seed: int = 0) -> ESNWeights:
         """Draw W, W_in, b and W_fb from independent child streams of ``seed``."""
         n_inputs = validate.count("ESN.n_inputs", n_inputs)
@@ -126,6 +143,7 @@ class ESN:
             np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
         )
         n = self.units
+        self._check_memory(n_inputs + n_feedback)
         if self.recurrent == "orthogonal":
             q, r = np.linalg.qr(w_rng.standard_normal((n, n)))
             w = sp.csr_matrix(q * np.sign(np.diag(r)) * self.spectral_radius)  # Haar-distributed

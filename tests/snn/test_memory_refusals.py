@@ -21,6 +21,7 @@ LIMIT = 4 * 2**30
 
 PRELUDE = "import snn\nnet = snn.Network('bomb')\n"
 CASES = {
+    "esn-1e7-units": "from snn.reservoir import ESN\nESN(units=10**7).initial_weights(1)",
     "poisson-1e10": "net.add(snn.PoissonSource(name='s', size=10**10, rate=1.0))",
     "v-probe-1e9-steps": (
         "net.add(snn.Population(name='p', size=100, model=snn.LIF()))\n"
