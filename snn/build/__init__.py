@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from snn import resources
 from snn.build.connect import CSRBlock, build_block
 from snn.build.neurons import NeuronArrays, neuron_arrays
 from snn.build.schedules import Schedules, build_schedules
+from snn.connectivity import AllToAll, FixedInDegree, FixedProbability, Sparse
 from snn.errors import ValidationError
 from snn.kernels import connect as connect_kernels
 from snn.network import PROBE_SPIKES, Network
@@ -150,6 +152,81 @@ def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Gener
     return tuple(np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(3))
 
 
+#: Bytes per neuron of the state, parameter and scratch arrays (simulator and builder)
+BYTES_PER_NEURON = 96
+#: Bytes per node (population neuron or source channel): CSR row pointers of the blocks and
+#: the merged CSR, the worker row split, the recorded flag, Poisson probabilities
+BYTES_PER_NODE = 48
+
+
+def _synapse_estimate(rule, n_pre: int, n_post: int) -> float:
+    """Expected synapses of a rule (floats: 10^6 x 10^6 must not overflow)."""
+    if isinstance(rule, FixedProbability):
+        return float(rule.p) * n_pre * n_post
+    if isinstance(rule, FixedInDegree):
+        return float(rule.in_degree) * n_post
+    if isinstance(rule, AllToAll):
+        return float(n_pre) * n_post
+    if isinstance(rule, Sparse):
+        return float(np.size(rule.pre))
+    return 0.0
+
+
+def estimate_memory(network: Network, dt: float, dtype=np.float64) -> None:
+    """Refuse, before anything is allocated, a network whose arrays will not fit in memory
+    (:func:`snn.resources.require`, one line naming the part and its field). O(populations +
+    projections): sizes and rule parameters only, nothing is drawn."""
+    itemsize = np.dtype(dtype).itemsize
+    total = 0.0
+    n_neurons = 0
+    for pop in network.populations.values():
+        need = float(pop.size) * BYTES_PER_NEURON
+        resources.require(
+            need, f"the state of population {pop.name!r} ({pop.size} neurons)", f"populations.{pop.name}.size"
+        )
+        total += need
+        n_neurons += pop.size
+    for source in network.sources.values():
+        need = float(source.size) * BYTES_PER_NODE
+        resources.require(
+            need, f"the channels of source {source.name!r} ({source.size})", f"sources.{source.name}.size"
+        )
+        total += need
+    n_nodes = n_neurons + sum(s.size for s in network.sources.values())
+    total += float(n_nodes) * BYTES_PER_NODE
+    resources.require(total, f"the neurons and nodes of the network ({n_nodes})", "populations")
+    slots = 0.0
+    max_delay = 0.0
+    for k, projection in enumerate(network.projections):
+        rule = projection.connectivity
+        n_pre = network.node_size(projection.pre, "pre")
+        n_post = network.populations[projection.post].size
+        synapses = _synapse_estimate(rule, n_pre, n_post)
+        # a block (targets int32, weights, delays uint16) and its copy in the merged CSR
+        per_synapse = 2 * (4 + itemsize + 2)
+        if isinstance(rule, (AllToAll, Sparse)):
+            per_synapse += 40  # COO pre/post int64, weights, lexsort order
+        delays = getattr(rule, "delay", getattr(rule, "delays", 0.0))
+        with np.errstate(all="ignore"):
+            longest = float(np.max(np.asarray(delays, dtype=np.float64))) / dt if np.size(delays) else 0.0
+        if np.isfinite(longest):
+            max_delay = max(max_delay, longest)
+        total += synapses * per_synapse + float(n_pre + 1) * 8
+        resources.require(
+            total,
+            f"the synapses of projections[{k}] ({projection.pre} -> {projection.post}, "
+            f"about {synapses:.3g} at {per_synapse} B each, with the network built so far)",
+            f"projections[{k}]",
+        )
+    for pop in network.populations.values():
+        slots += float(pop.size) * len(population_synapses(network, pop.name))
+    rows = np.rint(max_delay) + 1
+    total += slots * itemsize * (rows + 1 if rows > 1 else 1)
+    resources.require(
+        total, f"the synaptic slots and delay buffer ({slots:.3g} slots x {rows:.0f} steps)", "delays"
+    )
+
+
 def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -> Model:
     """Build ``network`` for step ``dt`` (s). Random connectivity draws from ``seed``.
 
@@ -160,6 +237,7 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     dtype = np.dtype(dtype)
     if not network.populations:
         raise ValidationError("Network.populations", "must hold at least one population")
+    estimate_memory(network, dt, dtype)
     node_names = []
     start = 0
     for pop in network.populations.values():
