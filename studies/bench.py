@@ -106,6 +106,18 @@ def _check(args) -> None:
         raise ValidationError("--in-degree", f"must be > 0, got {args.in_degree}")
     if args.p is None and any(args.in_degree > n for n in args.neurons):
         raise ValidationError("--in-degree", "must be <= every size in --neurons")
+    import numpy as np
+
+    from snn.build import estimate_memory
+    from snn.examples import CubaParameters, cuba
+
+    dtype = np.float32 if args.float32 else np.float64
+    for n in args.neurons:  # before building or importing any simulator: one line, exit 2
+        p = args.p if args.p is not None else args.in_degree / n
+        try:
+            estimate_memory(cuba(CubaParameters(n_neurons=n, p=p)), args.dt, dtype)
+        except ValidationError as exc:
+            raise type(exc)("--neurons", f"{n} neurons: {exc}") from None
 
 
 def peak_rss_mb() -> float:

@@ -115,7 +115,7 @@ def test_address_space_limit_counts():
 def test_bench_refuses_ten_million_neurons_before_building(tmp_path):
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "studies.bench", "--neurons", "10000000", "--out", str(tmp_path / "b")],
+        [sys.executable, "-m", "studies.cli", "bench", "cuba", "--neurons", "10000000"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -123,5 +123,5 @@ def test_bench_refuses_ten_million_neurons_before_building(tmp_path):
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr and "--neurons" in proc.stderr and "needs about" in proc.stderr
     assert time.perf_counter() - start < 20
