@@ -348,6 +348,7 @@ class Simulator:
         run_s = time.perf_counter() - start
         if bar is not None:
             bar.close()
+        self._check_finite()
         return self._result(
             first_step,
             n_steps,
@@ -359,6 +360,27 @@ class Simulator:
             run_s,
             choice.count,
         )
+
+    def _check_finite(self) -> None:
+        """Refuse to return a run whose state went NaN or infinite (one numpy pass over the
+        state, once per run): names the population and the variable."""
+        m = self.model
+        populations = [node for node in m.node_names if node[3] == "population"]
+        for p, (pop, start, size, _) in enumerate(populations):
+            base = m.channels.slot_base[p]
+            width = (m.channels.ptr[p + 1] - m.channels.ptr[p]) * size
+            parts = {
+                "v": self.v[start : start + size],
+                "b": self.b[start : start + size],
+                "i_syn": self.slots[base : base + width],
+            }
+            for name, part in parts.items():
+                if not np.isfinite(part).all():
+                    raise ValidationError(
+                        f"populations.{pop}",
+                        f"state {name} became non-finite (NaN or inf) by t = {self.t:.6g} s; "
+                        "check its time constants against dt, its weights and currents",
+                    )
 
     def _result(
         self, first_step, n_steps, steps, nodes, probe_out, probe_out_ptr, probe_rows, run_s, threads

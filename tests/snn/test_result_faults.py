@@ -205,3 +205,14 @@ def test_missing_or_directory(tmp_path, kind):
         path.mkdir()
     with pytest.raises(ValidationError, match="x.npz"):
         Result.load(path)
+
+
+def test_non_finite_state_is_an_error_not_a_result():
+    net = snn.Network("nan")
+    net.add(snn.Population(name="n", size=3, model=snn.LIF()))
+    net.probe("n")
+    sim = snn.Simulator(net, dt=1e-4, progress=False)
+    sim.run(0.001)
+    sim.v[1] = np.nan  # what an overflowing update leaves behind
+    with pytest.raises(ValidationError, match=r"populations\.n.*state v became non-finite"):
+        sim.run(0.001)
