@@ -7,7 +7,6 @@ floats (written with ``repr``, so they read back bit for bit, including ``inf`` 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -15,8 +14,25 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 ROW_ITEMS = 8  # array items per line in long arrays
 
 
+def _string(text: str) -> str:
+    """A TOML basic string: non-ASCII written as itself (``json.dumps`` would write non-BMP
+    characters as surrogate-pair escapes, which TOML rejects), control characters escaped."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise ValueError(f"cannot write a lone surrogate (U+{code:04X}) to TOML")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else json.dumps(name)
+    return name if _BARE_KEY.match(name) else _string(name)
 
 
 def _value(value, indent: str = "") -> str:
@@ -31,7 +47,7 @@ def _value(value, indent: str = "") -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
+        return _string(value)
     if isinstance(value, (list, tuple)):
         items = [_value(item, indent + "  ") for item in value]
         if len(items) <= ROW_ITEMS and not any("\n" in item for item in items):
