@@ -68,9 +68,9 @@ def test_rates_match_numba(reference, backend):
         error = np.abs(nengo_rates - ours) / ours
         assert error.max() <= 0.05, (pop, error.max())
     assert result.metadata["backend"] == backend
-    assert {"dt", "seed", "neurons", "synapses", "build_s", "compile_s", "run_s", "versions"} <= set(
-        result.metadata
-    )
+    assert {"dt", "seed", "neurons", "synapses", "versions"} <= set(result.metadata)
+    # wall times differ between equal runs: kept beside the metadata, never saved
+    assert {"build_s", "compile_s", "run_s"} <= set(result.timings)
     assert result.metadata["synapses"] == reference.metadata["synapses"] == 40 * 20 + 40 * 12
 
 
