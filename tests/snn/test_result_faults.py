@@ -64,20 +64,8 @@ def _entries() -> dict[str, bytes]:
         "traces/v/values": tmp.traces["v"].values,
         "traces/v/neurons": tmp.traces["v"].neurons,
     }
-    header = {
-        "format": "neurobridge.result/1",
-        "sizes": {"n": 4},
-        "spike_nodes": ["n"],
-        "duration": 0.3,
-        "metadata": {},
-        "traces": {"v": {"target": "n", "variable": "v"}},
-    }
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    out = {}
-    for key, value in arrays.items():
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.asarray(value))
-        out[key] = buf.getvalue()
+    out = {key: _npy(value) for key, value in arrays.items()}
+    out["header"] = _header()
     return out
 
 
