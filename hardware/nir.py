@@ -235,10 +235,15 @@ class NIRBackend(Backend):
         self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0
     ) -> MappingReport:
         """Write the directory ``out``: ``<network.name>.nir`` and ``mapping_report.md`` / ``.json``
-        (all or nothing); ``duration`` is unused (a graph has none)."""
+        (all or nothing); or, when ``out`` ends in ``.nir``, that one file (atomically).
+        ``duration`` is unused (a graph has none)."""
         from snn.atomic import staged
 
         graph, report = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
+        if Path(out).suffix.lower() == ".nir":
+            write_graph(graph, out)
+            report.files.append(str(out))
+            return report
         name = f"{network.name}.nir"
         with staged(Path(out)) as staging:
             write_graph(graph, staging / name)

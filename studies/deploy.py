@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import table
+from studies.output import path_argument, table
 from studies.simulate import DEFAULT_DT, DEFAULT_DURATION
 
 
@@ -30,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(Python script), nir (HDF5 graph; refuses what NIR cannot express, e.g. refractory periods), "
         "numba (TOML)",
     )
-    parser.add_argument("--out", type=Path, help="where to write the artifact (default out/deploy/<backend>)")
+    parser.add_argument(
+        "--out",
+        type=path_argument,
+        help="where to write the artifact (default out/deploy/<backend>); "
+        "with --backend nir, a name ending in .nir writes just that file",
+    )
     parser.add_argument("--dt", type=float, help=f"time step in s (default {DEFAULT_DT})")
     parser.add_argument(
         "--duration",
@@ -38,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"run length baked into projects and scripts, s (default {DEFAULT_DURATION})",
     )
     parser.add_argument("--seed", type=int, help="seed that draws random connectivity (default 0)")
-    parser.add_argument("--json", type=Path, help="also write the mapping report object here")
+    parser.add_argument("--json", type=path_argument, help="also write the mapping report object here")
     parser.add_argument(
         "--list", action="store_true", help="list the backends, whether each is installed, and exit"
     )

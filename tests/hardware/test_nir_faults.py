@@ -137,3 +137,15 @@ def test_corrupt_files_give_one_clean_line(make, tmp_path, capsys):
     assert str(path) in str(caught.value)
     assert main(["deploy", str(path), "--backend", "numba", "--out", str(tmp_path / "o")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_deploy_out_ending_in_nir_writes_that_file(tmp_path, capsys):
+    from tests.hardware.test_nir import _written
+
+    model = _written(lif_delta(), tmp_path)
+    target = tmp_path / "exported.nir"
+    assert main(["deploy", model, "--backend", "nir", "--out", str(target)]) == 0, capsys.readouterr().err
+    assert target.is_file()  # a file, not a directory named exported.nir
+    again, _ = from_nir(str(target), dt=DT)
+    assert list(again.populations) == ["exc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exported.nir", "lif_delta.nir"]  # no temp left
