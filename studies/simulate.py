@@ -88,7 +88,15 @@ def run(args: argparse.Namespace) -> int:
         if key in options and args.backend != "numba":
             raise snn.ValidationError(flag, f"is for the numba backend only, not {args.backend!r}")
     backend = hardware.get(args.backend, **options)
-    result = backend.run(network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None)
+    try:
+        result = backend.run(
+            network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None
+        )
+    except snn.ValidationError as error:
+        if args.config is None:
+            raise
+        # an error found while building (a shape, a delay, memory) still names the file
+        raise type(error)(f"{Path(args.config).name}: {error.field}", error.message) from None
     meta = result.metadata
     spiking = [n for n in result.spikes if n in network.populations]
     summary = {

@@ -118,3 +118,16 @@ def test_interrupt_at_any_time_gives_one_line(which, delay, tmp_path):
     assert process.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "no output and no staging folder left"
+
+
+def test_build_time_errors_name_the_file(tmp_path, capsys):
+    config = tmp_path / "big.toml"
+    config.write_text('[[population]]\nname = "a"\nsize = 10000000000\n')  # refused when built
+    code, err = run_cli([*QUICK, str(config), "--out", tmp_path / "o"], capsys)
+    assert code == 2 and err.startswith("snn simulate: error: big.toml: populations.a.size"), err
+
+
+def test_huge_duration_and_tiny_dt_are_refused_naming_the_step_count(tmp_path, capsys):
+    for extra in (["--duration", "1e308"], ["--dt", "1e-300"]):
+        code, err = run_cli(["simulate", "--no-progress", *extra, "--out", tmp_path / "o"], capsys)
+        assert code == 2 and "duration / dt" in err and "Traceback" not in err, err
