@@ -34,7 +34,7 @@ import numpy as np
 from hardware.base import Backend, Capabilities, MappingReport, with_inputs
 from hardware.nir_export import bias, to_nir_graph
 from hardware.nir_fields import SPIKE_CONVENTIONS
-from hardware.nir_import import from_nir_graph
+from hardware.nir_import import check_graph, from_nir_graph
 from snn.atomic import write_atomic
 from snn.build import population_synapses
 from snn.build.neurons import discrete_parameters
@@ -68,6 +68,7 @@ def from_nir(
     graph, else ``"dirac"``."""
     if not isinstance(graph, nir.NIRGraph):
         graph = read(graph)
+    check_graph(graph)
     return from_nir_graph(graph, dt, spikes)
 
 

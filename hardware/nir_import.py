@@ -27,7 +27,7 @@ import numpy as np
 from hardware.base import MappingReport
 from hardware.nir_fields import METADATA_KEY, MODELS_OF, gain, model_parameters, spike_area
 from snn.connectivity import AllToAll
-from snn.errors import UnsupportedFeature
+from snn.errors import UnsupportedFeature, ValidationError
 from snn.inputs import Current, SpikeSource
 from snn.network import PROBE_SPIKES, Network, Population
 from snn.synapses import Delta, Exponential
@@ -52,9 +52,69 @@ def clean_name(name: str) -> str:
 def metadata(graph: nir.NIRGraph) -> dict:
     """What we stored in the graph's metadata when we wrote it (empty for other producers)."""
     raw = (graph.metadata or {}).get(METADATA_KEY)
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    return json.loads(raw) if isinstance(raw, str) else {}
+    if raw is None:
+        return {}
+    try:
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        stored = json.loads(raw) if isinstance(raw, str) else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(f"metadata.{METADATA_KEY}", f"is not valid JSON ({error})") from None
+    if not isinstance(stored, dict):
+        raise ValidationError(f"metadata.{METADATA_KEY}", f"must be a JSON object, got {type(raw).__name__}")
+    return stored
+
+
+def check_graph(graph: nir.NIRGraph) -> None:
+    """Checks of a graph as any producer (or a corrupted file) may hand it over, before mapping.
+
+    Every edge joins two nodes of the graph; every array field of every node holds finite
+    numbers; a Linear or Affine node's weight has as many rows as the neuron node it feeds
+    has neurons. Each failure is a ValidationError naming the node and the field.
+    """
+    nodes = graph.nodes
+    for index, edge in enumerate(graph.edges):
+        if len(edge) != 2:
+            raise ValidationError(f"edges[{index}]", f"must be a (source, target) pair, got {edge!r}")
+        for end in edge:
+            if end not in nodes and str(end).split(".")[0] not in nodes:
+                raise ValidationError(
+                    f"edges[{index}]", f"{edge[0]!r} -> {edge[1]!r} names a node not in the graph"
+                )
+    for name, node in nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            check_graph(node)
+            continue
+        for field, value in vars(node).items():
+            if not isinstance(value, np.ndarray) or field in ("input_type", "output_type"):
+                continue
+            if value.dtype.kind not in "biuf":
+                raise ValidationError(f"nodes.{name}.{field}", f"must hold numbers, got {value.dtype} values")
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ValidationError(f"nodes.{name}.{field}", "must be finite (NaN or infinite entries)")
+    for source, target in (edge for edge in graph.edges if len(edge) == 2):
+        weight = getattr(nodes.get(source), "weight", None)
+        if (
+            not isinstance(nodes.get(source), (nir.Linear, nir.Affine))
+            or weight is None
+            or np.ndim(weight) != 2
+        ):
+            continue
+        size = _neuron_count(nodes.get(target))
+        if size is not None and np.shape(weight)[0] != size:
+            raise ValidationError(
+                f"nodes.{source}.weight",
+                f"has {np.shape(weight)[0]} rows but feeds {target!r} with {size} neurons",
+            )
+
+
+def _neuron_count(node) -> int | None:
+    """Neurons of a neuron node (the size of its threshold or time constant), else None."""
+    for field in ("v_threshold", "tau", "tau_mem", "r"):
+        value = getattr(node, field, None)
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            return value.size
+    return None
 
 
 def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None) -> tuple[Network, MappingReport]:
