@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 
@@ -97,5 +98,21 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def console() -> None:
+    """The ``snn`` executable: :func:`main`, then exit with its code.
+
+    After an interrupt, :func:`main` has already unwound every staged output; the process
+    then ends at once, because worker threads still finishing a kernel block could
+    otherwise be interrupted again during interpreter shutdown and turn the exit code
+    into a death by SIGINT.
+    """
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
