@@ -58,9 +58,10 @@ def _alive(pid: int) -> bool:
 
 def _leftovers(out: Path, kind: str) -> list[Path]:
     """Staging folders of ``out`` of the given kind whose writing process has died."""
+    prefix = f".{out.name}.{kind}-"  # then "<pid>-<random>"
     found = []
-    for item in out.parent.glob(f".{glob.escape(out.name)}.{kind}-*"):
-        pid = item.name[len(out.name) + len(kind) + 3 :].split("-", 1)[0]
+    for item in out.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = item.name.removeprefix(prefix).split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             found.append(item)
     return found
