@@ -1,6 +1,7 @@
 r"""The functional core: one step of a population of spiking neurons, with explicit state.
 
-The update is the Numba simulator's, term for term (see ``snn/kernels/simulate.py``):
+The update is the Numba simulator's: it calls the same step functions of
+:mod:`snn.models.lif` and :mod:`snn.models.alif` on tensors, in this order:
 
 .. code-block:: text
 
@@ -24,6 +25,7 @@ import torch
 
 from snn.build import channel_coefficients
 from snn.build.neurons import discrete_parameters
+from snn.models import alif, lif
 from snn.neurons import ALIF, IF, LI, LIF, NeuronModel
 from snn.synapses import Delta, Exponential
 
@@ -111,10 +113,10 @@ def step(
     syn = increment if p.syn_decay == 0.0 else state.syn * p.syn_decay + increment
     if current is not None:
         drive = p.drive_gain * current + drive
-    v_free = p.alpha * state.v + p.const_drive + drive
+    v_free = lif.integrate(state.v, p.alpha, p.const_drive, drive)
     if not p.spiking:
         return torch.zeros_like(v_free), State(v_free, state.b, state.ref, syn)
-    threshold = p.v_th + p.beta * state.b if p.beta != 0.0 else p.v_th
+    threshold = alif.threshold(p.v_th, p.beta, state.b) if p.beta != 0.0 else p.v_th
     if p.ref_steps > 0:
         holding = state.ref > 0
         v = torch.where(holding, state.v, v_free)
@@ -124,14 +126,14 @@ def step(
         v = v_free
         z = spike_fn(v - threshold if threshold_scale == 1.0 else (v - threshold) / threshold_scale)
     fired = z.detach()
-    if p.reset_subtract:
+    if p.reset_subtract:  # lif.reset by subtraction, written as a product so gradients pass
         v = v - fired * p.reset_amount
     else:
-        v = torch.where(fired > 0, p.v_reset, v)
+        v = torch.where(fired > 0, lif.reset(v, p.v_reset, p.reset_amount, False), v)
     ref = state.ref
     if p.ref_steps > 0:
         ref = torch.where(holding, ref - 1, torch.where(fired > 0, p.ref_steps, ref).to(ref.dtype))
-    b = p.rho * state.b + (1.0 - p.rho) * z if p.rho < 1.0 else state.b
+    b = alif.adapt(state.b, p.rho, z) if p.rho < 1.0 else state.b
     return z, State(v, b, ref, syn)
 
 

@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from snn.kernels import steps
+
 BLOCK = 1024  # neurons per thread-task: its membrane history (T x BLOCK) stays small
 
 FAST_SIGMOID = 0
@@ -48,17 +50,17 @@ def _run_block(increments, v0, low, high, p, v_before_reset, spikes):
     syn = np.zeros_like(v)
     for t in range(increments.shape[0]):
         for j in range(high - low):
-            value = alpha * v[j] + const_drive + syn_coef * syn[j]
+            value = steps.lif_integrate(v[j], alpha, const_drive, syn_coef * syn[j])
             if v_before_reset.shape[0]:
                 v_before_reset[t, j] = value
             distance = value - v_th
             if threshold_scale != 1.0:
                 distance = distance / threshold_scale
-            fired = distance > 0
+            fired = steps.lif_crossed(distance, 0.0)
             if spikes.shape[0]:
                 spikes[t, low + j] = 1.0 if fired else 0.0
             if fired:
-                value = value - reset_amount if reset_subtract else v_reset
+                value = steps.lif_reset(value, v_reset, reset_amount, reset_subtract)
             v[j] = value
             syn[j] = increments[t, low + j]
 

@@ -55,9 +55,9 @@ import numpy as np
 from hardware.base import Backend, Capabilities, MappingReport
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn import validate
-from snn.build import population_synapses
+from snn.build import effective_synapse, population_synapses
 from snn.build.neurons import discrete_parameters
-from snn.errors import ValidationError
+from snn.errors import UnsupportedFeature, ValidationError
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import ALIF, IF, LI
 from snn.result import Result, Trace
@@ -83,6 +83,57 @@ def _channels(network: Network, population: str) -> list[Exponential]:
     return [s for s in population_synapses(network, population) if isinstance(s, Exponential)]
 
 
+def _unit(b2, name: str):
+    """A Brian2 unit from its name in a model's ``units`` table (``"volt"``, ``"1/second"``, ``"1"``)."""
+    if name == "1":
+        return 1
+    if name.startswith("1/"):
+        return 1 / getattr(b2, name[2:])
+    return getattr(b2, name)
+
+
+def _equation_group(b2, pop, channels: list[Exponential], dt: float, report: MappingReport):
+    """A NeuronGroup generated from a nonlinear model's own equations (``model.equations``,
+    ``units``, ``threshold``, ``reset_code``), integrated with Brian2's ``euler`` as the
+    reference integrates them. Exponential channels are currents held for the step and
+    decayed exactly after it, as in the reference (:mod:`snn.models.nonlinear`)."""
+    from dataclasses import fields
+
+    model = pop.model
+    if model.substeps != 1:
+        raise UnsupportedFeature(
+            f"{type(model).__name__}.substeps = {model.substeps}", "brian2",
+            "Brian2 steps once per dt: use substeps = 1 with a smaller dt",
+        )  # fmt: skip
+    namespace = {
+        f.name: getattr(model, f.name) * _unit(b2, model.units[f.name])
+        for f in fields(model)
+        if f.name in model.units
+    }
+    namespace.update(
+        {name: value * _unit(b2, model.units[name]) for name, value in getattr(model, "fixed", {}).items()}
+    )
+    for c, syn in enumerate(channels):
+        namespace[f"decay_{c}"] = math.exp(-dt / syn.tau_syn)
+    lines = [f"d{var}/dt = {expr} : {model.units[var]}" for var, expr in model.equations.items()]
+    lines += [f"I_{c} : amp" for c in range(len(channels))]
+    i_syn = " + ".join(f"I_{c}" for c in range(len(channels))) or "0 * amp"
+    lines += [f"i_syn = {i_syn} : amp", "i_ext : amp", "I = i_syn + i_ext : amp"]
+    group = b2.NeuronGroup(
+        pop.size, "\n".join(lines), threshold=model.threshold, reset=model.reset_code, method="euler",
+        namespace=namespace, name=f"pop_{pop.name}",
+    )  # fmt: skip
+    objects = [group]
+    if channels:  # after the state update, as the reference decays its slots after reading them
+        decay = "\n".join(f"I_{c} = I_{c} * decay_{c}" for c in range(len(channels)))
+        objects.append(group.run_regularly(decay, when="groups", order=1))
+    report.converted.append(
+        f"{pop.name}: {type(model).__name__} from its equations, Brian2 euler at dt = {dt:g} s "
+        f"(the reference's forward Euler), threshold {model.threshold!r}"
+    )
+    return group, objects
+
+
 def _neuron_group(
     b2, pop, channels: list[Exponential], dt: float, report: MappingReport, explicit_hold: bool
 ):
@@ -93,6 +144,8 @@ def _neuron_group(
     synapses, whose jumps Brian2 would also block on the hold's last step, and for IF's
     written-out step); otherwise Brian2's own ``refractory`` does the same, cheaper."""
     model = pop.model
+    if hasattr(model, "equations"):
+        return _equation_group(b2, pop, channels, dt, report)
     namespace = {f"tau_{c}": syn.tau_syn * b2.second for c, syn in enumerate(channels)}
     currents = [f"dI_{c}/dt = -I_{c} / tau_{c} : amp" for c in range(len(channels))]
     i_syn = " + ".join(f"I_{c}" for c in range(len(channels))) or "0 * amp"
@@ -214,13 +267,14 @@ def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
     """A Synapses object for one projection's concrete synapses."""
     projection = synapses.projection
     post = network.populations[projection.post]
-    if isinstance(projection.synapse, Exponential):
-        channel = _channels(network, post.name).index(projection.synapse)
+    synapse = effective_synapse(network, projection)
+    if isinstance(synapse, Exponential):
+        channel = _channels(network, post.name).index(synapse)
         model, on_pre, namespace = "w : amp", f"I_{channel}_post += w", {}
         unit = b2.amp
     else:
         model, unit = "w : volt", b2.volt
-        if isinstance(post.model, LI):
+        if isinstance(post.model, LI) or hasattr(post.model, "equations"):
             on_pre, namespace = "v_post += w", {}
         else:
             on_pre = "v_post += w * int(timestep(t, dt) + 1 > held_until_post)"
@@ -247,10 +301,20 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
         report=MappingReport(backend="brian2", neurons=network.n_neurons, synapses=lowered.n_synapses)
     )
     for pop in network.populations.values():
-        delta_inputs = any(p.post == pop.name and isinstance(p.synapse, Delta) for p in network.projections)
+        delta_inputs = any(
+            p.post == pop.name and isinstance(effective_synapse(network, p), Delta)
+            for p in network.projections
+        )
         explicit = delta_inputs or isinstance(pop.model, IF)
         group, objects = _neuron_group(b2, pop, _channels(network, pop.name), dt, built.report, explicit)
         group.v = lowered.initial_v[pop.name] * b2.volt
+        if hasattr(pop.model, "initial_w"):  # a second state that starts from v (Izhikevich's u = b v)
+            name = pop.model.state_variables[1]
+            setattr(
+                group,
+                name,
+                pop.model.initial_w(lowered.initial_v[pop.name]) * _unit(b2, pop.model.units[name]),
+            )
         built.groups[pop.name] = group
         built.objects += objects
     for name, (spike_steps, ids) in source_spikes(network, dt, n_steps, seed).items():
@@ -331,10 +395,10 @@ class Brian2Backend(Backend):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            neuron_models=("LIF", "ALIF", "IF", "LI"),
+            neuron_models=("LIF", "ALIF", "IF", "LI", "CubaLIF", "AdEx", "Izhikevich"),
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "PoissonSource", "RateEncoder", "LatencyEncoder"),
-            probe_variables=("spikes", "v", "b", "i_syn", "i_ext"),
+            probe_variables=("spikes", "v", "b", "w", "u", "i_syn", "i_ext"),
             currents=True,
             delays=True,
             exact=True,

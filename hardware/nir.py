@@ -174,7 +174,7 @@ class NIRBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            neuron_models=("LIF", "IF", "LI"),
+            neuron_models=("LIF", "IF", "LI", "CubaLIF"),
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "LatencyEncoder", "PoissonSource", "RateEncoder"),
             probe_variables=("spikes", "v"),

@@ -40,7 +40,7 @@ def uses_current_node(network: Network, population: str) -> bool:
     return (
         len(found) == 1
         and isinstance(found[0], Exponential)
-        and type(model).__name__ in ("LIF", "LI")
+        and type(model).__name__ in ("LIF", "LI", "CubaLIF")
         and not np.any(bias(network, population))
     )
 

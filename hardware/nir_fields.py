@@ -6,8 +6,11 @@ NIR states continuous-time equations (no ``dt``); our models are the same ODEs i
   our :class:`snn.LIF` with ``tau_mem = tau``, ``resistance = r``, ``v_rest = v_leak``.
 * ``nir.LI``:   the same without threshold; our :class:`snn.LI`.
 * ``nir.IF``:   ``dv/dt = r I``; our :class:`snn.IF` (``capacitance dv/dt = I``) with ``r = 1 / capacitance``.
-* ``nir.CubaLIF`` / ``nir.CubaLI``: the LIF / LI driven by ``tau_syn dI/dt = -I + w_in S``; our
-  LIF / LI whose every incoming projection has :class:`snn.Exponential` synapses of that ``tau_syn``.
+* ``nir.CubaLIF``: the LIF driven by ``tau_syn dI/dt = -I + w_in S``; our :class:`snn.CubaLIF`
+  (1:1; an LIF whose every incoming projection has :class:`snn.Exponential` synapses of one
+  ``tau_syn`` exports to it too).
+* ``nir.CubaLI``: the LI behind the same current; our LI whose every incoming projection has
+  :class:`snn.Exponential` synapses of that ``tau_syn``.
 
 A spike train entering a node is ``S(t) = a sum_k delta(t - t_k)`` with area ``a`` (the *spike
 convention*): ``a = 1`` (``"dirac"``, our default, dt-independent) or ``a = dt`` (``"step"``: a spike
@@ -34,7 +37,7 @@ import nir
 import numpy as np
 
 from snn.errors import ValidationError
-from snn.neurons import IF, LI, LIF
+from snn.neurons import IF, LI, LIF, CubaLIF
 
 SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
 METADATA_KEY = "neurobridge"
@@ -80,6 +83,7 @@ NEURON_FIELDS: dict[type, tuple[Field, ...]] = {
         Field("v_reset", "v_reset"),
     ),
 }
+NEURON_FIELDS[CubaLIF] = (*NEURON_FIELDS[LIF], Field("tau_syn", "tau_syn"))
 # Our fields that are not node parameters: tau_ref and reset must have the only value NIR states
 # (checked before export); i_bias travels as an Affine bias.
 NOT_NODE_FIELDS: dict[str, object] = {"tau_ref": 0.0, "reset": "value", "i_bias": 0.0}
@@ -91,6 +95,7 @@ NODE_TYPES: dict[tuple[type, bool], type] = {
     (IF, False): nir.IF,
     (LIF, True): nir.CubaLIF,
     (LI, True): nir.CubaLI,
+    (CubaLIF, True): nir.CubaLIF,  # last: a NIR CubaLIF imports as our CubaLIF
 }
 MODELS_OF: dict[type, tuple[type, bool]] = {node: key for key, node in NODE_TYPES.items()}
 CUBA_NAMES = {"tau": "tau_mem"}  # the Cuba nodes call the membrane time constant tau_mem
@@ -103,13 +108,16 @@ def nir_name(field: Field, cuba: bool) -> str:
 def node_for(model, size: int, tau_syn: float | None = None) -> nir.NIRNode:
     """The NIR neuron node of ``size`` neurons of ``model``; current-based when ``tau_syn`` (s) is given."""
     cuba = tau_syn is not None
+    kind = (
+        LIF if isinstance(model, CubaLIF) and not cuba else type(model)
+    )  # its membrane, behind a current node
     values = {
         nir_name(f, cuba): np.full(size, f.to_nir(getattr(model, f.ours)), dtype=np.float64)
-        for f in NEURON_FIELDS[type(model)]
+        for f in NEURON_FIELDS[kind]
     }
     if cuba:
-        values.update(tau_syn=np.full(size, tau_syn), w_in=np.ones(size))
-    return NODE_TYPES[(type(model), cuba)](**values)
+        values.update(tau_syn=np.full(size, float(tau_syn)), w_in=np.ones(size))
+    return NODE_TYPES[(kind, cuba)](**values)
 
 
 def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], float]) -> tuple[type, dict]:

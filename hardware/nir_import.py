@@ -5,7 +5,8 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * ``Input`` -> an empty :class:`snn.SpikeSource` of the port's size (a leading batch axis of 1, as
   Norse writes, is dropped); the runner supplies its spikes.
 * ``LIF`` / ``IF`` / ``LI`` -> a population of our LIF / IF / LI (``tau_ref = 0``, reset to value).
-* ``CubaLIF`` / ``CubaLI`` -> our LIF / LI whose incoming projections get ``Exponential(tau_syn)``.
+* ``CubaLIF`` -> our :class:`snn.CubaLIF` (1:1); ``CubaLI`` -> our LI whose incoming projections get
+  ``Exponential(tau_syn)``.
 * an ``LI`` whose every successor is a neuron node -> the ``Exponential(tau)`` synaptic current
   of that neuron (how we export several synaptic time constants into one population).
 * ``Linear`` / ``Affine`` (optionally behind or before a ``Delay``) -> an ``AllToAll`` projection per

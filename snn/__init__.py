@@ -10,7 +10,7 @@ from snn.connectivity import AllToAll, FixedInDegree, FixedProbability, Sparse
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, SpikeSource
 from snn.network import Network, Population, Probe, Projection, Uniform
-from snn.neurons import ALIF, IF, LI, LIF
+from snn.neurons import ALIF, IF, LI, LIF, AdEx, CubaLIF, Izhikevich
 from snn.result import Result, Trace
 from snn.synapses import Delta, Exponential
 
@@ -18,6 +18,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ALIF",
+    "AdEx",
+    "CubaLIF",
+    "Izhikevich",
     "IF",
     "LI",
     "LIF",

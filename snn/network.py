@@ -207,6 +207,10 @@ class Network:
             )
         if any(p.name == projection.name for p in self.projections):
             raise ValidationError(f"{where}.name", "is already used")
+        try:  # a model with its own synaptic current (CubaLIF) accepts only that one
+            post.model.input_synapse(projection.synapse)
+        except ValidationError as error:
+            raise error.located(where) from None
         projection.connectivity.check_shape(
             f"{where}.connectivity", n_pre, post.size, same=projection.pre == projection.post
         )

@@ -164,7 +164,7 @@ class Simulator:
         dtype = m.dtype
         n = m.n_neurons
         self.v = m.neurons.initial_v.astype(dtype).copy()
-        self.b = np.zeros(n, dtype=dtype)
+        self.b = m.neurons.initial_w.astype(dtype).copy()  # the second state: ALIF b, AdEx w, Izhikevich u
         self.held_until = np.full(n, -1, dtype=np.int64)  # refractory through this step
         self.i_ext = np.zeros(n, dtype=dtype)
         self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
@@ -222,7 +222,7 @@ class Simulator:
     def run(self, duration: float, progress: bool | None = None) -> Result:
         """Advance by ``duration`` seconds (rounded to whole steps); return this run's Result."""
         n_steps = validate.steps(duration, self.dt)
-        from snn.kernels.simulate import run_block
+        from snn.kernels import simulate as kernels
 
         m = self.model
         probes = m.probes
@@ -241,69 +241,28 @@ class Simulator:
         spike_nodes = np.empty(capacity, dtype=np.int64)
         spike_count = np.zeros(1, dtype=np.int64)
 
+        neurons = kernels.Neurons(**{name: getattr(m.neurons, name) for name in kernels.Neurons._fields})
+        channels = kernels.Channels(m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef)
+        synapses = kernels.Synapses(m.connectivity.targets, m.connectivity.weights, m.connectivity.delays)
+        state = kernels.State(
+            self.v, self.b, self.held_until, self.i_ext, self.syn_in, self.fired, self.slots, self.ring,
+            self.poisson_prob, self.cur_level, self.spiked,
+        )  # fmt: skip
+        sc = m.schedules
+        schedule = kernels.Schedule(
+            m.n_neurons, self.pointers["sched"], sc.spike_step, sc.spike_node,
+            self.pointers["cur"], sc.cur_step, sc.cur_col, sc.cur_value, sc.cur_target,
+            self.pointers["rate"], sc.rate_step, sc.rate_source, sc.rate_value,
+        )  # fmt: skip
+
         def work(worker: int, split: _WorkSplit, begin: int, end: int, sync: np.ndarray) -> int:
-            return run_block(
-                begin,
-                end,
-                worker,
-                split.neurons,
-                sync,
-                split.spike_counts,
-                self.v,
-                self.b,
-                self.held_until,
-                self.i_ext,
-                self.syn_in,
-                self.fired,
-                m.neurons.start,
-                m.neurons.alpha,
-                m.neurons.const_drive,
-                m.neurons.drive_gain,
-                m.neurons.v_reset,
-                m.neurons.v_th,
-                m.neurons.reset_amount,
-                m.neurons.reset_subtract,
-                m.neurons.ref_steps,
-                m.neurons.rho,
-                m.neurons.beta,
-                m.channels.ptr,
-                m.channels.slot_base,
-                m.channels.decay,
-                m.channels.coef,
-                self.slots,
-                self.ring,
-                split.rows,
-                m.connectivity.targets,
-                m.connectivity.weights,
-                m.connectivity.delays,
-                m.n_neurons,
-                self.poisson_prob,
-                self.pointers["sched"],
-                m.schedules.spike_step,
-                m.schedules.spike_node,
-                self.rng,
-                self.pointers["cur"],
-                m.schedules.cur_step,
-                m.schedules.cur_col,
-                m.schedules.cur_value,
-                m.schedules.cur_target,
-                self.cur_level,
-                self.pointers["rate"],
-                m.schedules.rate_step,
-                m.schedules.rate_source,
-                m.schedules.rate_value,
-                probes.record_node,
-                spike_steps,
-                spike_nodes,
-                spike_count,
-                self.spiked,
-                probes.every,
-                probes.var,
-                probes.ptr,
-                probes.index,
-                probe_out,
-                probe_out_ptr,
-                probe_rows,
+            recording = kernels.Recording(
+                probes.record_node, spike_steps, spike_nodes, spike_count,
+                probes.every, probes.var, probes.ptr, probes.index, probe_out, probe_out_ptr, probe_rows,
+            )  # fmt: skip
+            layout = kernels.Work(split.neurons, split.rows, sync, split.spike_counts)
+            return kernels.run_block(
+                begin, end, worker, layout, state, neurons, channels, synapses, schedule, self.rng, recording
             )
 
         start = time.perf_counter()

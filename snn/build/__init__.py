@@ -21,7 +21,6 @@ from snn.connectivity import AllToAll, FixedInDegree, FixedProbability, Sparse
 from snn.errors import ValidationError
 from snn.kernels import connect as connect_kernels
 from snn.network import PROBE_SPIKES, Network
-from snn.synapses import Delta
 
 
 @dataclass
@@ -85,34 +84,12 @@ class Model:
 
 
 def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
-    """(decay of a synaptic slot over ``dt``, contribution of the slot's value to ``v`` over ``dt``).
+    """(decay of a synaptic slot over ``dt``, contribution of the slot's value to the step):
+    the model's own answer (:meth:`snn.models.base.NeuronModel.channel`).
 
     Shared by the Numba builder and the PyTorch layers.
     """
-    from snn.neurons import IF
-
-    alpha = 1.0 if isinstance(model, IF) else np.exp(-dt / model.tau_mem)
-    if isinstance(synapse, Delta):
-        return 0.0, alpha  # the jump lands at the end of a step and then leaks with v
-    tau_syn = synapse.tau_syn
-    decay = np.exp(-dt / tau_syn)
-    if isinstance(model, IF):
-        return decay, tau_syn / model.capacitance * -np.expm1(-dt / tau_syn)
-    tau_mem = model.tau_mem
-    difference = tau_syn - tau_mem
-    if difference == 0.0:
-        return decay, model.resistance * dt / tau_mem * np.exp(-dt / tau_mem)
-    # v response to I(t) = I0 exp(-t/tau_syn) from v = 0, the exact solution of the linear ODE,
-    # tau_syn / (tau_syn - tau_mem) * (exp(-dt/tau_syn) - exp(-dt/tau_mem)). Written with expm1
-    # while the two rates are close (|spread| <= 1), so it stays accurate as tau_syn approaches
-    # tau_mem; as the plain difference beyond, where expm1 would overflow (tau_mem = 1e-7 s at
-    # dt = 1e-4 s: exp(-1000) * expm1(1000) = 0 * inf = NaN) and no cancellation can occur.
-    spread = dt * difference / (tau_mem * tau_syn)
-    if abs(spread) <= 1.0:
-        response = tau_syn / difference * np.exp(-dt / tau_mem) * np.expm1(spread)
-    else:
-        response = tau_syn / difference * (decay - np.exp(-dt / tau_mem))
-    return decay, model.resistance * response
+    return model.channel(synapse, dt)
 
 
 def projection_blocks(network: Network, dt: float, rng: np.random.Generator, dtype=np.float64):
@@ -141,9 +118,17 @@ def population_synapses(network: Network, population: str) -> list:
     the population's channels, numbered as the builder numbers them."""
     found: list = []
     for projection in network.projections:
-        if projection.post == population and projection.synapse not in found:
-            found.append(projection.synapse)
+        if projection.post == population:
+            synapse = effective_synapse(network, projection)
+            if synapse not in found:
+                found.append(synapse)
     return found
+
+
+def effective_synapse(network: Network, projection):
+    """The synapse ``projection``'s spikes go through: its own, unless the target model has
+    one of its own (:meth:`snn.models.base.NeuronModel.input_synapse`)."""
+    return network.populations[projection.post].model.input_synapse(projection.synapse)
 
 
 def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
@@ -153,7 +138,7 @@ def seed_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Gener
 
 
 #: Bytes per neuron of the state, parameter and scratch arrays (simulator and builder)
-BYTES_PER_NEURON = 96
+BYTES_PER_NEURON = 104
 #: Bytes per node (population neuron or source channel): CSR row pointers of the blocks and
 #: the merged CSR, the worker row split, the recorded flag, Poisson probabilities
 BYTES_PER_NODE = 48
@@ -285,7 +270,7 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     for projection, block in projection_blocks(network, dt, connect_rng, dtype):
         post = network.populations[projection.post]
         p = pop_index[post.name]
-        local_channel = keys.index((post.name, projection.synapse)) - chan_ptr[p]
+        local_channel = keys.index((post.name, effective_synapse(network, projection))) - chan_ptr[p]
         pre_start = ranges[projection.pre][0]
         block.indices += np.int32(slot_base[p] + local_channel * post.size)  # post index -> slot
         blocks.append((pre_start, block))
@@ -347,7 +332,7 @@ def _merge(blocks: list[tuple[int, CSRBlock]], n_nodes: int, dtype, per_projecti
 def _probes(network: Network, ranges, n_nodes: int) -> Probes:
     from snn.kernels.simulate import VAR_B, VAR_I_EXT, VAR_I_SYN, VAR_V
 
-    codes = {"v": VAR_V, "b": VAR_B, "i_syn": VAR_I_SYN, "i_ext": VAR_I_EXT}
+    codes = {"v": VAR_V, "i_syn": VAR_I_SYN, "i_ext": VAR_I_EXT}
     record_node = np.zeros(n_nodes, dtype=np.bool_)
     names, every, var, index = [], [], [], []
     for probe in network.probes:
@@ -358,7 +343,8 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
             continue
         names.append(probe.name)
         every.append(probe.every)
-        var.append(codes[probe.variable])
+        # a model's second state variable (ALIF b, AdEx w, Izhikevich u) is the kernel's second array
+        var.append(codes.get(probe.variable, VAR_B))
         index.append(begin + local)
     ptr = np.cumsum([0] + [len(i) for i in index]).astype(np.int64)
     flat = np.concatenate(index).astype(np.int64) if index else np.zeros(0, dtype=np.int64)
@@ -367,4 +353,4 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
     )
 
 
-__all__ = ["Model", "build", "population_synapses"]
+__all__ = ["Model", "build", "effective_synapse", "population_synapses"]

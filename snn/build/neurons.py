@@ -1,19 +1,12 @@
-"""Per-neuron parameter arrays for the exact one-step update
-
-``v <- alpha v + const_drive + drive_gain * i_ext + syn_in``
-
-with ``alpha = exp(-dt / tau_mem)`` (1 for IF), ``drive_gain = (1 - alpha) R``
-(``dt / C`` for IF) and ``const_drive = (1 - alpha) v_rest + drive_gain * i_bias``.
-"""
+"""Per-population parameter arrays: each model's per-step constants
+(:meth:`snn.models.base.NeuronModel.constants`) in one column per constant, and each
+neuron's starting state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from snn.errors import ValidationError
-from snn.neurons import ALIF, IF, LI
 
 
 @dataclass
@@ -31,56 +24,21 @@ class NeuronArrays:
     ref_steps: np.ndarray  # int64
     rho: np.ndarray  # adaptation decay per step (1 = no adaptation)
     beta: np.ndarray  # threshold increase per unit b (V)
+    kernel: np.ndarray  # int64: snn.models.base.LINEAR, ADEX or IZHIKEVICH
+    extra: np.ndarray  # (n_populations, EXTRA_COLUMNS): a nonlinear step's own constants
     initial_v: np.ndarray  # per neuron
-
-
-def _refractory_steps(model, dt: float) -> int:
-    steps = int(round(model.tau_ref / dt))
-    if steps >= np.iinfo(np.int32).max:
-        raise ValidationError(f"{type(model).__name__}.tau_ref", f"must be < 2**31 steps of dt={dt} s")
-    return steps
+    initial_w: np.ndarray  # per neuron: the second state variable (b, w or u)
 
 
 def discrete_parameters(model, dt: float) -> dict:
     """The per-step constants of one neuron model at step ``dt`` (s): alpha, const_drive,
-    drive_gain, rho, beta, v_reset, v_th, reset_amount, reset_subtract, ref_steps, initial_v.
+    drive_gain, rho, beta, v_reset, v_th, reset_amount, reset_subtract, ref_steps, initial_v,
+    initial_w, extra (see :meth:`snn.models.base.NeuronModel.constants`).
 
-    Shared by the Numba builder and the PyTorch layers, so both integrate the same numbers.
+    Shared by the Numba builder, the PyTorch layers and the Brian2 adapter, so all integrate
+    the same numbers.
     """
-    if isinstance(model, IF):
-        alpha, gain, rest = 1.0, dt / model.capacitance, 0.0
-    else:
-        alpha = float(np.exp(-dt / model.tau_mem))
-        gain = -np.expm1(-dt / model.tau_mem) * model.resistance
-        rest = -np.expm1(-dt / model.tau_mem) * model.v_rest
-    values = {
-        "alpha": alpha,
-        "const_drive": rest + gain * model.i_bias,
-        "drive_gain": gain,
-        "rho": 1.0,
-        "beta": 0.0,
-    }
-    if isinstance(model, LI):
-        values.update(
-            v_reset=model.v_rest,
-            v_th=np.inf,
-            reset_amount=0.0,
-            reset_subtract=False,
-            ref_steps=0,
-            initial_v=model.v_rest,
-        )
-        return values
-    values.update(
-        v_reset=model.v_reset,
-        v_th=model.v_th,
-        reset_amount=model.v_th - model.v_reset,
-        reset_subtract=model.reset == "subtract",
-        ref_steps=_refractory_steps(model, dt),
-        initial_v=model.v_reset if isinstance(model, IF) else model.v_rest,
-    )
-    if isinstance(model, ALIF):
-        values.update(rho=float(np.exp(-dt / model.tau_adapt)), beta=model.beta)
-    return values
+    return model.constants(dt)
 
 
 def neuron_arrays(network, dt: float, dtype, rng: np.random.Generator) -> NeuronArrays:
@@ -91,19 +49,31 @@ def neuron_arrays(network, dt: float, dtype, rng: np.random.Generator) -> Neuron
     from snn.network import Uniform
 
     columns: dict[str, list] = {}
-    initial = []
+    initial, initial_w = [], []
     for pop in network.populations.values():
         values = discrete_parameters(pop.model, dt)
         start_v = values.pop("initial_v")
+        start_w = values.pop("initial_w")
+        given = pop.initial_v is not None
         if isinstance(pop.initial_v, Uniform):
             start_v = rng.uniform(pop.initial_v.low, pop.initial_v.high, pop.size)
-        elif pop.initial_v is not None:
+        elif given:
             start_v = pop.initial_v
-        initial.append(np.broadcast_to(start_v, (pop.size,)))
+        start_v = np.broadcast_to(start_v, (pop.size,))
+        if given and hasattr(pop.model, "initial_w"):  # a second state that follows v (Izhikevich's u = b v)
+            start_w = pop.model.initial_w(start_v)
+        initial.append(start_v)
+        initial_w.append(np.broadcast_to(start_w, (pop.size,)))
+        values["kernel"] = pop.model.kernel
         for key, value in values.items():
             columns.setdefault(key, []).append(value)
-    ints = {"ref_steps": np.int64, "reset_subtract": np.bool_}
+    ints = {"ref_steps": np.int64, "reset_subtract": np.bool_, "kernel": np.int64}
     arrays = {key: np.asarray(parts, dtype=ints.get(key, dtype)) for key, parts in columns.items()}
     sizes = [pop.size for pop in network.populations.values()]
     start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return NeuronArrays(start=start, initial_v=np.concatenate(initial).astype(dtype), **arrays)
+    return NeuronArrays(
+        start=start,
+        initial_v=np.concatenate(initial).astype(dtype),
+        initial_w=np.concatenate(initial_w).astype(dtype),
+        **arrays,
+    )

@@ -38,6 +38,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from snn.kernels import steps
+
 LOSS_MSE = 0
 LOSS_SOFTMAX = 1
 UNUSED_GAMMA = 1.0  # the forward pass computes psi but never reads it
@@ -45,18 +47,20 @@ UNUSED_GAMMA = 1.0  # the forward pass computes psi but never reads it
 
 @njit(cache=True, inline="always")
 def _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, gamma, ref_steps, z, psi, hold):
-    """Integrate, threshold and reset every recurrent neuron for step ``t`` (in place)."""
+    """Integrate, threshold and reset every recurrent neuron for step ``t`` (in place): the
+    ALIF's step (:mod:`snn.models.alif`) with the reset by subtraction, plus e-prop's
+    pseudo-derivative ``psi``."""
     for j in range(v.size):
         held = t <= held_until[j]
-        u = v[j] if held else alpha[j] * v[j] + alpha[j] * syn[j]
-        threshold = v_th + beta[j] * b[j]
-        spike = (not held) and u > threshold
+        u = v[j] if held else steps.lif_integrate(v[j], alpha[j], 0.0, alpha[j] * syn[j])
+        threshold = steps.alif_threshold(v_th, beta[j], b[j])
+        spike = (not held) and steps.lif_crossed(u, threshold)
         distance = abs(u - threshold) / v_th
         psi[j] = 0.0 if held else (gamma / v_th) * max(0.0, 1.0 - distance)
         z[j] = 1.0 if spike else 0.0
         hold[j] = held
-        v[j] = u - v_th if spike else u
-        b[j] = rho[j] * b[j] + (1.0 - rho[j]) * z[j]
+        v[j] = steps.lif_reset(u, 0.0, v_th, True) if spike else u
+        b[j] = steps.alif_adapt(b[j], rho[j], z[j])
         if spike:
             held_until[j] = t + ref_steps
 

@@ -19,11 +19,15 @@ one contiguous, vectorised loop.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from snn.kernels import steps
 from snn.kernels.memory import prefetch
 from snn.kernels.sync import barrier, first_sense
+from snn.models.base import ADEX, IZHIKEVICH
 
 CACHE_LINE = 64  # bytes
 
@@ -40,17 +44,128 @@ ONE_CHANNEL = 1
 TWO_CHANNELS = 2
 
 
+class Work(NamedTuple):
+    """How the workers share a step: worker ``w`` integrates neurons
+    ``neurons[w]:neurons[w + 1]`` and reads row ``i``'s synapses ``rows[i, w]:rows[i, w + 1]``
+    (those into its slots); ``sync`` is the barrier (:mod:`snn.kernels.sync`) and
+    ``spike_counts`` (2, workers + 1) each part's spikes of the even and odd steps."""
+
+    neurons: np.ndarray
+    rows: np.ndarray
+    sync: np.ndarray
+    spike_counts: np.ndarray
+
+
+class State(NamedTuple):
+    """What a run changes. Per neuron: ``v`` (V), ``b`` (the model's second state variable:
+    ALIF's b, AdEx's w in A, Izhikevich's u in V), ``held_until`` (last step of the
+    refractory hold, int64), ``i_ext`` (A), scratch ``syn_in`` and ``fired`` (bool, padded
+    to whole 8-byte words). ``slots``: synaptic slots; ``ring`` (max_delay + 1, slots): delayed
+    input; ``poisson_prob`` per source channel; ``cur_level`` per current column; ``spiked``
+    (2 n_nodes): the even and odd steps' spike lists."""
+
+    v: np.ndarray
+    b: np.ndarray
+    held_until: np.ndarray
+    i_ext: np.ndarray
+    syn_in: np.ndarray
+    fired: np.ndarray
+    slots: np.ndarray
+    ring: np.ndarray
+    poisson_prob: np.ndarray
+    cur_level: np.ndarray
+    spiked: np.ndarray
+
+
+class Neurons(NamedTuple):
+    """Per-population constants (:class:`snn.build.neurons.NeuronArrays`); population ``p``
+    covers neurons ``start[p]:start[p + 1]``; ``kernel[p]`` picks its step."""
+
+    start: np.ndarray
+    kernel: np.ndarray
+    alpha: np.ndarray
+    const_drive: np.ndarray
+    drive_gain: np.ndarray
+    v_reset: np.ndarray
+    v_th: np.ndarray
+    reset_amount: np.ndarray
+    reset_subtract: np.ndarray
+    ref_steps: np.ndarray
+    rho: np.ndarray
+    beta: np.ndarray
+    extra: np.ndarray
+
+
+class Channels(NamedTuple):
+    """Synaptic channels: population ``p`` owns channels ``ptr[p]:ptr[p + 1]`` and the slots
+    from ``slot_base[p]`` (channel-major); per channel its slots' decay and coefficient."""
+
+    ptr: np.ndarray
+    slot_base: np.ndarray
+    decay: np.ndarray
+    coef: np.ndarray
+
+
+class Synapses(NamedTuple):
+    """Per synapse (rows = nodes, split by :class:`Work`): target slot, weight, delay in steps
+    (``delays`` empty when every delay is 0)."""
+
+    targets: np.ndarray
+    weights: np.ndarray
+    delays: np.ndarray
+
+
+class Schedule(NamedTuple):
+    """Inputs over time. Given spikes as (step, node) from ``spike_at[0]``; current changes
+    ``(step, column, value)`` into neuron ``cur_target[column]`` from ``cur_at[0]``; Poisson
+    probability changes ``(step, source, value)`` from ``rate_at[0]``. The ``*_at`` counters
+    are 1-element arrays that persist between calls."""
+
+    n_neurons: int
+    spike_at: np.ndarray
+    spike_step: np.ndarray
+    spike_node: np.ndarray
+    cur_at: np.ndarray
+    cur_step: np.ndarray
+    cur_col: np.ndarray
+    cur_value: np.ndarray
+    cur_target: np.ndarray
+    rate_at: np.ndarray
+    rate_step: np.ndarray
+    rate_source: np.ndarray
+    rate_value: np.ndarray
+
+
+class Recording(NamedTuple):
+    """Spikes of nodes with ``record_node`` set go to ``spike_steps``/``spike_nodes`` from
+    ``spike_count[0]``; probe ``q`` samples variable ``var[q]`` of neurons
+    ``index[ptr[q]:ptr[q + 1]]`` every ``every[q]`` steps into
+    ``out[out_ptr[q]:out_ptr[q + 1]]``, ``rows[q]`` rows so far."""
+
+    record_node: np.ndarray
+    spike_steps: np.ndarray
+    spike_nodes: np.ndarray
+    spike_count: np.ndarray
+    every: np.ndarray
+    var: np.ndarray
+    ptr: np.ndarray
+    index: np.ndarray
+    out: np.ndarray
+    out_ptr: np.ndarray
+    rows: np.ndarray
+
+
 @njit(cache=True, inline="always")
 def _integrate(step, state, params, channels, adaptive, source):
-    """One exact step for one population's neurons; sets ``fired`` where ``v`` crossed threshold.
+    """The linear models' step (:mod:`snn.models.lif`, with :mod:`snn.models.alif`'s threshold
+    when ``adaptive``) for one population's neurons; sets ``fired`` where ``v`` crossed.
 
     ``state`` = (v, b, held_until, syn_in, fired), views of this population; a neuron is
-    refractory in step ``step`` when ``step <= held_until`` (read-only here, so the loop
-    stores nothing for it);
+    refractory in step ``step`` when ``step <= held_until`` (it holds ``v``);
     ``params`` = (alpha, const_drive, v_th, rho, beta); ``channels`` = (first slots,
     second slots, their coefficients into v, their decay factors). ``adaptive`` and
     ``source`` are literals at every call site, so each combination compiles to its own
-    branch-free loop that vectorises. Refractory neurons hold ``v``.
+    branch-free loop that vectorises.
     """
     v, b, held_until, syn_in, fired = state
     alpha, const_drive, v_th, rho, beta = params
@@ -68,37 +183,76 @@ def _integrate(step, state, params, channels, adaptive, source):
                 second[i] = y * decay_second
         hold = step <= held_until[i]
         v_old = v[i]
-        v_new = alpha * v_old + const_drive + syn
-        threshold = v_th + beta * b[i] if adaptive else v_th
-        spike = (not hold) and v_new > threshold
+        v_new = steps.lif_integrate(v_old, alpha, const_drive, syn)
+        threshold = steps.alif_threshold(v_th, beta, b[i]) if adaptive else v_th
+        spike = (not hold) and steps.lif_crossed(v_new, threshold)
         v[i] = v_old if hold else v_new
         if adaptive:
-            b[i] = rho * b[i] + ((1.0 - rho) if spike else 0.0)
+            b[i] = steps.alif_adapt(b[i], rho, 1.0 if spike else 0.0)
         fired[i] = spike
 
 
 @njit(cache=True, inline="always")
-def _update_population(step, pop_begin, size, begin, end, v, b, held_until, i_ext, syn_in, fired, has_current,
-                       slots, slot_base, chan_decay, chan_coef, alpha, const_drive, drive_gain, v_reset, v_th,
-                       reset_amount, reset_subtract, ref_steps, rho, beta, spiked, n_spikes):  # fmt: skip
-    """Advance neurons ``[begin, end)`` of the population that starts at ``pop_begin`` and has
-    ``size`` neurons by one step; append their spikes to ``spiked`` from ``n_spikes`` on.
+def _integrate_nonlinear(kind, state, begin, end, size, offset, has_current, decay, v_peak, v_reset, p):
+    """A nonlinear model's step (:func:`snn.models.adex.step` or
+    :func:`snn.models.izhikevich.step`) for neurons ``[begin, end)``: delta slots jump ``v``
+    first, exponential slots are a current held for the step (then decay)."""
+    for j in range(end - begin):
+        i = begin + j
+        current = state.i_ext[i] if has_current else 0.0
+        jump = 0.0
+        for c in range(decay.size):
+            slot = offset + c * size + j
+            x = state.slots[slot]
+            if decay[c] > 0.0:
+                current += x
+            else:
+                jump += x
+            state.slots[slot] = x * decay[c]
+        if kind == ADEX:
+            v_new, w_new, spike = steps.adex_step(state.v[i] + jump, state.b[i], current, v_peak, v_reset, p)
+        else:
+            v_new, w_new, spike = steps.izhikevich_step(
+                state.v[i] + jump, state.b[i], current, v_peak, v_reset, p
+            )
+        state.v[i] = v_new
+        state.b[i] = w_new
+        state.fired[i] = spike
+
+
+@njit(cache=True, inline="always")
+def _update_population(step, pop, begin, end, state, neurons, channels, has_current, n_spikes):
+    """Advance neurons ``[begin, end)`` of population ``pop`` by one step; append their
+    spikes to ``state.spiked`` from ``n_spikes`` on and return the new count.
 
     The population's channels' slots are channel-major: channel ``c`` of neuron
-    ``pop_begin + j`` is ``slots[slot_base + c * size + j]``. Returns the new spike count.
+    ``start + j`` is ``slots[slot_base + c * size + j]``.
     """
-    offset = slot_base + begin - pop_begin
+    pop_begin = neurons.start[pop]
+    size = neurons.start[pop + 1] - pop_begin
+    first_chan, last_chan = channels.ptr[pop], channels.ptr[pop + 1]
+    chan_decay = channels.decay[first_chan:last_chan]
+    chan_coef = channels.coef[first_chan:last_chan]
+    slots = state.slots
+    offset = channels.slot_base[pop] + begin - pop_begin
+    kind = neurons.kernel[pop]
+    if kind == ADEX or kind == IZHIKEVICH:
+        v_peak, v_reset, constants = neurons.v_th[pop], neurons.v_reset[pop], neurons.extra[pop]
+        _integrate_nonlinear(
+            kind, state, begin, end, size, offset, has_current, chan_decay, v_peak, v_reset, constants
+        )
+        return _list_fired(state.fired, begin, end, state.spiked, n_spikes)
     count = end - begin
     n_chan = chan_decay.size
     first = slots[offset : offset + count]
     second = slots[offset + size : offset + size + count] if n_chan >= 2 else first[:0]
     coefs = (chan_coef[0] if n_chan >= 1 else 0.0, chan_coef[1] if n_chan >= 2 else 0.0)
     decays = (chan_decay[0] if n_chan >= 1 else 0.0, chan_decay[1] if n_chan >= 2 else 0.0)
-    scratch = syn_in[begin:end]
+    scratch = state.syn_in[begin:end]
     from_scratch = has_current or n_chan == 0 or n_chan > 2
     if from_scratch:
         if has_current:
-            scratch[:] = drive_gain * i_ext[begin:end]
+            scratch[:] = neurons.drive_gain[pop] * state.i_ext[begin:end]
         else:
             scratch[:] = 0.0
         for c in range(n_chan):
@@ -107,28 +261,41 @@ def _update_population(step, pop_begin, size, begin, end, v, b, held_until, i_ex
             for j in range(count):
                 scratch[j] += coef * channel[j]
                 channel[j] *= decay
-    state = (v[begin:end], b[begin:end], held_until[begin:end], scratch, fired[begin:end])
-    params = (alpha, const_drive, v_th, rho, beta)
-    channels = (first, second, coefs[0], coefs[1], decays[0], decays[1])
-    if rho < 1.0:
+    rho = neurons.rho[pop]
+    views = (
+        state.v[begin:end],
+        state.b[begin:end],
+        state.held_until[begin:end],
+        scratch,
+        state.fired[begin:end],
+    )
+    params = (neurons.alpha[pop], neurons.const_drive[pop], neurons.v_th[pop], rho, neurons.beta[pop])
+    channel_views = (first, second, coefs[0], coefs[1], decays[0], decays[1])
+    if rho < 1.0:  # ALIF: the LIF's step with the adaptive threshold
         if from_scratch:
-            _integrate(step, state, params, channels, True, FROM_SCRATCH)
+            _integrate(step, views, params, channel_views, True, FROM_SCRATCH)
         elif n_chan == 1:
-            _integrate(step, state, params, channels, True, ONE_CHANNEL)
+            _integrate(step, views, params, channel_views, True, ONE_CHANNEL)
         else:
-            _integrate(step, state, params, channels, True, TWO_CHANNELS)
+            _integrate(step, views, params, channel_views, True, TWO_CHANNELS)
     elif from_scratch:
-        _integrate(step, state, params, channels, False, FROM_SCRATCH)
+        _integrate(step, views, params, channel_views, False, FROM_SCRATCH)
     elif n_chan == 1:
-        _integrate(step, state, params, channels, False, ONE_CHANNEL)
+        _integrate(step, views, params, channel_views, False, ONE_CHANNEL)
     else:
-        _integrate(step, state, params, channels, False, TWO_CHANNELS)
+        _integrate(step, views, params, channel_views, False, TWO_CHANNELS)
     n_before = n_spikes
-    n_spikes = _list_fired(fired, begin, end, spiked, n_spikes)
+    n_spikes = _list_fired(state.fired, begin, end, state.spiked, n_spikes)
+    v_reset, reset_amount, reset_subtract = (
+        neurons.v_reset[pop],
+        neurons.reset_amount[pop],
+        neurons.reset_subtract[pop],
+    )
+    ref_steps = neurons.ref_steps[pop]
     for k in range(n_before, n_spikes):
-        i = spiked[k]
-        v[i] = v[i] - reset_amount if reset_subtract else v_reset
-        held_until[i] = step + ref_steps
+        i = state.spiked[k]
+        state.v[i] = steps.lif_reset(state.v[i], v_reset, reset_amount, reset_subtract)
+        state.held_until[i] = step + ref_steps
     return n_spikes
 
 
@@ -168,90 +335,22 @@ def _list_fired(fired, begin, end, spiked, n_spikes):
 
 @njit(cache=True, nogil=True)
 def run_block(
-    step_begin,
-    step_end,
-    # the calling worker, and how the work is split: worker w integrates neurons
-    # neuron_split[w]:neuron_split[w+1] and owns their synaptic slots; spike_counts (2, workers + 1)
-    worker,
-    neuron_split,
-    sync,
-    spike_counts,
-    # neuron state (length n_neurons)
-    v,
-    b,
-    held_until,
-    i_ext,
-    syn_in,
-    fired,
-    # neuron parameters, one entry per population; pop_start has n_populations + 1 entries
-    pop_start,
-    alpha,
-    const_drive,
-    drive_gain,
-    v_reset,
-    v_th,
-    reset_amount,
-    reset_subtract,
-    ref_steps,
-    rho,
-    beta,
-    # synaptic channels: population p owns channels chan_ptr[p]:chan_ptr[p+1] and slots from
-    # slot_base[p]; ring has max_delay + 1 rows (1 row of width 0 when there are no delays)
-    chan_ptr,
-    slot_base,
-    chan_decay,
-    chan_coef,
-    slots,
-    ring,
-    # connectivity, rows = nodes (neurons then sources); targets are slot indices, each row
-    # grouped by the worker owning the target: worker w's part of row i is
-    # row_split[i, w]:row_split[i, w + 1]
-    row_split,
-    targets,
-    weights,
-    delays,
-    # spike sources: Poisson probability per source channel; given spikes as (step, node)
-    n_neurons,
-    poisson_prob,
-    sched_ptr,
-    sched_step,
-    sched_node,
-    rng,
-    # scheduled changes: currents (column -> neuron) and Poisson probabilities
-    cur_ptr,
-    cur_step,
-    cur_col,
-    cur_value,
-    cur_target,
-    cur_level,
-    rate_ptr,
-    rate_step,
-    rate_source,
-    rate_value,
-    # recording
-    record_node,
-    spike_steps,
-    spike_nodes,
-    spike_count,
-    spiked,
-    probe_every,
-    probe_var,
-    probe_ptr,
-    probe_index,
-    probe_out,
-    probe_out_ptr,
-    probe_rows,
+    step_begin, step_end, worker, work, state, neurons, channels, synapses, schedule, rng, recording
 ):
     """Advance steps ``[step_begin, step_end)``; return the first step not done.
 
-    Called once per worker, all at the same time (``neuron_split.size - 1`` workers, each on
+    Arguments are the typed records above (:class:`Work`, :class:`State`, :class:`Neurons`,
+    :class:`Channels`, :class:`Synapses`, :class:`Schedule`, :class:`Recording`) and the
+    run's ``numpy.random.Generator`` (Poisson draws).
+
+    Called once per worker, all at the same time (``work.neurons.size - 1`` workers, each on
     its own thread; one worker is the plain serial run). A worker owns its neurons and their
     synaptic slots. Each step: (1) every worker integrates its neurons and lists their spikes
     in this step's half of ``spiked`` (2 n_nodes: even and odd steps alternate, so a worker
     may list step k + 1 while another still reads step k), from its first neuron on; worker 0
     also draws the sources, listed from ``n_neurons`` on; counts in ``spike_counts[step % 2]``;
     one barrier; (2) every worker walks the whole step's list in node order and adds the
-    weights that land in its own slots (``row_split`` groups each row by receiving worker),
+    weights that land in its own slots (``work.rows`` groups each row by receiving worker),
     so each slot receives its additions in the serial order and the result does not depend
     on the number of workers, bit for bit; then it flushes its slots' delay-ring row and
     samples its neurons' probes. Phase 2 touches only the worker's own state, so the next
@@ -260,37 +359,43 @@ def run_block(
 
     Returns early (before a step) when the spike record could overflow, so the caller can
     grow ``spike_steps`` / ``spike_nodes`` and call again. Counters that persist between
-    calls live in the 1-element arrays ``sched_ptr``, ``cur_ptr``, ``rate_ptr``,
-    ``spike_count`` and in ``probe_rows``; workers keep their own copies while running and
-    worker 0 writes them back.
+    calls live in the 1-element arrays of :class:`Schedule`, in ``recording.spike_count``
+    and ``recording.rows``; workers keep their own copies while running and worker 0 writes
+    them back.
     """
+    neuron_split, row_split, sync, spike_counts = work
+    spiked, slots, ring, i_ext = state.spiked, state.slots, state.ring, state.i_ext
+    targets, weights, delays = synapses
+    pop_start = neurons.start
+    n_neurons = schedule.n_neurons
     workers = neuron_split.size - 1
     lead = worker == 0
     my_first, my_end = neuron_split[worker], neuron_split[worker + 1]
     n_nodes = row_split.shape[0]
     ring_rows = ring.shape[0]
     has_delays = delays.size > 0
+    cur_level, cur_target = state.cur_level, schedule.cur_target
     has_current = cur_level.size > 0
-    sched_at, cur_at, rate_at = sched_ptr[0], cur_ptr[0], rate_ptr[0]
-    recorded = spike_count[0]
-    rows_done = probe_rows.copy()
+    sched_at, cur_at, rate_at = schedule.spike_at[0], schedule.cur_at[0], schedule.rate_at[0]
+    recorded = recording.spike_count[0]
+    rows_done = recording.rows.copy()
     sense = first_sense(sync)
     step = step_begin
     while step < step_end:
-        if recorded + n_nodes > spike_steps.size:
+        if recorded + n_nodes > recording.spike_steps.size:
             break
         half = step % 2
         listed = half * n_nodes  # where this step's spike list starts in `spiked`
 
         # 1. scheduled changes (a current column by its target's worker, rates by the lead)
-        while cur_at < cur_step.size and cur_step[cur_at] <= step:
-            col = cur_col[cur_at]
+        while cur_at < schedule.cur_step.size and schedule.cur_step[cur_at] <= step:
+            col = schedule.cur_col[cur_at]
             if my_first <= cur_target[col] < my_end:
-                cur_level[col] = cur_value[cur_at]
+                cur_level[col] = schedule.cur_value[cur_at]
             cur_at += 1
-        while rate_at < rate_step.size and rate_step[rate_at] <= step:
+        while rate_at < schedule.rate_step.size and schedule.rate_step[rate_at] <= step:
             if lead:
-                poisson_prob[rate_source[rate_at]] = rate_value[rate_at]
+                state.poisson_prob[schedule.rate_source[rate_at]] = schedule.rate_value[rate_at]
             rate_at += 1
         if has_current:
             i_ext[my_first:my_end] = 0.0
@@ -306,48 +411,20 @@ def run_block(
             end = min(pop_start[pop + 1], my_end)
             if begin >= end:
                 continue
-            first_chan = chan_ptr[pop]
-            last_chan = chan_ptr[pop + 1]
             n_spikes = _update_population(
-                step,
-                pop_start[pop],
-                pop_start[pop + 1] - pop_start[pop],
-                begin,
-                end,
-                v,
-                b,
-                held_until,
-                i_ext,
-                syn_in,
-                fired,
-                has_current,
-                slots,
-                slot_base[pop],
-                chan_decay[first_chan:last_chan],
-                chan_coef[first_chan:last_chan],
-                alpha[pop],
-                const_drive[pop],
-                drive_gain[pop],
-                v_reset[pop],
-                v_th[pop],
-                reset_amount[pop],
-                reset_subtract[pop],
-                ref_steps[pop],
-                rho[pop],
-                beta[pop],
-                spiked,
-                n_spikes,
+                step, pop, begin, end, state, neurons, channels, has_current, n_spikes
             )
         spike_counts[half, worker] = n_spikes - (listed + my_first)
         if lead:
             n_source = listed + n_neurons
+            poisson_prob = state.poisson_prob
             for s in range(poisson_prob.size):
                 if poisson_prob[s] > 0.0 and rng.random() < poisson_prob[s]:
                     spiked[n_source] = n_neurons + s
                     n_source += 1
-            while sched_at < sched_step.size and sched_step[sched_at] <= step:
-                if sched_step[sched_at] == step:
-                    spiked[n_source] = sched_node[sched_at]
+            while sched_at < schedule.spike_step.size and schedule.spike_step[sched_at] <= step:
+                if schedule.spike_step[sched_at] == step:
+                    spiked[n_source] = schedule.spike_node[sched_at]
                     n_source += 1
                 sched_at += 1
             spike_counts[half, workers] = n_source - (listed + n_neurons)
@@ -366,10 +443,10 @@ def run_block(
             base = listed + (neuron_split[part] if part < workers else n_neurons)
             for k in range(base, base + spike_counts[half, part]):
                 node = spiked[k]
-                if record_node[node]:
+                if recording.record_node[node]:
                     if lead:
-                        spike_steps[recorded] = step
-                        spike_nodes[recorded] = node
+                        recording.spike_steps[recorded] = step
+                        recording.spike_nodes[recorded] = node
                     recorded += 1
                 for syn in range(row_split[node, worker], row_split[node, worker + 1]):
                     target = targets[syn]
@@ -378,39 +455,48 @@ def run_block(
                     else:
                         slots[target] += weights[syn]
         if ring_rows > 1:
-            _flush_ring_row(ring[step % ring_rows], slots, my_first, my_end, pop_start, chan_ptr, slot_base)
+            _flush_ring_row(
+                ring[step % ring_rows], slots, my_first, my_end, pop_start, channels.ptr, channels.slot_base
+            )
 
         # 5. probes of this worker's neurons (sampled after the step)
-        for q in range(probe_every.size):
-            if (step + 1) % probe_every[q] != 0:
-                continue
-            begin = probe_ptr[q]
-            width = probe_ptr[q + 1] - begin
-            base = probe_out_ptr[q] + rows_done[q] * width
-            if base + width > probe_out_ptr[q + 1]:
-                continue
-            var = probe_var[q]
-            for j in range(width):
-                i = probe_index[begin + j]
-                if i < my_first or i >= my_end:
-                    continue
-                if var == VAR_V:
-                    probe_out[base + j] = v[i]
-                elif var == VAR_B:
-                    probe_out[base + j] = b[i]
-                elif var == VAR_I_EXT:
-                    probe_out[base + j] = i_ext[i]
-                else:
-                    probe_out[base + j] = _synaptic_current(
-                        i, pop_start, chan_ptr, slot_base, chan_decay, slots
-                    )
-            rows_done[q] += 1
+        _sample_probes(step, my_first, my_end, state, neurons, channels, recording, rows_done)
         step += 1
     if lead:
-        sched_ptr[0], cur_ptr[0], rate_ptr[0] = sched_at, cur_at, rate_at
-        spike_count[0] = recorded
-        probe_rows[:] = rows_done
+        schedule.spike_at[0], schedule.cur_at[0], schedule.rate_at[0] = sched_at, cur_at, rate_at
+        recording.spike_count[0] = recorded
+        recording.rows[:] = rows_done
     return step
+
+
+@njit(cache=True, inline="always")
+def _sample_probes(step, my_first, my_end, state, neurons, channels, recording, rows_done):
+    """Record the probes due after ``step`` for neurons ``[my_first, my_end)``."""
+    for q in range(recording.every.size):
+        if (step + 1) % recording.every[q] != 0:
+            continue
+        begin = recording.ptr[q]
+        width = recording.ptr[q + 1] - begin
+        base = recording.out_ptr[q] + rows_done[q] * width
+        if base + width > recording.out_ptr[q + 1]:
+            continue
+        var = recording.var[q]
+        out = recording.out
+        for j in range(width):
+            i = recording.index[begin + j]
+            if i < my_first or i >= my_end:
+                continue
+            if var == VAR_V:
+                out[base + j] = state.v[i]
+            elif var == VAR_B:
+                out[base + j] = state.b[i]
+            elif var == VAR_I_EXT:
+                out[base + j] = state.i_ext[i]
+            else:
+                out[base + j] = _synaptic_current(
+                    i, neurons.start, channels.ptr, channels.slot_base, channels.decay, state.slots
+                )
+        rows_done[q] += 1
 
 
 @njit(cache=True, inline="always")

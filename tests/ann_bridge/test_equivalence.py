@@ -18,6 +18,8 @@ MODELS = {
         tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=2e-3, tau_adapt=0.1, beta=20.0
     ),
     "IF": snn.IF(capacitance=1.0, v_reset=0.0, v_th=1.0, reset="subtract"),
+    # its own exponential current: every input goes through tau_syn, whichever synapse the layer names
+    "CubaLIF": snn.CubaLIF(tau_mem=20e-3, v_rest=0.0, v_reset=0.0, v_th=1.0, tau_ref=1e-3, tau_syn=5e-3),
 }
 SYNAPSES = {"delta": snn.Delta(), "exponential": snn.Exponential(tau_syn=5e-3)}
 
@@ -44,7 +46,7 @@ def test_torch_and_numba_spike_for_spike(model, synapse):
     input_spikes = (rng.random((steps, n_in)) < 0.05).astype(float)
     # exponential weights are currents (A): one input moves v by w R tau_syn / tau_mem (LIF)
     # or w tau_syn / C (IF), so scale them to land near threshold
-    gain = 1.0 if synapse == "delta" else (200.0 if model == "IF" else 5.0)
+    gain = 1.0 if synapse == "delta" and model != "CubaLIF" else (200.0 if model == "IF" else 5.0)
     torch.manual_seed(0)
     layers = torch.nn.Sequential(
         SpikingLinear(

@@ -14,16 +14,14 @@ import snn
 from snn.connectivity import Sparse
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.lsnn import LSNN
+from snn.neurons import MODELS
 from snn.reservoir import ESN, LSM
 from tests.fuzz.strategies import kwargs_for
 
 ALLOWED = (ValidationError, UnsupportedFeature)
 
 TARGETS = {
-    "LIF": (snn.LIF, {}),
-    "ALIF": (snn.ALIF, {}),
-    "IF": (snn.IF, {}),
-    "LI": (snn.LI, {}),
+    **{name: (model, {}) for name, model in MODELS.items()},  # every registered neuron model
     "Population": (snn.Population, {"name": "p", "size": 3, "model": snn.LIF(), "initial_v": None}),
     "PoissonSource": (snn.PoissonSource, {"name": "s", "size": 3, "rate": 10.0}),
     "SpikeSource": (snn.SpikeSource, {"name": "s", "size": 2, "times": [0.0, 0.01], "ids": [0, 1]}),

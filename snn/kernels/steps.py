@@ -1,0 +1,26 @@
+"""The neuron models' step functions, compiled for the Numba kernels.
+
+Each model's update is written once, as plain arithmetic in its module under
+:mod:`snn.models` (so ``import snn`` needs no Numba and the torch mirror can call the same
+functions on tensors); this module only compiles them. Inlined into every kernel that calls
+them, so a kernel's loop vectorises as if the arithmetic were written in place.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from snn.models import adex, alif, izhikevich, lif
+
+
+def _compiled(function):
+    return njit(cache=True, inline="always")(function)
+
+
+lif_integrate = _compiled(lif.integrate)
+lif_crossed = _compiled(lif.crossed)
+lif_reset = _compiled(lif.reset)
+alif_threshold = _compiled(alif.threshold)
+alif_adapt = _compiled(alif.adapt)
+adex_step = _compiled(adex.step)
+izhikevich_step = _compiled(izhikevich.step)

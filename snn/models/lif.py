@@ -1,0 +1,152 @@
+r"""Leaky integrate-and-fire neuron (LIF).
+
+Continuous time (``I`` the sum of input currents, A)::
+
+    tau_mem dv/dt = -(v - v_rest) + resistance * (I + i_bias)
+    spike when v > v_th, then v <- v_reset   (reset="value")
+                          or  v <- v - (v_th - v_reset)   (reset="subtract")
+    and v is held for tau_ref seconds (ref_steps = round(tau_ref / dt) steps after the
+    spiking step; delta-synapse input arriving while held is lost, as in NEST).
+
+Exact discrete step (``alpha = exp(-dt / tau_mem)``), exact for inputs constant within a
+step (:func:`integrate`)::
+
+    v_k = alpha v_{k-1} + const_drive + drive_k
+    const_drive = (1 - alpha) (v_rest + resistance i_bias)     drive_gain = (1 - alpha) resistance
+    drive_k = drive_gain i_ext + sum_c coef_c s_c              s_c: synaptic slot of channel c
+
+A delta synapse's weight (V) lands in its slot at the end of a step and leaks with ``v``
+over the next one (``coef = alpha``); an exponential synapse's slot is a current (A)
+decaying by ``exp(-dt / tau_syn)`` per step whose exact contribution is :func:`exponential_channel`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snn import validate
+from snn.errors import ValidationError
+from snn.models.base import NeuronModel, Reset, linear_only, register
+
+
+def integrate(v, alpha, const_drive, drive):
+    """The exact step of the linear membrane: ``v`` after ``dt`` (V)."""
+    return alpha * v + const_drive + drive
+
+
+def crossed(v, threshold):
+    """The spike condition of every threshold model: strictly above."""
+    return v > threshold
+
+
+def reset(v, v_reset, reset_amount, reset_subtract):
+    """``v`` right after a spike: to ``v_reset``, or down by ``reset_amount = v_th - v_reset``."""
+    return v - reset_amount if reset_subtract else v_reset
+
+
+def refractory_steps(model, dt: float) -> int:
+    """``round(tau_ref / dt)``: steps ``v`` is held after the spiking step."""
+    steps = int(round(model.tau_ref / dt))
+    if steps >= np.iinfo(np.int32).max:
+        raise ValidationError(f"{type(model).__name__}.tau_ref", f"must be < 2**31 steps of dt={dt} s")
+    return steps
+
+
+def leak_constants(tau_mem: float, resistance: float, v_rest: float, i_bias: float, dt: float) -> dict:
+    """``alpha``, ``drive_gain`` and ``const_drive`` of a leaky membrane (expm1: accurate for dt << tau)."""
+    gain = -np.expm1(-dt / tau_mem) * resistance
+    rest = -np.expm1(-dt / tau_mem) * v_rest
+    return {"alpha": float(np.exp(-dt / tau_mem)), "const_drive": rest + gain * i_bias, "drive_gain": gain}
+
+
+def exponential_channel(tau_mem: float, resistance: float, tau_syn: float, dt: float) -> tuple[float, float]:
+    """(decay, coefficient into ``v``) of a current slot ``I0 exp(-t / tau_syn)`` over one step."""
+    decay = np.exp(-dt / tau_syn)
+    difference = tau_syn - tau_mem
+    if difference == 0.0:
+        return decay, resistance * dt / tau_mem * np.exp(-dt / tau_mem)
+    # v response to I(t) = I0 exp(-t/tau_syn) from v = 0, the exact solution of the linear ODE,
+    # tau_syn / (tau_syn - tau_mem) * (exp(-dt/tau_syn) - exp(-dt/tau_mem)). Written with expm1
+    # while the two rates are close (|spread| <= 1), so it stays accurate as tau_syn approaches
+    # tau_mem; as the plain difference beyond, where expm1 would overflow (tau_mem = 1e-7 s at
+    # dt = 1e-4 s: exp(-1000) * expm1(1000) = 0 * inf = NaN) and no cancellation can occur.
+    spread = dt * difference / (tau_mem * tau_syn)
+    if abs(spread) <= 1.0:
+        response = tau_syn / difference * np.exp(-dt / tau_mem) * np.expm1(spread)
+    else:
+        response = tau_syn / difference * (decay - np.exp(-dt / tau_mem))
+    return decay, resistance * response
+
+
+def leaky_channel(tau_mem: float, resistance: float, synapse, dt: float) -> tuple[float, float]:
+    """A synapse's slot into a leaky membrane: delta jumps leak one step, exponential as above."""
+    from snn.synapses import Delta
+
+    if isinstance(synapse, Delta):
+        return 0.0, float(np.exp(-dt / tau_mem))
+    return exponential_channel(tau_mem, resistance, synapse.tau_syn, dt)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LIF(NeuronModel):
+    """Leaky integrate-and-fire neuron (equations: :mod:`snn.models.lif`).
+
+    Parameters
+    ----------
+    tau_mem: membrane time constant (s), > 0.
+    v_rest: resting potential (V).
+    v_reset: potential after a spike (V), < v_th.
+    v_th: firing threshold (V).
+    resistance: membrane resistance (ohm), > 0. With the default 1 ohm a current of
+        1 A drives the membrane by 1 V, so synaptic weights read as volts of drive,
+        as in Brian2's CUBA example.
+    tau_ref: absolute refractory period (s), >= 0; ``v`` is held at its reset value.
+    i_bias: constant bias current (A).
+    reset: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v - (v_th - v_reset)).
+    """
+
+    tau_mem: float = 20e-3
+    v_rest: float = -70e-3
+    v_reset: float = -70e-3
+    v_th: float = -50e-3
+    resistance: float = 1.0
+    tau_ref: float = 2e-3
+    i_bias: float = 0.0
+    reset: Reset = "value"
+
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        object.__setattr__(self, "tau_mem", validate.positive(f"{kind}.tau_mem", self.tau_mem))
+        object.__setattr__(self, "v_rest", validate.finite(f"{kind}.v_rest", self.v_rest))
+        object.__setattr__(self, "v_reset", validate.finite(f"{kind}.v_reset", self.v_reset))
+        object.__setattr__(self, "v_th", validate.finite(f"{kind}.v_th", self.v_th))
+        object.__setattr__(self, "resistance", validate.positive(f"{kind}.resistance", self.resistance))
+        object.__setattr__(self, "tau_ref", validate.non_negative(f"{kind}.tau_ref", self.tau_ref))
+        object.__setattr__(self, "i_bias", validate.finite(f"{kind}.i_bias", self.i_bias))
+        self._check_reset_below_threshold()
+        self._check_reset()
+
+    def threshold_constants(self, dt: float) -> dict:
+        """Threshold, reset and hold of every threshold model built on this one."""
+        return {
+            "v_reset": self.v_reset,
+            "v_th": self.v_th,
+            "reset_amount": self.v_th - self.v_reset,
+            "reset_subtract": self.reset == "subtract",
+            "ref_steps": refractory_steps(self, dt),
+        }
+
+    def constants(self, dt: float) -> dict:
+        return linear_only(
+            {
+                **leak_constants(self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt),
+                **self.threshold_constants(dt),
+                "initial_v": self.v_rest,
+            }
+        )
+
+    def channel(self, synapse, dt: float) -> tuple[float, float]:
+        return leaky_channel(self.tau_mem, self.resistance, self.input_synapse(synapse), dt)
