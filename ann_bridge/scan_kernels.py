@@ -10,8 +10,6 @@ arithmetic is the torch scan's, operation for operation, in the tensors' dtype.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -27,14 +25,12 @@ CODES = {"fast_sigmoid": FAST_SIGMOID, "triangle": TRIANGLE, "arctan": ARCTAN}
 
 @njit(cache=True, inline="always")
 def _derivative(x, code, scale):
-    """The surrogates' S'(x) of :data:`ann_bridge.surrogate.DERIVATIVES`, written for one value."""
+    """The surrogate ``code``'s S'(x) (:mod:`snn.learning.surrogates`, compiled)."""
     if code == FAST_SIGMOID:
-        denominator = 1.0 + scale * abs(x)
-        return 1.0 / (denominator * denominator)
+        return steps.fast_sigmoid(x, scale)
     if code == TRIANGLE:
-        return scale * max(0.0, 1.0 - abs(x))
-    argument = math.pi * scale * x / 2
-    return (scale / 2) / (1.0 + argument * argument)
+        return steps.triangle(x, scale)
+    return steps.arctan(x, scale)
 
 
 @njit(cache=True, inline="always")

@@ -20,12 +20,14 @@ from collections.abc import Callable
 import torch
 
 from snn.errors import ValidationError
+from snn.learning import surrogates
 
-# S'(x, scale): the derivative each surrogate's backward pass returns
+# S'(x, scale): the derivative each surrogate's backward pass returns (snn.learning.surrogates,
+# the same functions the Numba kernels compile)
 DERIVATIVES: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
-    "fast_sigmoid": lambda x, k: 1.0 / (1.0 + k * x.abs()) ** 2,
-    "triangle": lambda x, g: g * torch.clamp(1.0 - x.abs(), min=0.0),
-    "arctan": lambda x, a: (a / 2) / (1.0 + (math.pi * a * x / 2) ** 2),
+    "fast_sigmoid": surrogates.fast_sigmoid,
+    "triangle": surrogates.triangle,
+    "arctan": surrogates.arctan,
 }
 DEFAULT_SCALES = {"fast_sigmoid": 25.0, "triangle": 0.3, "arctan": 2.0}
 SURROGATES = tuple(DERIVATIVES)

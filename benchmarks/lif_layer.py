@@ -102,7 +102,9 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         report = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        from studies.cli.output import provenance
+
+        args.json.write_text(json.dumps({**report, "provenance": provenance()}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

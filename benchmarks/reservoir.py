@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from snn.reservoir import ESN, Ridge
-from studies.reservoir_tasks import mackey_glass, nrmse
+from studies.experiments.reservoir_tasks import mackey_glass, nrmse
 
 WASHOUT, SPLIT = 100, 1599
 
@@ -84,7 +84,9 @@ def main() -> None:
         )
     if args.json:
         report = {"benchmark": "esn-mackey-glass", "repeats": args.repeats, "rows": rows}
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        from studies.cli.output import provenance
+
+        args.json.write_text(json.dumps({**report, "provenance": provenance()}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

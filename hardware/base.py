@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from snn import validate
@@ -20,15 +20,36 @@ from snn.network import Network
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelSupport:
+    """How a backend runs one neuron model (a row of :attr:`Capabilities.models`).
+
+    resets: the ``reset`` modes it reproduces; refractory: whether it holds a refractory
+    period (``tau_ref > 0``); negative_input: whether input (weights, currents, ``i_bias``)
+    may be negative; currents: whether injected currents into it map; as: what the model
+    becomes there (shown in refusals and the docs).
+    """
+
+    resets: tuple[str, ...] = ("value", "subtract")
+    refractory: bool = True
+    negative_input: bool = True
+    currents: bool = True
+    as_: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Capabilities:
-    """What a backend can express.
+    """What a backend can express: the one table its pre-flight :meth:`Backend.check`,
+    the refusals in its mapping reports and its documentation (:meth:`to_markdown`) read.
 
     neuron_models, synapses, sources: class names of :mod:`snn.neurons`, :mod:`snn.synapses`
-    and :mod:`snn.inputs` spike sources the backend runs. probe_variables: recordable
-    state (``"spikes"``, ``"v"``, ...). currents: injected currents. delays: per-synapse
-    integer-step delays. resets: ``"value"`` and/or ``"subtract"``. plasticity: learning
-    rules run online (none yet). max_neurons / max_synapses: size limits (None: memory only).
-    exact: whether runs match the Numba reference spike for spike (else: statistically).
+    and :mod:`snn.inputs` spike sources the backend runs. models: per neuron model, how
+    (:class:`ModelSupport`; a model missing here gets the backend-wide ``resets`` and
+    ``refractory``). refused_models: per model it does not run, why and what to use instead.
+    probe_variables: recordable state (``"spikes"``, ``"v"``, ...). currents: injected
+    currents. delays: per-synapse integer-step delays. resets: ``"value"`` and/or
+    ``"subtract"``. plasticity: learning rules run online (none yet). max_neurons /
+    max_synapses: size limits (None: memory only). exact: whether runs match the Numba
+    reference spike for spike (else: statistically).
     """
 
     neuron_models: tuple[str, ...]
@@ -44,9 +65,44 @@ class Capabilities:
     max_synapses: int | None = None
     exact: bool = False
     notes: tuple[str, ...] = ()
+    models: Mapping[str, ModelSupport] = field(default_factory=dict)
+    refused_models: Mapping[str, str] = field(default_factory=dict)
+    state_probes_of_spiking: bool = True  # False: only non-spiking populations' state can be probed
+
+    def support(self, model: str) -> ModelSupport:
+        """The row of ``model`` (a class name it runs)."""
+        return self.models.get(model, ModelSupport(resets=self.resets, refractory=self.refractory))
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def to_markdown(self, backend: str) -> str:
+        """The table as documentation: one row per registered neuron model."""
+        from snn.neurons import MODELS
+
+        lines = [
+            f"### {backend}",
+            "",
+            "| model | runs | resets | refractory | negative input |",
+            "|---|---|---|---|---|",
+        ]
+        for name in MODELS:
+            if name not in self.neuron_models:
+                lines.append(f"| {name} | no: {self.refused_models.get(name, 'not translated')} | | | |")
+                continue
+            row = self.support(name)
+            has = {f.name for f in fields(MODELS[name])}
+            runs = f"yes{': as ' + row.as_ if row.as_ else ''}"
+            resets = (
+                ", ".join(row.resets) if "reset" in has else ("(own reset)" if MODELS[name].spiking else "-")
+            )
+            refractory = ("yes" if row.refractory else "no") if "tau_ref" in has else "(none)"
+            negative = "yes" if row.negative_input else "no"
+            lines.append(f"| {name} | {runs} | {resets} | {refractory} | {negative} |")
+        delays, currents = ("yes" if flag else "no" for flag in (self.delays, self.currents))
+        lines += ["", f"synapses: {', '.join(self.synapses)}; delays: {delays}; currents: {currents}; "
+                  f"probes: {', '.join(self.probe_variables)}"]  # fmt: skip
+        return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -143,26 +199,62 @@ class Backend(ABC):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+def negative_input(network: Network, population: str) -> str | None:
+    """The first input of ``population`` that can be negative, described; None if none."""
+    import numpy as np
+
+    if getattr(network.populations[population].model, "i_bias", 0.0) < 0:
+        return "a negative i_bias"
+    for projection in network.projections:
+        if projection.post != population:
+            continue
+        rule = projection.connectivity
+        weights = getattr(rule, "weights", getattr(rule, "weight", 0.0))
+        if np.any(np.asarray(weights) < 0):
+            return f"negative weights (projection {projection.name!r})"
+    for current in network.currents:
+        if current.target == population and np.any(current.amplitudes < 0):
+            return "a negative injected current"
+    return None
+
+
 def check_network(network: Network, caps: Capabilities, backend: str) -> None:
-    """The shared pre-flight walk of :meth:`Backend.check`."""
+    """The shared pre-flight walk of :meth:`Backend.check`: every rule comes from ``caps``."""
     for pop in network.populations.values():
         kind = type(pop.model).__name__
+        where = f"population {pop.name!r}"
         if kind not in caps.neuron_models:
             raise UnsupportedFeature(
-                f"neuron model {kind} (population {pop.name!r})",
+                f"neuron model {kind} ({where})",
                 backend,
-                f"supported: {', '.join(caps.neuron_models)}",
+                caps.refused_models.get(kind, f"supported: {', '.join(caps.neuron_models)}"),
             )
+        row = caps.support(kind)
         reset = getattr(pop.model, "reset", None)
-        if reset is not None and reset not in caps.resets:
+        if reset is not None and reset not in row.resets:
             raise UnsupportedFeature(
-                f"reset={reset!r} (population {pop.name!r})", backend, f"supported: {caps.resets}"
-            )
-        if not caps.refractory and getattr(pop.model, "tau_ref", 0.0) > 0:
-            raise UnsupportedFeature(
-                f"a refractory period (population {pop.name!r}, tau_ref={pop.model.tau_ref})",
+                f"reset={reset!r} on a {kind} ({where})",
                 backend,
-                "set tau_ref=0",
+                f"{kind} runs with reset {' or '.join(row.resets)}",
+            )
+        if not row.refractory and getattr(pop.model, "tau_ref", 0.0) > 0:
+            raise UnsupportedFeature(
+                f"a refractory period on a {kind} ({where}, tau_ref={pop.model.tau_ref})",
+                backend,
+                f"{row.as_ or kind} has none here; set tau_ref=0",
+            )
+        if not row.currents and any(c.target == pop.name for c in network.currents):
+            raise UnsupportedFeature(
+                f"an injected current into a {kind} ({where})",
+                backend,
+                f"{row.as_ or kind} takes no current here",
+            )
+        negative = None if row.negative_input else negative_input(network, pop.name)
+        if negative:
+            raise UnsupportedFeature(
+                f"{negative} into a {kind} ({where})",
+                backend,
+                f"{row.as_ or kind} here clips negative input to 0",
             )
         if caps.max_neurons is not None and pop.size > caps.max_neurons:
             raise UnsupportedFeature(
@@ -183,7 +275,9 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 f"supported: {', '.join(caps.synapses)}",
             )
         if not caps.delays and has_delays(projection):
-            raise UnsupportedFeature(f"synaptic delays (projection {projection.name!r})", backend)
+            raise UnsupportedFeature(
+                f"synaptic delays (projection {projection.name!r})", backend, "use delay 0"
+            )
     if network.currents and not caps.currents:
         raise UnsupportedFeature("injected currents", backend, "use a spike source instead")
     for probe in network.probes:
@@ -193,6 +287,26 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 backend,
                 f"supported: {', '.join(caps.probe_variables)}",
             )
+        pop = network.populations.get(probe.target)
+        if (
+            probe.variable != "spikes"
+            and not caps.state_probes_of_spiking
+            and pop is not None
+            and pop.model.spiking
+        ):
+            raise UnsupportedFeature(
+                f"probing {probe.variable!r} of spiking population {probe.target!r} (probe {probe.name!r})",
+                backend,
+                "only the state of non-spiking populations can be recorded here; probe its spikes",
+            )
+
+
+def probe_variables(models) -> tuple[str, ...]:
+    """Spikes, every state variable of ``models`` (classes), and the synaptic and injected currents."""
+    names = ["spikes"]
+    for model in models:
+        names += [v for v in model.state_variables if v not in names]
+    return (*names, "i_syn", "i_ext")
 
 
 def has_delays(projection) -> bool:

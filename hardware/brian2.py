@@ -52,14 +52,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport
+from hardware.base import Backend, Capabilities, MappingReport, probe_variables
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn import validate
 from snn.build import effective_synapse, population_synapses
 from snn.build.neurons import discrete_parameters
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.network import PROBE_SPIKES, Network
-from snn.neurons import ALIF, IF, LI
+from snn.neurons import ALIF, IF, LI, MODELS
 from snn.result import Result, Trace
 from snn.synapses import Delta, Exponential
 
@@ -385,6 +385,8 @@ class Brian2Backend(Backend):
     generation, default) or ``"cpp_standalone"`` (a C++ project built and run in a
     temporary directory)."""
 
+    MODELS_RUN = ("LIF", "ALIF", "IF", "LI", "CubaLIF", "AdEx", "Izhikevich")
+
     def __init__(self, target: str = "cython") -> None:
         if target not in TARGETS:
             raise ValidationError("brian2.target", f"must be one of {TARGETS}, got {target!r}")
@@ -395,10 +397,10 @@ class Brian2Backend(Backend):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            neuron_models=("LIF", "ALIF", "IF", "LI", "CubaLIF", "AdEx", "Izhikevich"),
+            neuron_models=self.MODELS_RUN,
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "PoissonSource", "RateEncoder", "LatencyEncoder"),
-            probe_variables=("spikes", "v", "b", "w", "u", "i_syn", "i_ext"),
+            probe_variables=probe_variables(MODELS[name] for name in MODELS if name in self.MODELS_RUN),
             currents=True,
             delays=True,
             exact=True,

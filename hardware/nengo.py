@@ -93,14 +93,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, check_network, has_delays
+from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, check_network
 from hardware.lowering import Concrete, Stimulus, concrete
 from snn import validate
 from snn.build import channel_coefficients
-from snn.errors import UnsupportedFeature
 from snn.inputs import SPIKE_SOURCES
 from snn.network import PROBE_SPIKES, Network
-from snn.neurons import ALIF, IF, LI, LIF
+from snn.neurons import IF, LIF
 from snn.result import Result, Trace
 
 NAME = "nengo"
@@ -111,6 +110,24 @@ def capabilities() -> Capabilities:
     """What :func:`build_nengo` translates (shared by the nengo and nengo-dl backends)."""
     return Capabilities(
         neuron_models=("LIF", "IF"),
+        models={
+            "LIF": ModelSupport(resets=("value",), as_="nengo.LIF"),
+            "IF": ModelSupport(
+                resets=("subtract",),
+                refractory=False,
+                negative_input=False,
+                as_="nengo.SpikingRectifiedLinear",
+            ),
+        },
+        refused_models={
+            "ALIF": "its adaptive threshold has no nengo equivalent (nengo's AdaptiveLIF adapts an input "
+            "current); use the numba backend",
+            "LI": "nengo has no non-spiking leaky-integrator neuron; probe the spikes of the population "
+            "feeding it instead, or use the numba backend",
+            "CubaLIF": "give a LIF an Exponential(tau_syn) synapse instead (nengo filters the connection)",
+            "AdEx": "nengo has no AdEx neuron type; use the numba or brian2 backend",
+            "Izhikevich": "not translated to nengo.Izhikevich yet (ms and mV units); use numba or brian2",
+        },
         synapses=("Delta", "Exponential"),
         sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
         probe_variables=(PROBE_SPIKES, "v"),
@@ -126,70 +143,9 @@ def capabilities() -> Capabilities:
     )
 
 
-def _negative_inputs(network: Network, population: str) -> str | None:
-    """The first input of ``population`` that can be negative, described; None if none."""
-    for projection in network.projections:
-        if projection.post != population:
-            continue
-        rule = projection.connectivity
-        weights = getattr(rule, "weights", getattr(rule, "weight", 0.0))
-        if np.any(np.asarray(weights) < 0):
-            return f"negative weights (projection {projection.name!r})"
-    for current in network.currents:
-        if current.target == population and np.any(current.amplitudes < 0):
-            return "a negative injected current"
-    return None
-
-
 def check(network: Network, backend: str = NAME) -> None:
     """Raise :class:`snn.UnsupportedFeature` for the first part of ``network`` that
-    :func:`build_nengo` cannot translate faithfully."""
-    for pop in network.populations.values():
-        model = pop.model
-        where = f"population {pop.name!r}"
-        if isinstance(model, ALIF):
-            raise UnsupportedFeature(
-                f"neuron model ALIF ({where})",
-                backend,
-                "its adaptive threshold has no nengo equivalent (nengo's AdaptiveLIF adapts an input "
-                "current); use the numba backend",
-            )
-        if isinstance(model, LI):
-            raise UnsupportedFeature(
-                f"neuron model LI ({where})",
-                backend,
-                "nengo has no non-spiking leaky-integrator neuron; probe the spikes of the population "
-                "feeding it instead, or use the numba backend",
-            )
-        if isinstance(model, LIF) and model.reset != "value":
-            raise UnsupportedFeature(
-                f"reset='subtract' on a LIF ({where})", backend, "nengo's LIF resets to v_reset"
-            )
-        if isinstance(model, IF):
-            if model.reset != "subtract":
-                raise UnsupportedFeature(
-                    f"reset='value' on an IF ({where})",
-                    backend,
-                    "IF maps onto nengo.SpikingRectifiedLinear, which resets by subtraction",
-                )
-            if model.tau_ref > 0:
-                raise UnsupportedFeature(
-                    f"a refractory period on an IF ({where}, tau_ref={model.tau_ref})",
-                    backend,
-                    "nengo.SpikingRectifiedLinear has none; set tau_ref=0",
-                )
-            negative = "a negative i_bias" if model.i_bias < 0 else _negative_inputs(network, pop.name)
-            if negative:
-                raise UnsupportedFeature(
-                    f"{negative} into an IF ({where})",
-                    backend,
-                    "nengo.SpikingRectifiedLinear clips negative input current to 0",
-                )
-    for projection in network.projections:
-        if has_delays(projection):
-            raise UnsupportedFeature(
-                f"synaptic delays (projection {projection.name!r})", backend, "use delay 0"
-            )
+    :func:`build_nengo` cannot translate faithfully (the rules are :func:`capabilities`)."""
     check_network(network, capabilities(), backend)
 
 

@@ -17,6 +17,7 @@ tutorial. nengo-dl 3.6 needs :mod:`hardware.tf_compat` on modern TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass
 
@@ -44,7 +45,7 @@ class NengoDLBackend(NengoBackend):
 
     def capabilities(self) -> Capabilities:
         caps = capabilities()
-        return Capabilities(**{**caps.to_dict(), "notes": (*caps.notes, "run in nengo_dl.Simulator")})
+        return dataclasses.replace(caps, notes=(*caps.notes, "run in nengo_dl.Simulator"))
 
     def _simulate(
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None

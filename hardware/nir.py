@@ -31,7 +31,7 @@ from pathlib import Path
 import nir
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, with_inputs
+from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, with_inputs
 from hardware.nir_export import bias, to_nir_graph
 from hardware.nir_fields import SPIKE_CONVENTIONS
 from hardware.nir_import import check_graph, from_nir_graph
@@ -182,6 +182,22 @@ class NIRBackend(Backend):
             delays=True,
             resets=("value",),
             refractory=False,
+            state_probes_of_spiking=False,  # a NIR spiking node outputs spikes; only an LI node outputs v
+            models={
+                "LIF": ModelSupport(resets=("value",), refractory=False, as_="nir.LIF or nir.CubaLIF"),
+                "IF": ModelSupport(resets=("value",), refractory=False, as_="nir.IF"),
+                "LI": ModelSupport(as_="nir.LI or nir.CubaLI"),
+                # a constant current travels as an Affine bias into the node, and a CubaLIF's
+                # input is its synaptic current: NIR's CubaLIF has no bias term of its own
+                "CubaLIF": ModelSupport(
+                    resets=("value",), refractory=False, currents=False, as_="nir.CubaLIF"
+                ),
+            },
+            refused_models={
+                "ALIF": "NIR has no adaptive threshold; export the LIF part or use a backend that runs ALIF",
+                "AdEx": "NIR has no AdEx primitive (its exponential term and adaptation current)",
+                "Izhikevich": "NIR has no Izhikevich primitive",
+            },
             exact=True,
             notes=(
                 "constant currents only, carried as an Affine bias on a delta-synapse projection",
@@ -221,15 +237,6 @@ class NIRBackend(Backend):
                     f"recording a subset of neurons or steps (probe {probe.name!r})",
                     BACKEND,
                     "a nir.Output carries the whole node at every step",
-                )
-            spiking = (
-                probe.target not in network.populations or network.populations[probe.target].model.spiking
-            )
-            if probe.variable == "v" and spiking:
-                raise UnsupportedFeature(
-                    f"probing 'v' of spiking population {probe.target!r} (probe {probe.name!r})",
-                    BACKEND,
-                    "a NIR spiking node outputs spikes; only an LI node outputs v",
                 )
 
     def deploy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.base import Backend, Capabilities, MappingReport
+from hardware.base import Backend, Capabilities, MappingReport, probe_variables
 from snn.inputs import SPIKE_SOURCES
 from snn.network import Network
 from snn.neurons import MODELS
@@ -27,7 +27,7 @@ class NumbaBackend(Backend):
             neuron_models=tuple(MODELS),
             synapses=tuple(SYNAPSES),
             sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
-            probe_variables=("spikes", "v", "b", "i_syn", "i_ext"),
+            probe_variables=probe_variables(MODELS.values()),
             currents=True,
             delays=True,
             exact=True,

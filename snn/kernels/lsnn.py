@@ -55,8 +55,7 @@ def _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, gamma, ref_s
         u = v[j] if held else steps.lif_integrate(v[j], alpha[j], 0.0, alpha[j] * syn[j])
         threshold = steps.alif_threshold(v_th, beta[j], b[j])
         spike = (not held) and steps.lif_crossed(u, threshold)
-        distance = abs(u - threshold) / v_th
-        psi[j] = 0.0 if held else (gamma / v_th) * max(0.0, 1.0 - distance)
+        psi[j] = 0.0 if held else steps.triangle((u - threshold) / v_th, gamma) / v_th
         z[j] = 1.0 if spike else 0.0
         hold[j] = held
         v[j] = steps.lif_reset(u, 0.0, v_th, True) if spike else u
@@ -207,7 +206,7 @@ def eprop(x, target, mask, w_in, w_rec, w_out, b_out, feedback, alpha, rho, beta
             counts[s] += z
             _readout(z, w_out, b_out, kappa, y)
             outputs[s, t] = y
-            z_filtered = kappa * z_filtered + z
+            z_filtered[:] = kappa * z_filtered + z  # in place: stays in the inputs' dtype
             bias_filtered = kappa * bias_filtered + 1.0
             weight = mask[s, t]
             if loss_kind == LOSS_SOFTMAX:

@@ -192,7 +192,7 @@ def _integrate(step, state, params, channels, adaptive, source):
         fired[i] = spike
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)  # not inlined: it stays out of the linear models' hot loop
 def _integrate_nonlinear(kind, state, begin, end, size, offset, has_current, decay, v_peak, v_reset, p):
     """A nonlinear model's step (:func:`snn.models.adex.step` or
     :func:`snn.models.izhikevich.step`) for neurons ``[begin, end)``: delta slots jump ``v``

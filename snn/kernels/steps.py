@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from snn.learning import surrogates
 from snn.models import adex, alif, izhikevich, lif
 
 
@@ -24,3 +25,6 @@ alif_threshold = _compiled(alif.threshold)
 alif_adapt = _compiled(alif.adapt)
 adex_step = _compiled(adex.step)
 izhikevich_step = _compiled(izhikevich.step)
+fast_sigmoid = _compiled(surrogates.fast_sigmoid)
+triangle = _compiled(surrogates.triangle)
+arctan = _compiled(surrogates.arctan)

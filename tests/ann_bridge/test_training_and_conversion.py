@@ -9,7 +9,7 @@ from ann_bridge.baselines import MLP, CNN1d, GRUClassifier, LSTMClassifier  # no
 from ann_bridge.classifier import SpikingClassifier, SpikingCNN, encode  # noqa: E402
 from ann_bridge.conversion import convert, evaluate  # noqa: E402
 from ann_bridge.training import TrainConfig, accuracy, train  # noqa: E402
-from studies.datasets import load  # noqa: E402
+from studies.experiments.datasets import load  # noqa: E402
 
 CONFIG = TrainConfig(seed=0, epochs=300, patience=40, lr=1e-3, weight_decay=1e-3, progress=False)
 

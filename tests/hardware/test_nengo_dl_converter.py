@@ -21,7 +21,7 @@ if importlib.util.find_spec("nengo_dl") is None:  # importing nengo_dl needs har
 
 @pytest.fixture(scope="module")
 def digits():
-    from studies.datasets import load
+    from studies.experiments.datasets import load
 
     return load("digits", seed=0, val_fraction=0.1)
 

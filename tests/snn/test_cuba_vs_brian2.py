@@ -10,7 +10,7 @@ brian2 = pytest.importorskip("brian2")
 
 
 def test_cuba_rate_and_irregularity_match_brian2():
-    from studies.peers.brian2_cuba import run_cuba
+    from studies.experiments.peers.brian2_cuba import run_cuba
 
     params = CubaParameters()
     duration = 2.0

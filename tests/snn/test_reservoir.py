@@ -10,8 +10,8 @@ import scipy.sparse as sp
 
 import snn
 from snn.reservoir import ESN, LSM, RLS, Ridge, Softmax, filtered_spikes, spectral_radius
-from studies import reservoir_runs
-from studies.reservoir_tasks import mackey_glass, nrmse
+from studies.experiments import reservoir_runs
+from studies.experiments.reservoir_tasks import mackey_glass, nrmse
 
 
 def _regression(seed=0, samples=200, features=6, outputs=2):

@@ -51,8 +51,8 @@ def test_train_bad_input_exit_2(tmp_path, args, field):
 def test_eprop_learns_store_recall():
     """Bellec et al. (2018): an LSNN of 10 LIF + 10 ALIF neurons learns to store and recall a
     bit over delays beyond its membrane time constants; here within 300 batches."""
-    from studies import tasks
-    from studies.lsnn_training import train
+    from studies.experiments import tasks
+    from studies.experiments.lsnn_training import train
 
     result = train(tasks.get("store-recall"), "eprop", seed=0, iterations=300, progress=False)
     assert result.test_accuracy >= 0.9

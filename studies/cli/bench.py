@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 
-from studies.output import path_argument, table, write_json
+from studies.cli.output import path_argument, table, write_json
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 FRESH_PROCESS = """
@@ -218,7 +218,7 @@ def _run(args: argparse.Namespace) -> int:
         if single:
             row["ours_single_thread_run_s"] = statistics.median(r["run_s"] for r in single)
         if targets:
-            from studies.peers.brian2_cuba import run_cuba
+            from studies.experiments.peers.brian2_cuba import run_cuba
 
             for target in targets:
                 peer = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import path_argument, table
-from studies.simulate import DEFAULT_DT, DEFAULT_DURATION
+from studies.cli.output import path_argument, table
+from studies.cli.simulate import DEFAULT_DT, DEFAULT_DURATION
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import hardware
     from snn import validate
-    from studies.output import write_json
-    from studies.simulate import load_model, pick
+    from studies.cli.output import write_json
+    from studies.cli.simulate import load_model, pick
 
     if args.list:
         installed = set(hardware.available())

@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import path_argument
+from studies.cli.output import path_argument
 
 MODELS = ("lsnn",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from studies.lsnn_training import RULES
-    from studies.tasks import TASKS
+    from studies.experiments.lsnn_training import RULES
+    from studies.experiments.tasks import TASKS
 
     parser.add_argument("model", nargs="?", default="lsnn", help="what to train: lsnn (default)")
     parser.add_argument("--task", default="store-recall", help=f"one of {list(TASKS)} (default store-recall)")
@@ -45,15 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=path_argument, default=Path("out/train"), help="output directory (default out/train)"
     )
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="precision of e-prop's kernels and of the validation passes (default float32; "
+        "the test accuracy is always measured in float64)",
+    )
     parser.add_argument("--json", type=path_argument, help="also write the metrics object here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _check(args) -> None:
-    """What :func:`studies.lsnn_training.train` does not check itself (it checks --rule,
+    """What :func:`studies.experiments.lsnn_training.train` does not check itself (it checks --rule,
     --iterations, --batch and --lr, before any work, with the same messages)."""
     from snn.errors import ValidationError
-    from studies.tasks import TASKS
+    from studies.experiments.tasks import TASKS
 
     if args.model not in MODELS:
         raise ValidationError("model", f"must be one of {list(MODELS)}, got {args.model!r}")
@@ -68,7 +75,7 @@ def _check(args) -> None:
 
 
 def _task_table() -> str:
-    from studies import tasks
+    from studies.experiments import tasks
 
     lines = []
     for name in tasks.TASKS:
@@ -86,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
 
     from snn.config import SimulationDefaults, save_toml
     from snn.lsnn import to_network
-    from studies import tasks
-    from studies.lsnn_training import train
-    from studies.output import save_figure, staged, table, write_json
+    from studies.cli.output import save_figure, staged, table, write_json
+    from studies.experiments import tasks
+    from studies.experiments.lsnn_training import train
 
     if args.help_tasks:
         print(_task_table())
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 learning_rate=args.lr,
                 cosine_every=args.cosine_every if args.rule != "bptt" else 0,
                 progress=False if args.no_progress else None,
+                dtype=np.dtype(args.dtype).type,
             )
         )
         print(f"  seed {seed}: test accuracy {runs[-1].test_accuracy:.4f} ({runs[-1].train_seconds:.1f} s)")
@@ -115,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = {
         "task": args.task,
         "rule": args.rule,
+        "dtype": args.dtype,
         "model": "lsnn",
         "seeds": [r.seed for r in runs],
         "test_accuracy": float(accuracies.mean()),

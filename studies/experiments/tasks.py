@@ -199,7 +199,7 @@ def digits_spikes(x: np.ndarray, row_ms: int = 5) -> np.ndarray:
 
 
 def _dataset_task(name: str) -> tuple[Callable, Callable, Callable, int, int]:
-    from studies.datasets import load
+    from studies.experiments.datasets import load
 
     data = load(name, seed=0)
     x_train, y_train = data.x_train, data.y_train

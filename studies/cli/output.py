@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -88,7 +89,41 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1)
+def provenance() -> dict:
+    """What made a results file: the command line, the git commit of the code (with
+    ``+dirty`` when the tree had changes; ``unknown`` outside a checkout), when, on what Python.
+    Computed once per process, so every file of one run carries the same block."""
+    import platform
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    if commit != "unknown" and git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+dirty"
+    program = "snn" if sys.argv[0].endswith("snn") else Path(sys.argv[0]).name
+    return {
+        "command": " ".join([program, *sys.argv[1:]]),
+        "commit": commit,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": platform.python_version(),
+    }
+
+
 def write_json(path: Path, data: dict) -> Path:
+    """``data`` as JSON at ``path`` (atomically), with a ``provenance`` entry (:func:`provenance`)."""
+    if isinstance(data, dict) and "provenance" not in data:
+        data = {**data, "provenance": provenance()}
     text = json.dumps(_clean(data), indent=2, sort_keys=False) + "\n"
     return write_atomic(path, lambda stream: stream.write(text.encode()))
 

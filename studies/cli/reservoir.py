@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import path_argument, save_figure, staged, table, write_json
 
 TASKS = ("mackey-glass", "narma10", "memory-capacity", "digits")
 MODELS = ("esn", "lsm")
@@ -108,7 +108,7 @@ def _models(args):
 
 
 def run(args: argparse.Namespace) -> int:
-    from studies import reservoir_runs as runs
+    from studies.experiments import reservoir_runs as runs
 
     model, ridge = _models(args)
     jit_s = _load_kernels(model)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import path_argument, save_figure, staged, table, write_json
 
 DEFAULT_DURATION = 1.0
 DEFAULT_DT = 1e-4

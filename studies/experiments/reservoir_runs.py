@@ -15,7 +15,7 @@ import numpy as np
 from snn.errors import ValidationError
 from snn.reservoir import ESN, LSM, Ridge, Softmax
 from snn.reservoir.lsm import filtered_spikes
-from studies.reservoir_tasks import mackey_glass, memory_capacity_data, narma10, nrmse, rmse
+from studies.experiments.reservoir_tasks import mackey_glass, memory_capacity_data, narma10, nrmse, rmse
 
 # (steps in total, washout, first test step)
 SPLITS = {
@@ -114,7 +114,7 @@ def esn_memory_capacity(esn: ESN, ridge: float, seed: int = 0, max_delay: int | 
 
 
 def _digits(seed: int):
-    from studies.datasets import load
+    from studies.experiments.datasets import load
 
     data = load("digits", seed=seed)
     rows = {

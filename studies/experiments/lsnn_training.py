@@ -14,7 +14,7 @@ import numpy as np
 from snn.errors import ValidationError
 from snn.learning.eprop import Adam, EProp, gradients
 from snn.lsnn import LSNN, LSNNWeights, initial_weights, run
-from studies.tasks import Batch, Task, accuracy
+from studies.experiments.tasks import Batch, Task, accuracy
 
 RULES = ("eprop", "random-eprop", "bptt")
 TEST_SEED = 10_000  # test and validation sets: fixed streams, the same for every seed
@@ -82,10 +82,10 @@ def train(
 ) -> TrainingRun:
     """Train from scratch; ``cosine_every`` > 0 also computes the BPTT gradient on every
     ``cosine_every``-th e-prop batch and records the cosine similarity of the two (both in
-    float64). e-prop's gradients are computed in float64 (the kernels follow the dtype of
-    the task's inputs), BPTT's in float32 torch; ``dtype`` is that of the validation forward
-    passes (float32 by default, for speed); the test accuracy is measured on the float64
-    Numba forward pass.
+    float64). ``dtype`` (float32 by default, for speed) is that of e-prop's kernels (inputs,
+    weights, traces and gradients; the weights and Adam's moments stay float64) and of the
+    validation forward passes; BPTT runs in float32 torch; the test accuracy is measured on
+    the float64 Numba forward pass.
 
     Every ``validate_every`` batches (default: a tenth of the run) the weights are scored on
     the task's validation set; the best-scoring weights are kept and tested (model
@@ -125,9 +125,8 @@ def train(
         if step is not None:
             loss, outputs, rates, weights = step(batch, learning_rate * decay)
         else:
-            grads = gradients(
-                eprop_rule, lsnn, weights, batch.x, batch.target, batch.mask, "softmax", feedback
-            )
+            x = batch.x.astype(dtype)
+            grads = gradients(eprop_rule, lsnn, weights, x, batch.target, batch.mask, "softmax", feedback)
             loss, outputs, rates = grads.loss, grads.outputs, grads.rates_hz
             if cosine_every and (iteration - 1) % cosine_every == 0:
                 result.cosines.append(

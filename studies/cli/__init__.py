@@ -18,21 +18,21 @@ import sys
 
 COMMANDS = {
     "simulate": (
-        "studies.simulate",
+        "studies.cli.simulate",
         "run a network (TOML or NIR file, or the default CUBA network) on any backend",
     ),
     "deploy": (
-        "studies.deploy",
+        "studies.cli.deploy",
         "write a network for a backend (NIR, Brian2 C++, ...) with a mapping report",
     ),
-    "bench": ("studies.bench", "benchmark the reference simulator against Brian2 on the same network"),
-    "train": ("studies.train", "train an LSNN on a sequence task with e-prop, random e-prop or BPTT"),
+    "bench": ("studies.cli.bench", "benchmark the reference simulator against Brian2 on the same network"),
+    "train": ("studies.cli.train", "train an LSNN on a sequence task with e-prop, random e-prop or BPTT"),
     "reservoir": (
-        "studies.reservoir",
+        "studies.cli.reservoir",
         "an echo state network or liquid state machine on Mackey-Glass, NARMA10, memory capacity, digits",
     ),
     "compare": (
-        "studies.compare",
+        "studies.cli.compare",
         "train and compare ANN, converted SNN and directly trained SNN rows on one dataset",
     ),
 }
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         command = f"snn {args.command}"
         from snn.errors import UnsupportedFeature, ValidationError
-        from studies.output import check_destinations
+        from studies.cli.output import check_destinations
 
         try:
             check_destinations(args)  # an unwritable --out or --json fails now, not after the work
@@ -112,7 +112,3 @@ def console() -> None:
         sys.stderr.flush()
         os._exit(130)
     sys.exit(code)
-
-
-if __name__ == "__main__":
-    console()

@@ -1,0 +1,5 @@
+"""``python -m studies.cli``: the ``snn`` command."""
+
+from studies.cli import console
+
+console()

@@ -1,0 +1,1 @@
+"""Experiments: datasets, tasks, training runs and peer references that the commands run."""

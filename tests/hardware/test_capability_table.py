@@ -1,0 +1,124 @@
+"""Every backend x every registered neuron model x every feature: the backend's pre-flight
+check accepts exactly what its :class:`hardware.base.Capabilities` table says it runs.
+
+A rule written by hand outside the table (refusing what the table allows, or letting through
+what it refuses) fails here; so does a model added to the registry that a backend's table
+forgets (it must be listed as run or as refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+import hardware
+import snn
+from snn.errors import UnsupportedFeature
+from snn.models.base import RESETS
+from snn.neurons import MODELS
+
+
+def _base_model(model_cls, caps):
+    """The model as the backend runs it best: no refractory period, its first supported reset."""
+    model = model_cls()
+    names = {f.name for f in fields(model)}
+    changes = {}
+    if "tau_ref" in names:
+        changes["tau_ref"] = 0.0
+    if "reset" in names:
+        changes["reset"] = (
+            caps.support(model_cls.__name__).resets[0]
+            if model_cls.__name__ in caps.neuron_models
+            else "value"
+        )
+    return replace(model, **changes)
+
+
+def _network(model, *, weight=1e-3, synapse=None, delay=0.0, probe="spikes", current=False) -> snn.Network:
+    net = snn.Network("table")
+    net.add(snn.SpikeSource(name="in", size=2, times=[0.001, 0.002], ids=[0, 1]))
+    net.add(snn.Population(name="p", size=3, model=model))
+    net.connect("in", "p", snn.AllToAll(weights=weight, delays=delay), synapse or snn.Delta())
+    if current:
+        net.inject(snn.Current.constant("p", 1e-3))
+    net.probe("p", probe if model.spiking or probe != "spikes" else "v")
+    return net
+
+
+def _features(model, caps):
+    """(label, network, whether the table allows it) for one model the backend runs."""
+    kind = type(model).__name__
+    row = caps.support(kind)
+    names = {f.name for f in fields(model)}
+    yield "as run", _network(model), True
+    if "reset" in names:
+        for reset in RESETS:
+            yield f"reset={reset}", _network(replace(model, reset=reset)), reset in row.resets
+    if "tau_ref" in names:
+        yield "tau_ref>0", _network(replace(model, tau_ref=1e-3)), row.refractory
+    yield "negative weight", _network(model, weight=-1e-3), row.negative_input
+    if kind != "CubaLIF":  # a CubaLIF's input always goes through its own current
+        yield (
+            "exponential synapse",
+            _network(model, synapse=snn.Exponential(tau_syn=5e-3)),
+            "Exponential" in caps.synapses,
+        )
+    yield "delay", _network(model, delay=1e-3), caps.delays
+    yield "current", _network(model, current=True), caps.currents and row.currents
+    for variable in model.state_variables:
+        allowed = variable in caps.probe_variables and (not model.spiking or caps.state_probes_of_spiking)
+        yield f"probe {variable}", _network(model, probe=variable), allowed
+
+
+def _accepted(backend, network) -> bool:
+    try:
+        backend.check(network)
+    except UnsupportedFeature:
+        return False
+    return True
+
+
+CASES = [(b, m) for b in hardware.names() for m in MODELS]
+
+
+@pytest.mark.parametrize("backend_name, model_name", CASES)
+def test_check_follows_the_capability_table(backend_name, model_name):
+    backend = hardware.get(backend_name)
+    caps = backend.capabilities()
+    model = _base_model(MODELS[model_name], caps)
+    if model_name not in caps.neuron_models:
+        assert model_name in caps.refused_models or backend_name.startswith(("brian2", "numba")), (
+            f"{backend_name}'s table neither runs nor refuses {model_name} with a reason"
+        )
+        with pytest.raises(UnsupportedFeature, match=f"neuron model {model_name}") as error:
+            backend.check(_network(model))
+        if model_name in caps.refused_models:
+            assert caps.refused_models[model_name] in str(error.value)
+        return
+    disagreements = [
+        (label, allowed)
+        for label, network, allowed in _features(model, caps)
+        if _accepted(backend, network) != allowed
+    ]
+    assert not disagreements, (
+        f"{backend_name} / {model_name}: check disagrees with the table on {disagreements}"
+    )
+
+
+@pytest.mark.parametrize("backend_name", hardware.names())
+def test_the_table_documents_every_registered_model(backend_name):
+    text = hardware.get(backend_name).capabilities().to_markdown(backend_name)
+    for name in MODELS:
+        assert f"| {name} |" in text
+
+
+def test_the_backend_docs_are_generated_from_the_tables():
+    from pathlib import Path
+
+    from hardware.capability_docs import render
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "backends.md"
+    assert committed.read_text() == render(), (
+        "regenerate: python -m hardware.capability_docs > docs/backends.md"
+    )
