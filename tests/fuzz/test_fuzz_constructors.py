@@ -6,6 +6,8 @@ Issue 14 found 827 of 45 000 constructor calls raising something else (ValueErro
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,7 +23,8 @@ from tests.fuzz.strategies import kwargs_for
 ALLOWED = (ValidationError, UnsupportedFeature)
 
 TARGETS = {
-    **{name: (model, {}) for name, model in MODELS.items()},  # every registered neuron model
+    # every registered neuron model, each field valid (its default) or hostile
+    **{name: (model, {f.name: f.default for f in fields(model)}) for name, model in MODELS.items()},
     "Population": (snn.Population, {"name": "p", "size": 3, "model": snn.LIF(), "initial_v": None}),
     "PoissonSource": (snn.PoissonSource, {"name": "s", "size": 3, "rate": 10.0}),
     "SpikeSource": (snn.SpikeSource, {"name": "s", "size": 2, "times": [0.0, 0.01], "ids": [0, 1]}),
