@@ -43,8 +43,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _terminated(signum, frame) -> None:
-    # SIGTERM ends the run the way Ctrl-C does, so staged outputs are cleaned up
+_signalled: list[int] = []  # the interrupts received (SIGINT, SIGTERM) during main()
+
+
+def _interrupted(signum, frame) -> None:
+    # SIGTERM ends the run the way Ctrl-C does, so staged outputs are cleaned up; remember it,
+    # because an interrupt that lands inside a C extension's import (numba's, seen in CI) comes
+    # back out as that module's ImportError, not as a KeyboardInterrupt
+    _signalled.append(signum)
     raise KeyboardInterrupt
 
 
@@ -63,9 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     command = "snn"
-    previous_sigterm = signal.getsignal(signal.SIGTERM)
-    if previous_sigterm is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminated)
+    _signalled.clear()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    ours = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
+    for sig, handler in previous.items():
+        if handler is ours[sig]:  # only where nobody else (a test harness, an embedding app) has one
+            signal.signal(sig, _interrupted)
     try:
         parser = build_parser()
         try:
@@ -93,9 +102,15 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception:
+        if _signalled:  # the interrupt surfaced as another error (see _interrupted)
+            print(f"{command}: interrupted", file=sys.stderr)
+            return 130
+        raise
     finally:
-        if previous_sigterm is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for sig, handler in previous.items():
+            if handler is ours[sig]:
+                signal.signal(sig, handler)
 
 
 def console() -> None:

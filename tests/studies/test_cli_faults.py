@@ -132,3 +132,28 @@ def test_huge_duration_and_tiny_dt_are_refused_naming_the_step_count(tmp_path, c
     for extra in (["--duration", "1e308"], ["--dt", "1e-300"]):
         code, err = run_cli(["simulate", "--no-progress", *extra, "--out", tmp_path / "o"], capsys)
         assert code == 2 and "duration / dt" in err and "Traceback" not in err, err
+
+
+def test_an_interrupt_inside_a_c_extension_import_is_still_an_interrupt(monkeypatch, capsys, tmp_path):
+    # seen in CI: SIGINT 0.6 s into `snn simulate`, while numba imported its C extensions,
+    # came back out as "ImportError: numba._devicearray failed to import" and a traceback
+    import studies.cli as cli
+    import studies.cli.simulate as simulate
+
+    def interrupted_import(args):
+        try:
+            cli._interrupted(signal.SIGINT, None)  # what the handler does when the signal lands
+        except KeyboardInterrupt:
+            raise ImportError("numba._devicearray failed to import") from None
+
+    monkeypatch.setattr(simulate, "run", interrupted_import)
+    assert cli.main(["simulate", "--out", str(tmp_path / "o"), "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip() == "snn simulate: interrupted"
+    assert not (tmp_path / "o").exists()
+
+    def broken_import(args):  # without a signal, an ImportError is a bug and stays visible
+        raise ImportError("really missing")
+
+    monkeypatch.setattr(simulate, "run", broken_import)
+    with pytest.raises(ImportError, match="really missing"):
+        cli.main(["simulate", "--out", str(tmp_path / "o"), "--no-progress"])
