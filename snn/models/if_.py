@@ -16,7 +16,7 @@ import numpy as np
 
 from snn import validate
 from snn.models.base import NeuronModel, Reset, linear_only, register
-from snn.models.lif import refractory_steps
+from snn.models.lif import threshold_constants
 
 
 @register
@@ -56,11 +56,7 @@ class IF(NeuronModel):
                 "alpha": 1.0,
                 "const_drive": gain * self.i_bias,
                 "drive_gain": gain,
-                "v_reset": self.v_reset,
-                "v_th": self.v_th,
-                "reset_amount": self.v_th - self.v_reset,
-                "reset_subtract": self.reset == "subtract",
-                "ref_steps": refractory_steps(self, dt),
+                **threshold_constants(self, dt),
                 "initial_v": self.v_reset,
             }
         )

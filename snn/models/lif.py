@@ -54,6 +54,18 @@ def refractory_steps(model, dt: float) -> int:
     return steps
 
 
+def threshold_constants(model, dt: float) -> dict:
+    """Threshold, reset and hold of a threshold model with ``v_reset``, ``v_th``, ``reset`` and
+    ``tau_ref`` (LIF and what builds on it, IF)."""
+    return {
+        "v_reset": model.v_reset,
+        "v_th": model.v_th,
+        "reset_amount": model.v_th - model.v_reset,
+        "reset_subtract": model.reset == "subtract",
+        "ref_steps": refractory_steps(model, dt),
+    }
+
+
 def leak_constants(tau_mem: float, resistance: float, v_rest: float, i_bias: float, dt: float) -> dict:
     """``alpha``, ``drive_gain`` and ``const_drive`` of a leaky membrane (expm1: accurate for dt << tau)."""
     gain = -np.expm1(-dt / tau_mem) * resistance
@@ -129,21 +141,11 @@ class LIF(NeuronModel):
         self._check_reset_below_threshold()
         self._check_reset()
 
-    def threshold_constants(self, dt: float) -> dict:
-        """Threshold, reset and hold of every threshold model built on this one."""
-        return {
-            "v_reset": self.v_reset,
-            "v_th": self.v_th,
-            "reset_amount": self.v_th - self.v_reset,
-            "reset_subtract": self.reset == "subtract",
-            "ref_steps": refractory_steps(self, dt),
-        }
-
     def constants(self, dt: float) -> dict:
         return linear_only(
             {
                 **leak_constants(self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt),
-                **self.threshold_constants(dt),
+                **threshold_constants(self, dt),
                 "initial_v": self.v_rest,
             }
         )
