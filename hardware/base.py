@@ -25,14 +25,16 @@ class ModelSupport:
 
     resets: the ``reset`` modes it reproduces; refractory: whether it holds a refractory
     period (``tau_ref > 0``); negative_input: whether input (weights, currents, ``i_bias``)
-    may be negative; currents: whether injected currents into it map; as: what the model
-    becomes there (shown in refusals and the docs).
+    may be negative; currents: whether injected currents into it map; substeps: whether a
+    nonlinear model's ``substeps > 1`` runs; as: what the model becomes there (shown in
+    refusals and the docs).
     """
 
     resets: tuple[str, ...] = ("value", "subtract")
     refractory: bool = True
     negative_input: bool = True
     currents: bool = True
+    substeps: bool = True
     as_: str = ""
 
 
@@ -242,6 +244,12 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 f"a refractory period on a {kind} ({where}, tau_ref={pop.model.tau_ref})",
                 backend,
                 f"{row.as_ or kind} has none here; set tau_ref=0",
+            )
+        if not row.substeps and getattr(pop.model, "substeps", 1) != 1:
+            raise UnsupportedFeature(
+                f"{kind}.substeps = {pop.model.substeps} ({where})",
+                backend,
+                "it steps once per dt here: use substeps = 1 with a smaller dt",
             )
         if not row.currents and any(c.target == pop.name for c in network.currents):
             raise UnsupportedFeature(

@@ -52,12 +52,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, probe_variables
+from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, probe_variables
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn import validate
 from snn.build import effective_synapse, population_synapses
 from snn.build.neurons import discrete_parameters
-from snn.errors import UnsupportedFeature, ValidationError
+from snn.errors import ValidationError
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import ALIF, IF, LI, MODELS
 from snn.result import Result, Trace
@@ -99,12 +99,7 @@ def _equation_group(b2, pop, channels: list[Exponential], dt: float, report: Map
     decayed exactly after it, as in the reference (:mod:`snn.models.nonlinear`)."""
     from dataclasses import fields
 
-    model = pop.model
-    if model.substeps != 1:
-        raise UnsupportedFeature(
-            f"{type(model).__name__}.substeps = {model.substeps}", "brian2",
-            "Brian2 steps once per dt: use substeps = 1 with a smaller dt",
-        )  # fmt: skip
+    model = pop.model  # substeps = 1: its table refuses more before anything is built
     namespace = {
         f.name: getattr(model, f.name) * _unit(b2, model.units[f.name])
         for f in fields(model)
@@ -398,6 +393,10 @@ class Brian2Backend(Backend):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             neuron_models=self.MODELS_RUN,
+            models={
+                name: ModelSupport(substeps=False, as_="NeuronGroup, euler")
+                for name in ("AdEx", "Izhikevich")
+            },
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "PoissonSource", "RateEncoder", "LatencyEncoder"),
             probe_variables=probe_variables(MODELS[name] for name in MODELS if name in self.MODELS_RUN),

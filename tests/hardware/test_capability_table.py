@@ -64,6 +64,8 @@ def _features(model, caps):
             _network(model, synapse=snn.Exponential(tau_syn=5e-3)),
             "Exponential" in caps.synapses,
         )
+    if "substeps" in names:
+        yield "substeps=2", _network(replace(model, substeps=2)), row.substeps
     yield "delay", _network(model, delay=1e-3), caps.delays
     yield "current", _network(model, current=True), caps.currents and row.currents
     for variable in model.state_variables:
