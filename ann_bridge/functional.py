@@ -50,11 +50,12 @@ class Parameters(NamedTuple):
 
 class State(NamedTuple):
     """State tensors, each of shape ``(batch, neurons)``: membrane ``v`` (V), adaptation
-    ``b``, refractory steps left ``ref`` (int), synaptic slot ``syn`` (A or V)."""
+    ``b``, the refractory countdown ``refractory_left`` (int64, as in the simulator:
+    :func:`snn.models.lif.holding`), synaptic slot ``syn`` (A or V)."""
 
     v: torch.Tensor
     b: torch.Tensor
-    ref: torch.Tensor
+    refractory_left: torch.Tensor
     syn: torch.Tensor
 
 
@@ -86,7 +87,7 @@ def initial_state(model: NeuronModel, shape: tuple[int, int], dtype=torch.float6
     return State(
         v=torch.full(shape, float(start), dtype=dtype, device=device),
         b=zeros.clone(),
-        ref=torch.zeros(shape, dtype=torch.int32, device=device),
+        refractory_left=torch.zeros(shape, dtype=torch.int64, device=device),
         syn=zeros.clone(),
     )
 
@@ -115,10 +116,10 @@ def step(
         drive = p.drive_gain * current + drive
     v_free = lif.integrate(state.v, p.alpha, p.const_drive, drive)
     if not p.spiking:
-        return torch.zeros_like(v_free), State(v_free, state.b, state.ref, syn)
+        return torch.zeros_like(v_free), State(v_free, state.b, state.refractory_left, syn)
     threshold = alif.threshold(p.v_th, p.beta, state.b) if p.beta != 0.0 else p.v_th
     if p.ref_steps > 0:
-        holding = state.ref > 0
+        holding = lif.holding(state.refractory_left)
         v = torch.where(holding, state.v, v_free)
         distance = v - threshold if threshold_scale == 1.0 else (v - threshold) / threshold_scale
         z = spike_fn(distance) * (~holding).to(v.dtype)
@@ -130,11 +131,11 @@ def step(
         v = v - fired * p.reset_amount
     else:
         v = torch.where(fired > 0, lif.reset(v, p.v_reset, p.reset_amount, False), v)
-    ref = state.ref
-    if p.ref_steps > 0:
-        ref = torch.where(holding, ref - 1, torch.where(fired > 0, p.ref_steps, ref).to(ref.dtype))
+    left = state.refractory_left
+    if p.ref_steps > 0:  # the simulator's countdown (snn.models.lif.holding); a spike restarts it
+        left = torch.where(fired > 0, p.ref_steps, lif.count_down(left))
     b = alif.adapt(state.b, p.rho, z) if p.rho < 1.0 else state.b
-    return z, State(v, b, ref, syn)
+    return z, State(v, b, left, syn)
 
 
 __all__ = ["ALIF", "LIF", "IF", "LI", "Parameters", "State", "initial_state", "parameters", "step"]

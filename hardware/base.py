@@ -26,7 +26,8 @@ class ModelSupport:
     resets: the ``reset`` modes it reproduces; refractory: whether it holds a refractory
     period (``tau_ref > 0``); negative_input: whether input (weights, currents, ``i_bias``)
     may be negative; currents: whether injected currents into it map; substeps: whether a
-    nonlinear model's ``substeps > 1`` runs; as: what the model becomes there (shown in
+    nonlinear model's ``substeps > 1`` runs; synapses: the synapse kinds it takes (None: the
+    backend's :attr:`Capabilities.synapses`); as: what the model becomes there (shown in
     refusals and the docs).
     """
 
@@ -35,6 +36,7 @@ class ModelSupport:
     negative_input: bool = True
     currents: bool = True
     substeps: bool = True
+    synapses: tuple[str, ...] | None = None
     as_: str = ""
 
 
@@ -78,6 +80,38 @@ class Capabilities:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def refusals(self) -> list[str]:
+        """What this backend refuses, one line per rule of the table (a mapping report's
+        "Refused" section): models it does not run, and per model it runs, the resets,
+        refractoriness, input signs, currents, substeps and synapses it lacks."""
+        from snn.neurons import MODELS
+
+        lines = [f"{name}: {why}" for name, why in self.refused_models.items()]
+        for name in self.neuron_models:
+            row, has = self.support(name), {f.name for f in fields(MODELS[name])}
+            lacks = []
+            if "reset" in has:
+                lacks += [f"reset={reset!r}" for reset in ("value", "subtract") if reset not in row.resets]
+            if "tau_ref" in has and not row.refractory:
+                lacks.append("tau_ref > 0")
+            if not row.negative_input:
+                lacks.append("negative input")
+            if not row.currents:
+                lacks.append("injected currents")
+            if "substeps" in has and not row.substeps:
+                lacks.append("substeps > 1")
+            if row.synapses is not None:
+                lacks += [f"{kind} synapses" for kind in self.synapses if kind not in row.synapses]
+            if lacks:
+                lines.append(f"{name} with {', '.join(lacks)}")
+        if not self.delays:
+            lines.append("synaptic delays")
+        if not self.plasticity:
+            lines.append("plasticity")
+        if not self.currents:
+            lines.append("injected currents")
+        return lines
+
     def to_markdown(self, backend: str) -> str:
         """The table as documentation: one row per registered neuron model."""
         from snn.neurons import MODELS
@@ -85,12 +119,12 @@ class Capabilities:
         lines = [
             f"### {backend}",
             "",
-            "| model | runs | resets | refractory | negative input |",
-            "|---|---|---|---|---|",
+            "| model | runs | resets | refractory | negative input | synapses |",
+            "|---|---|---|---|---|---|",
         ]
         for name in MODELS:
             if name not in self.neuron_models:
-                lines.append(f"| {name} | no: {self.refused_models.get(name, 'not translated')} | | | |")
+                lines.append(f"| {name} | no: {self.refused_models.get(name, 'not translated')} | | | | |")
                 continue
             row = self.support(name)
             has = {f.name for f in fields(MODELS[name])}
@@ -100,7 +134,8 @@ class Capabilities:
             )
             refractory = ("yes" if row.refractory else "no") if "tau_ref" in has else "(none)"
             negative = "yes" if row.negative_input else "no"
-            lines.append(f"| {name} | {runs} | {resets} | {refractory} | {negative} |")
+            synapses = ", ".join(row.synapses if row.synapses is not None else self.synapses)
+            lines.append(f"| {name} | {runs} | {resets} | {refractory} | {negative} | {synapses} |")
         delays, currents = ("yes" if flag else "no" for flag in (self.delays, self.currents))
         lines += ["", f"synapses: {', '.join(self.synapses)}; delays: {delays}; currents: {currents}; "
                   f"probes: {', '.join(self.probe_variables)}"]  # fmt: skip
@@ -281,6 +316,16 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 f"{kind} synapses (projection {projection.name!r})",
                 backend,
                 f"supported: {', '.join(caps.synapses)}",
+            )
+        post = network.populations.get(projection.post)
+        target = type(post.model).__name__ if post is not None else None
+        allowed = caps.support(target).synapses if target in caps.neuron_models else None
+        if allowed is not None and kind not in allowed:
+            row = caps.support(target)
+            raise UnsupportedFeature(
+                f"{kind} synapses into a {target} (projection {projection.name!r})",
+                backend,
+                f"{row.as_ or target} takes {' or '.join(allowed)} synapses here",
             )
         if not caps.delays and has_delays(projection):
             raise UnsupportedFeature(

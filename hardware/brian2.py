@@ -29,7 +29,8 @@ approximated:
   network's schedule is ``start, groups, thresholds, resets, synapses, end`` (Brian2's
   default runs synapses before resets).
 * **Delta synapses.** A spike arriving while the target is refractory at the next step is
-  lost (as in NEST): ``on_pre = "v_post += w * int(timestep(t, dt) + 1 > held_until_post)"``.
+  lost (as in NEST): ``on_pre = "v_post += w * int(refractory_left_post <= 0)"``, the
+  reference's countdown (:func:`snn.models.lif.holding`) after this step's reset.
 * **ALIF.** The threshold ``v_th + beta b`` uses ``b`` from the end of the previous step,
   and ``b <- rho b + (1 - rho) z`` runs at the end of each step (``run_regularly``), as in
   the reference, rather than as an ODE that would decay ``b`` before the threshold test.
@@ -206,17 +207,21 @@ def _neuron_group(
             f"i_syn = {i_syn} : amp",
             "i_ext : amp",
             "free : 1  # 0 while refractory: v is held",
-            "held_until : integer  # last step of the refractory hold",
+            "refractory_left : integer  # steps of the hold still to come (snn.models.lif.holding)",
         ]
         group = b2.NeuronGroup(
             pop.size,
             "\n".join(lines + adaptation),
             threshold=f"free > 0.5 and {threshold}",
-            reset=reset + "\nheld_until = timestep(t, dt) + ref_steps",
+            reset=reset + "\nrefractory_left = ref_steps",
             **common,
         )
-        group.held_until = -1
-        objects = [group, group.run_regularly("free = int(timestep(t, dt) > held_until)", when="start")]
+        # the reference's countdown, in its order: tested, then counted down, at the step's start
+        count_down = (
+            "free = int(refractory_left <= 0)\n"
+            "refractory_left = int(refractory_left > 0) * (refractory_left - 1)"
+        )
+        objects = [group, group.run_regularly(count_down, when="start")]
         objects += [group.run_regularly(code, when="groups", order=-1) for code in integrate]
         how = "an explicit hold"
     if isinstance(model, ALIF):
@@ -272,7 +277,7 @@ def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
         if isinstance(post.model, LI) or hasattr(post.model, "equations"):
             on_pre, namespace = "v_post += w", {}
         else:
-            on_pre = "v_post += w * int(timestep(t, dt) + 1 > held_until_post)"
+            on_pre = "v_post += w * int(refractory_left_post <= 0)"  # free in the next step
             namespace = {}
     group = b2.Synapses(
         groups[projection.pre],
@@ -303,13 +308,9 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
         explicit = delta_inputs or isinstance(pop.model, IF)
         group, objects = _neuron_group(b2, pop, _channels(network, pop.name), dt, built.report, explicit)
         group.v = lowered.initial_v[pop.name] * b2.volt
-        if hasattr(pop.model, "initial_w"):  # a second state that starts from v (Izhikevich's u = b v)
+        if hasattr(pop.model, "units"):  # a nonlinear model's second state, the reference's start
             name = pop.model.state_variables[1]
-            setattr(
-                group,
-                name,
-                pop.model.initial_w(lowered.initial_v[pop.name]) * _unit(b2, pop.model.units[name]),
-            )
+            setattr(group, name, lowered.initial_w[pop.name] * _unit(b2, pop.model.units[name]))
         built.groups[pop.name] = group
         built.objects += objects
     for name, (spike_steps, ids) in source_spikes(network, dt, n_steps, seed).items():

@@ -43,14 +43,16 @@ class Synapses:
 
 @dataclass
 class Concrete:
-    """``network`` at step ``dt`` and ``seed``: initial ``v`` per population and the synapses
-    of every projection, in the network's order."""
+    """``network`` at step ``dt`` and ``seed``: initial ``v`` and second state (ALIF's ``b``,
+    AdEx's ``w``, Izhikevich's ``u``) per population, and the synapses of every projection,
+    in the network's order."""
 
     network: Network
     dt: float
     seed: int
     initial_v: dict[str, np.ndarray]  # V, (size,) per population
     synapses: list[Synapses]
+    initial_w: dict[str, np.ndarray]  # the model's unit, (size,) per population
 
     @property
     def n_synapses(self) -> int:
@@ -61,10 +63,14 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
     """Draw ``network``'s random parts for ``(dt, seed)`` as :class:`snn.Simulator` would."""
     connect_rng, init_rng, _ = seed_streams(seed)
     arrays = neuron_arrays(network, dt, np.float64, init_rng)
-    initial_v = {
-        name: arrays.initial_v[arrays.start[p] : arrays.start[p + 1]].copy()
-        for p, name in enumerate(network.populations)
-    }
+
+    def per_population(values: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            name: values[arrays.start[p] : arrays.start[p + 1]].copy()
+            for p, name in enumerate(network.populations)
+        }
+
+    initial_v, initial_w = per_population(arrays.initial_v), per_population(arrays.initial_w)
     synapses = []
     for projection, block in projection_blocks(network, dt, connect_rng, np.float64):
         counts = np.diff(block.indptr)
@@ -75,7 +81,7 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
                 projection, pre, block.indices.astype(np.int64), block.weights.astype(np.float64), delays
             )
         )
-    return Concrete(network, dt, seed, initial_v, synapses)
+    return Concrete(network, dt, seed, initial_v, synapses, initial_w)
 
 
 class Stimulus:

@@ -35,6 +35,13 @@ input, ours integrates it. So an IF population is accepted only when nothing int
 be negative (``i_bias``, weights and currents >= 0). Above ``1/dt`` Hz nengo emits several
 spikes in one step where ours emits one per step.
 
+AdEx and Izhikevich run their own step (:mod:`snn.models.adex`, :mod:`snn.models.izhikevich`,
+compiled as for the simulator) inside a nengo ``NeuronType`` (:mod:`hardware.nengo_neurons`)
+with ``J`` the input current in amperes (gain 1, bias 0) and the state in our units, so
+their spikes are the reference's for the same input. Their input must be a current:
+exponential synapses and injected currents (a delta synapse's voltage jump, which the
+reference applies before the step, has no place in ``J``).
+
 Synapses. A spike in our step ``k`` adds ``w`` to a slot that acts from step ``k + 1``,
 decays by ``d`` per step and moves ``v`` by ``c`` times the slot value per step, where
 ``(d, c) = channel_coefficients(model, synapse, dt)`` (the reference's own numbers).
@@ -81,7 +88,8 @@ ALIF (its threshold adapts; nengo's AdaptiveLIF subtracts an adaptation *current
 LI readouts (nengo has no non-spiking leaky-integrator neuron; its rate neurons are
 static nonlinearities), LIF with ``reset="subtract"`` (nengo's LIF resets to 0), IF with
 ``reset="value"``, a refractory period or possibly negative input, synaptic delays,
-plasticity, and probes of ``b``, ``i_syn`` and ``i_ext``.
+delta synapses into AdEx or Izhikevich, plasticity, and probes of ``b``, ``i_syn`` and
+``i_ext``; the mapping report lists them from :func:`capabilities`.
 """
 
 from __future__ import annotations
@@ -98,19 +106,28 @@ from hardware.lowering import Concrete, Stimulus, concrete
 from snn import validate
 from snn.build import channel_coefficients
 from snn.inputs import SPIKE_SOURCES
+from snn.models.base import LINEAR
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import IF, LIF
 from snn.result import Result, Trace
 
 NAME = "nengo"
+#: The nonlinear models' second state variable, which ModelNeurons keeps as "adaptation"
+SECOND_STATE = ("w", "u")
 
 
 # ---- pre-flight ---------------------------------------------------------------------
 def capabilities() -> Capabilities:
     """What :func:`build_nengo` translates (shared by the nengo and nengo-dl backends)."""
     return Capabilities(
-        neuron_models=("LIF", "IF"),
+        neuron_models=("LIF", "IF", "AdEx", "Izhikevich"),
         models={
+            # the model's own step inside a nengo NeuronType; its input J is a current (A), so the
+            # voltage jumps of delta synapses have no place: they come as exponential currents
+            **{
+                name: ModelSupport(synapses=("Exponential",), as_="hardware.nengo_neurons.ModelNeurons")
+                for name in ("AdEx", "Izhikevich")
+            },
             "LIF": ModelSupport(resets=("value",), as_="nengo.LIF"),
             "IF": ModelSupport(
                 resets=("subtract",),
@@ -125,17 +142,16 @@ def capabilities() -> Capabilities:
             "LI": "nengo has no non-spiking leaky-integrator neuron; probe the spikes of the population "
             "feeding it instead, or use the numba backend",
             "CubaLIF": "give a LIF an Exponential(tau_syn) synapse instead (nengo filters the connection)",
-            "AdEx": "nengo has no AdEx neuron type; use the numba or brian2 backend",
-            "Izhikevich": "not translated to nengo.Izhikevich yet (ms and mV units); use numba or brian2",
         },
         synapses=("Delta", "Exponential"),
         sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
-        probe_variables=(PROBE_SPIKES, "v"),
+        probe_variables=(PROBE_SPIKES, "v", *SECOND_STATE),
         currents=True,
         delays=False,
         notes=(
             "LIF -> nengo.LIF (tau_rc = tau_mem, normalised voltage (v - v_reset) / (v_th - v_reset))",
             "IF (reset='subtract', tau_ref=0, non-negative input) -> nengo.SpikingRectifiedLinear",
+            "AdEx, Izhikevich -> a nengo NeuronType running the model's own step (J = input current in A)",
             "nengo's LIF starts its refractory period at the interpolated spike time: rates agree, "
             "spike times may differ by a step",
             "spike sources and currents are nengo.Node outputs with the reference's spikes for the seed",
@@ -165,7 +181,10 @@ class NeuronMap:
 
 
 def neuron_map(model, initial_v: np.ndarray, dt: float) -> NeuronMap:
-    """The normalised-voltage parameters of ``model`` (LIF or IF) at step ``dt`` (s)."""
+    """The normalised-voltage parameters of ``model`` (LIF or IF) at step ``dt`` (s); the
+    identity for the nonlinear models, which nengo runs in our units."""
+    if model.kernel != LINEAR:  # ModelNeurons: v in volts, J in amperes, nothing scaled
+        return NeuronMap(1.0, 0.0, 0.0, 1.0, 1.0, np.asarray(initial_v, dtype=np.float64))
     span = model.v_th - model.v_reset
     initial = (np.asarray(initial_v, dtype=np.float64) - model.v_reset) / span
     if isinstance(model, IF):
@@ -254,7 +273,16 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             m = pop.model
             mapped = neuron_map(m, lowered.initial_v[pop.name], dt)
             handles.maps[pop.name] = mapped
-            if isinstance(m, IF):
+            if m.kernel != LINEAR:
+                from hardware.nengo_neurons import model_neurons
+
+                neuron_type = model_neurons(m, dt, mapped.initial, lowered.initial_w[pop.name])
+                report.converted.append(
+                    f"{pop.name}: {type(m).__name__} -> ModelNeurons (its own step, substeps "
+                    f"{m.substeps}); J = input current (A), voltage = v (V), adaptation = "
+                    f"{m.state_variables[1]}"
+                )
+            elif isinstance(m, IF):
                 neuron_type = nengo.SpikingRectifiedLinear(initial_state={"voltage": mapped.initial})
                 report.converted.append(
                     f"{pop.name}: IF(C={m.capacitance} F, reset subtract) -> SpikingRectifiedLinear, "
@@ -346,7 +374,7 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             else:
                 handles.probes[probe.name] = nengo.Probe(
                     handles.ensembles[probe.target].neurons,
-                    "voltage",
+                    "adaptation" if probe.variable in SECOND_STATE else "voltage",
                     synapse=None,
                     sample_every=probe.every * dt,
                 )
@@ -360,10 +388,7 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             "nengo's LIF starts tau_ref at the interpolated spike time (reference: whole steps after "
             "the spike step): inter-spike intervals differ by < dt"
         )
-    report.refused += [
-        "ALIF, LI, LIF reset='subtract', IF reset='value' / tau_ref > 0 / negative input, delays, "
-        "plasticity, probes of b, i_syn, i_ext"
-    ]
+    report.refused += capabilities().refusals()
     return model, handles
 
 
@@ -387,6 +412,8 @@ def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int
             continue
         mapped = handles.maps[probe.target]
         values = np.asarray(data[handles.probes[probe.name]])[: n_steps // probe.every]
+        if probe.variable in SECOND_STATE:  # kept unscaled
+            mapped = NeuronMap(1.0, 0.0, 0.0, 1.0, 1.0, mapped.initial)
         neurons = (
             np.arange(network.populations[probe.target].size) if probe.neurons is None else probe.neurons
         )

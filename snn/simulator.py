@@ -165,7 +165,7 @@ class Simulator:
         n = m.n_neurons
         self.v = m.neurons.initial_v.astype(dtype).copy()
         self.b = m.neurons.initial_w.astype(dtype).copy()  # the second state: ALIF b, AdEx w, Izhikevich u
-        self.held_until = np.full(n, -1, dtype=np.int64)  # refractory through this step
+        self.refractory_left = np.zeros(n, dtype=np.int64)  # steps still held (snn.models.lif.holding)
         self.i_ext = np.zeros(n, dtype=dtype)
         self.syn_in = np.zeros(n, dtype=dtype)  # scratch: synaptic drive of the current step
         # scratch: threshold crossings of the step; padded to whole 8-byte words, which the kernel scans
@@ -245,7 +245,7 @@ class Simulator:
         channels = kernels.Channels(m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef)
         synapses = kernels.Synapses(m.connectivity.targets, m.connectivity.weights, m.connectivity.delays)
         state = kernels.State(
-            self.v, self.b, self.held_until, self.i_ext, self.syn_in, self.fired, self.slots, self.ring,
+            self.v, self.b, self.refractory_left, self.i_ext, self.syn_in, self.fired, self.slots, self.ring,
             self.poisson_prob, self.cur_level, self.spiked,
         )  # fmt: skip
         sc = m.schedules

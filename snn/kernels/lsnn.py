@@ -5,7 +5,7 @@ so an exported LSNN runs identically on ``snn.Simulator``):
 
 .. code-block:: text
 
-    hold_j  = t <= held_until_j                       refractory: v held, input dropped
+    hold_j  = left_j > 0                              refractory countdown: v held, input dropped
     u_j     = v_j                      if hold_j      else alpha_j v_j + alpha_j I_j
     A_j     = v_th + beta_j b_j                       (b from step t - 1)
     z_j     = H(u_j - A_j), never while held
@@ -46,12 +46,14 @@ UNUSED_GAMMA = 1.0  # the forward pass computes psi but never reads it
 
 
 @njit(cache=True, inline="always")
-def _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, gamma, ref_steps, z, psi, hold):
-    """Integrate, threshold and reset every recurrent neuron for step ``t`` (in place): the
+def _neurons_step(v, b, refractory_left, syn, alpha, rho, beta, v_th, gamma, ref_steps, z, psi, hold):
+    """Integrate, threshold and reset every recurrent neuron for one step (in place): the
     ALIF's step (:mod:`snn.models.alif`) with the reset by subtraction, plus e-prop's
     pseudo-derivative ``psi``."""
     for j in range(v.size):
-        held = t <= held_until[j]
+        left = refractory_left[j]
+        held = steps.lif_holding(left)
+        refractory_left[j] = steps.lif_count_down(left)
         u = v[j] if held else steps.lif_integrate(v[j], alpha[j], 0.0, alpha[j] * syn[j])
         threshold = steps.alif_threshold(v_th, beta[j], b[j])
         spike = (not held) and steps.lif_crossed(u, threshold)
@@ -61,7 +63,7 @@ def _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, gamma, ref_s
         v[j] = steps.lif_reset(u, 0.0, v_th, True) if spike else u
         b[j] = steps.alif_adapt(b[j], rho[j], z[j])
         if spike:
-            held_until[j] = t + ref_steps
+            refractory_left[j] = ref_steps
 
 
 @njit(cache=True, inline="always")
@@ -100,7 +102,7 @@ def forward(x, w_in, w_rec, w_out, b_out, alpha, rho, beta, v_th, ref_steps, kap
     for s in prange(batch):
         v = np.zeros(n, dtype=x.dtype)
         b = np.zeros(n, dtype=x.dtype)
-        held_until = np.full(n, -1, dtype=np.int64)
+        refractory_left = np.zeros(n, dtype=np.int64)
         syn = np.zeros(n, dtype=x.dtype)
         psi = np.zeros(n, dtype=x.dtype)
         hold = np.zeros(n, dtype=np.bool_)
@@ -108,7 +110,7 @@ def forward(x, w_in, w_rec, w_out, b_out, alpha, rho, beta, v_th, ref_steps, kap
         for t in range(steps):
             z = spikes[s, t]
             _neurons_step(
-                t, v, b, held_until, syn, alpha, rho, beta, v_th, UNUSED_GAMMA, ref_steps, z, psi, hold
+                v, b, refractory_left, syn, alpha, rho, beta, v_th, UNUSED_GAMMA, ref_steps, z, psi, hold
             )
             _readout(z, w_out, b_out, kappa, y)
             outputs[s, t] = y
@@ -187,7 +189,7 @@ def eprop(x, target, mask, w_in, w_rec, w_out, b_out, feedback, alpha, rho, beta
     for s in prange(batch):
         v = np.zeros(n, dtype=dtype)
         b = np.zeros(n, dtype=dtype)
-        held_until = np.full(n, -1, dtype=np.int64)
+        refractory_left = np.zeros(n, dtype=np.int64)
         syn = np.zeros(n, dtype=dtype)
         z = np.zeros(n, dtype=dtype)
         z_prev = np.zeros(n, dtype=dtype)
@@ -202,7 +204,7 @@ def eprop(x, target, mask, w_in, w_rec, w_out, b_out, feedback, alpha, rho, beta
         traces_in = np.zeros((3, n, n_in), dtype=dtype)
         traces_rec = np.zeros((3, n, n), dtype=dtype)
         for t in range(steps):
-            _neurons_step(t, v, b, held_until, syn, alpha, rho, beta, v_th, gamma, ref_steps, z, psi, hold)
+            _neurons_step(v, b, refractory_left, syn, alpha, rho, beta, v_th, gamma, ref_steps, z, psi, hold)
             counts[s] += z
             _readout(z, w_out, b_out, kappa, y)
             outputs[s, t] = y

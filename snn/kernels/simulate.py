@@ -58,15 +58,16 @@ class Work(NamedTuple):
 
 class State(NamedTuple):
     """What a run changes. Per neuron: ``v`` (V), ``b`` (the model's second state variable:
-    ALIF's b, AdEx's w in A, Izhikevich's u in V), ``held_until`` (last step of the
-    refractory hold, int64), ``i_ext`` (A), scratch ``syn_in`` and ``fired`` (bool, padded
-    to whole 8-byte words). ``slots``: synaptic slots; ``ring`` (max_delay + 1, slots): delayed
-    input; ``poisson_prob`` per source channel; ``cur_level`` per current column; ``spiked``
-    (2 n_nodes): the even and odd steps' spike lists."""
+    ALIF's b, AdEx's w in A, Izhikevich's u in V), ``refractory_left`` (steps of the
+    refractory hold still to come, int64: :func:`snn.models.lif.holding`), ``i_ext`` (A),
+    scratch ``syn_in`` and ``fired`` (bool, padded to whole 8-byte words). ``slots``:
+    synaptic slots; ``ring`` (max_delay + 1, slots): delayed input; ``poisson_prob`` per
+    source channel; ``cur_level`` per current column; ``spiked`` (2 n_nodes): the even and
+    odd steps' spike lists."""
 
     v: np.ndarray
     b: np.ndarray
-    held_until: np.ndarray
+    refractory_left: np.ndarray
     i_ext: np.ndarray
     syn_in: np.ndarray
     fired: np.ndarray
@@ -156,18 +157,18 @@ class Recording(NamedTuple):
 
 
 @njit(cache=True, inline="always")
-def _integrate(step, state, params, channels, adaptive, source):
+def _integrate(state, params, channels, adaptive, source):
     """The linear models' step (:mod:`snn.models.lif`, with :mod:`snn.models.alif`'s threshold
     when ``adaptive``) for one population's neurons; sets ``fired`` where ``v`` crossed.
 
-    ``state`` = (v, b, held_until, syn_in, fired), views of this population; a neuron is
-    refractory in step ``step`` when ``step <= held_until`` (it holds ``v``);
+    ``state`` = (v, b, refractory_left, syn_in, fired), views of this population; a neuron
+    is refractory while its countdown ``refractory_left`` is positive (it holds ``v``);
     ``params`` = (alpha, const_drive, v_th, rho, beta); ``channels`` = (first slots,
     second slots, their coefficients into v, their decay factors). ``adaptive`` and
     ``source`` are literals at every call site, so each combination compiles to its own
     branch-free loop that vectorises.
     """
-    v, b, held_until, syn_in, fired = state
+    v, b, refractory_left, syn_in, fired = state
     alpha, const_drive, v_th, rho, beta = params
     first, second, coef_first, coef_second, decay_first, decay_second = channels
     for i in range(v.size):
@@ -181,7 +182,9 @@ def _integrate(step, state, params, channels, adaptive, source):
                 y = second[i]
                 syn += coef_second * y
                 second[i] = y * decay_second
-        hold = step <= held_until[i]
+        left = refractory_left[i]
+        hold = steps.lif_holding(left)
+        refractory_left[i] = steps.lif_count_down(left)
         v_old = v[i]
         v_new = steps.lif_integrate(v_old, alpha, const_drive, syn)
         threshold = steps.alif_threshold(v_th, beta, b[i]) if adaptive else v_th
@@ -221,7 +224,7 @@ def _integrate_nonlinear(kind, state, begin, end, size, offset, has_current, dec
 
 
 @njit(cache=True, inline="always")
-def _update_population(step, pop, begin, end, state, neurons, channels, has_current, n_spikes):
+def _update_population(pop, begin, end, state, neurons, channels, has_current, n_spikes):
     """Advance neurons ``[begin, end)`` of population ``pop`` by one step; append their
     spikes to ``state.spiked`` from ``n_spikes`` on and return the new count.
 
@@ -265,7 +268,7 @@ def _update_population(step, pop, begin, end, state, neurons, channels, has_curr
     views = (
         state.v[begin:end],
         state.b[begin:end],
-        state.held_until[begin:end],
+        state.refractory_left[begin:end],
         scratch,
         state.fired[begin:end],
     )
@@ -273,17 +276,17 @@ def _update_population(step, pop, begin, end, state, neurons, channels, has_curr
     channel_views = (first, second, coefs[0], coefs[1], decays[0], decays[1])
     if rho < 1.0:  # ALIF: the LIF's step with the adaptive threshold
         if from_scratch:
-            _integrate(step, views, params, channel_views, True, FROM_SCRATCH)
+            _integrate(views, params, channel_views, True, FROM_SCRATCH)
         elif n_chan == 1:
-            _integrate(step, views, params, channel_views, True, ONE_CHANNEL)
+            _integrate(views, params, channel_views, True, ONE_CHANNEL)
         else:
-            _integrate(step, views, params, channel_views, True, TWO_CHANNELS)
+            _integrate(views, params, channel_views, True, TWO_CHANNELS)
     elif from_scratch:
-        _integrate(step, views, params, channel_views, False, FROM_SCRATCH)
+        _integrate(views, params, channel_views, False, FROM_SCRATCH)
     elif n_chan == 1:
-        _integrate(step, views, params, channel_views, False, ONE_CHANNEL)
+        _integrate(views, params, channel_views, False, ONE_CHANNEL)
     else:
-        _integrate(step, views, params, channel_views, False, TWO_CHANNELS)
+        _integrate(views, params, channel_views, False, TWO_CHANNELS)
     n_before = n_spikes
     n_spikes = _list_fired(state.fired, begin, end, state.spiked, n_spikes)
     v_reset, reset_amount, reset_subtract = (
@@ -295,7 +298,7 @@ def _update_population(step, pop, begin, end, state, neurons, channels, has_curr
     for k in range(n_before, n_spikes):
         i = state.spiked[k]
         state.v[i] = steps.lif_reset(state.v[i], v_reset, reset_amount, reset_subtract)
-        state.held_until[i] = step + ref_steps
+        state.refractory_left[i] = ref_steps
     return n_spikes
 
 
@@ -411,9 +414,7 @@ def run_block(
             end = min(pop_start[pop + 1], my_end)
             if begin >= end:
                 continue
-            n_spikes = _update_population(
-                step, pop, begin, end, state, neurons, channels, has_current, n_spikes
-            )
+            n_spikes = _update_population(pop, begin, end, state, neurons, channels, has_current, n_spikes)
         spike_counts[half, worker] = n_spikes - (listed + my_first)
         if lead:
             n_source = listed + n_neurons

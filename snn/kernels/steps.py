@@ -21,6 +21,8 @@ def _compiled(function):
 lif_integrate = _compiled(lif.integrate)
 lif_crossed = _compiled(lif.crossed)
 lif_reset = _compiled(lif.reset)
+lif_holding = _compiled(lif.holding)
+lif_count_down = _compiled(lif.count_down)
 alif_threshold = _compiled(alif.threshold)
 alif_adapt = _compiled(alif.adapt)
 adex_step = _compiled(adex.step)

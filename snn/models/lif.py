@@ -8,6 +8,11 @@ Continuous time (``I`` the sum of input currents, A)::
     and v is held for tau_ref seconds (ref_steps = round(tau_ref / dt) steps after the
     spiking step; delta-synapse input arriving while held is lost, as in NEST).
 
+Refractoriness, the same in every kernel and in torch: a per-neuron countdown
+``refractory_left`` (steps still held, 0 when free). A neuron is held in a step when its
+countdown is positive (:func:`holding`), the countdown drops by one each step
+(:func:`count_down`) and a spike sets it to ``ref_steps``.
+
 Exact discrete step (``alpha = exp(-dt / tau_mem)``), exact for inputs constant within a
 step (:func:`integrate`)::
 
@@ -44,6 +49,17 @@ def crossed(v, threshold):
 def reset(v, v_reset, reset_amount, reset_subtract):
     """``v`` right after a spike: to ``v_reset``, or down by ``reset_amount = v_th - v_reset``."""
     return v - reset_amount if reset_subtract else v_reset
+
+
+def holding(refractory_left):
+    """Whether a neuron is held (refractory) in this step: its countdown is still positive."""
+    return refractory_left > 0
+
+
+def count_down(refractory_left):
+    """The countdown after one step: one less while held, 0 when free. A spike in the same
+    step then sets it to ``ref_steps`` (a held neuron cannot spike, so the two never meet)."""
+    return (refractory_left > 0) * (refractory_left - 1)
 
 
 def refractory_steps(model, dt: float) -> int:

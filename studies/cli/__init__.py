@@ -54,6 +54,14 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _after_the_work(signum, frame) -> None:
+    # the command has returned, its outputs are in place: an interrupt from here to the
+    # process's exit (interpreter shutdown can take a while) changes nothing, so it is noted
+    # and the exit code stays the command's; left to Python's default handling it would
+    # kill the process by SIGINT, with no message, after a successful run (seen in CI)
+    _signalled.append(signum)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="snn",
@@ -67,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
+    """Run one ``snn`` command; returns its exit code.
+
+    ``restore_signals``: put back the SIGINT/SIGTERM handlers found on entry when done (the
+    executable passes False: it exits right after, and an interrupt during the exit must
+    not undo a finished run's exit code).
+    """
     command = "snn"
     _signalled.clear()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -90,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             check_destinations(args)  # an unwritable --out or --json fails now, not after the work
-            return importlib.import_module(COMMANDS[args.command][0]).run(args)
+            code = importlib.import_module(COMMANDS[args.command][0]).run(args)
+            for sig in previous:
+                if signal.getsignal(sig) is _interrupted:
+                    signal.signal(sig, _after_the_work)
+            return code
         except (ValidationError, UnsupportedFeature) as error:
             print(f"{command}: error: {error}", file=sys.stderr)
             return 2
@@ -109,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         for sig, handler in previous.items():
-            if handler is ours[sig]:
+            if handler is not ours[sig]:
+                continue
+            if restore_signals:
                 signal.signal(sig, handler)
+            elif signal.getsignal(sig) is _interrupted:  # the process ends next: see _after_the_work
+                signal.signal(sig, _after_the_work)
 
 
 def console() -> None:
@@ -121,7 +143,7 @@ def console() -> None:
     otherwise be interrupted again during interpreter shutdown and turn the exit code
     into a death by SIGINT.
     """
-    code = main()
+    code = main(restore_signals=False)
     if code == 130:
         sys.stdout.flush()
         sys.stderr.flush()

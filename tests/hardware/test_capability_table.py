@@ -35,11 +35,20 @@ def _base_model(model_cls, caps):
     return replace(model, **changes)
 
 
-def _network(model, *, weight=1e-3, synapse=None, delay=0.0, probe="spikes", current=False) -> snn.Network:
+SYNAPSES = {"Delta": snn.Delta(), "Exponential": snn.Exponential(tau_syn=5e-3)}
+
+
+def _network(model, *, weight=1e-3, synapse=None, delay=0.0, probe="spikes", current=False,
+             caps=None) -> snn.Network:  # fmt: skip
+    """One source into 3 neurons of ``model``, through ``synapse`` (default: the first kind
+    ``caps`` lets into the model, else Delta)."""
+    if synapse is None:
+        kinds = caps.support(type(model).__name__).synapses if caps is not None else None
+        synapse = SYNAPSES[kinds[0]] if kinds else snn.Delta()
     net = snn.Network("table")
     net.add(snn.SpikeSource(name="in", size=2, times=[0.001, 0.002], ids=[0, 1]))
     net.add(snn.Population(name="p", size=3, model=model))
-    net.connect("in", "p", snn.AllToAll(weights=weight, delays=delay), synapse or snn.Delta())
+    net.connect("in", "p", snn.AllToAll(weights=weight, delays=delay), synapse)
     if current:
         net.inject(snn.Current.constant("p", 1e-3))
     net.probe("p", probe if model.spiking or probe != "spikes" else "v")
@@ -51,26 +60,24 @@ def _features(model, caps):
     kind = type(model).__name__
     row = caps.support(kind)
     names = {f.name for f in fields(model)}
-    yield "as run", _network(model), True
+    yield "as run", _network(model, caps=caps), True
     if "reset" in names:
         for reset in RESETS:
-            yield f"reset={reset}", _network(replace(model, reset=reset)), reset in row.resets
+            yield f"reset={reset}", _network(replace(model, reset=reset), caps=caps), reset in row.resets
     if "tau_ref" in names:
-        yield "tau_ref>0", _network(replace(model, tau_ref=1e-3)), row.refractory
-    yield "negative weight", _network(model, weight=-1e-3), row.negative_input
+        yield "tau_ref>0", _network(replace(model, tau_ref=1e-3), caps=caps), row.refractory
+    yield "negative weight", _network(model, weight=-1e-3, caps=caps), row.negative_input
     if kind != "CubaLIF":  # a CubaLIF's input always goes through its own current
-        yield (
-            "exponential synapse",
-            _network(model, synapse=snn.Exponential(tau_syn=5e-3)),
-            "Exponential" in caps.synapses,
-        )
+        for name, synapse in SYNAPSES.items():
+            allowed = name in caps.synapses and (row.synapses is None or name in row.synapses)
+            yield f"{name} synapse", _network(model, synapse=synapse), allowed
     if "substeps" in names:
-        yield "substeps=2", _network(replace(model, substeps=2)), row.substeps
-    yield "delay", _network(model, delay=1e-3), caps.delays
-    yield "current", _network(model, current=True), caps.currents and row.currents
+        yield "substeps=2", _network(replace(model, substeps=2), caps=caps), row.substeps
+    yield "delay", _network(model, delay=1e-3, caps=caps), caps.delays
+    yield "current", _network(model, current=True, caps=caps), caps.currents and row.currents
     for variable in model.state_variables:
         allowed = variable in caps.probe_variables and (not model.spiking or caps.state_probes_of_spiking)
-        yield f"probe {variable}", _network(model, probe=variable), allowed
+        yield f"probe {variable}", _network(model, probe=variable, caps=caps), allowed
 
 
 def _accepted(backend, network) -> bool:
@@ -106,6 +113,17 @@ def test_check_follows_the_capability_table(backend_name, model_name):
     assert not disagreements, (
         f"{backend_name} / {model_name}: check disagrees with the table on {disagreements}"
     )
+
+
+def test_the_nengo_mapping_report_lists_the_tables_refusals():
+    pytest.importorskip("nengo")
+    from hardware.nengo import build_nengo, capabilities
+
+    net = _network(snn.LIF(tau_ref=0.0))
+    _, handles = build_nengo(net, 1e-4)
+    refusals = capabilities().refusals()
+    assert handles.report.refused == refusals
+    assert any(line.startswith("ALIF: ") for line in refusals) and "LIF with reset='subtract'" in refusals
 
 
 @pytest.mark.parametrize("backend_name", hardware.names())

@@ -121,6 +121,27 @@ def test_interrupt_at_any_time_gives_one_line(which, delay, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "no output and no staging folder left"
 
 
+def test_an_interrupt_after_a_finished_run_keeps_its_exit_code(tmp_path):
+    # the executable's path (console -> main(restore_signals=False)) with the interrupt sent
+    # at the worst moment, after the command returned and before the process exits: once a
+    # run whose output was in place died by SIGINT here with no message (CI, delay 1.2 s)
+    script = (
+        "import os, signal, sys, time\n"
+        "from studies.cli import main\n"
+        f"code = main({[*QUICK, '--out', str(tmp_path / 'o')]!r}, restore_signals=False)\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(0.2)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and (tmp_path / "o" / "spikes.npz").is_file()
+
+
 def test_build_time_errors_name_the_file(tmp_path, capsys):
     config = tmp_path / "big.toml"
     config.write_text('[[population]]\nname = "a"\nsize = 10000000000\n')  # refused when built

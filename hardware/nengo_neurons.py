@@ -1,0 +1,94 @@
+"""Nengo neuron types that run a neurobridge model's own step.
+
+Nengo ships no AdEx, and its ``Izhikevich`` works in millivolts with its own (semi-implicit)
+update. Instead of translating the equations a second time, :class:`ModelNeurons` is a
+``nengo.neurons.NeuronType`` whose ``step`` calls the model's step function, compiled as
+for :class:`snn.Simulator` (:mod:`snn.kernels.steps`). Its input ``J`` is the model's input
+current in amperes (Ensemble gain 1, bias 0: ``i_bias`` is one of the step's constants),
+its state ``voltage`` is ``v`` in volts and ``adaptation`` the model's second state variable
+(AdEx's ``w`` in A, Izhikevich's ``u`` in V), so a probe reads them unscaled.
+
+Imported only inside the nengo adapter (nengo is an optional extra).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numba import njit
+
+from snn.build.neurons import discrete_parameters
+from snn.kernels import steps
+from snn.models.base import ADEX, IZHIKEVICH
+
+
+@njit(cache=True)
+def _step_population(kind, v, w, current, v_peak, v_reset, constants, fired):
+    """One step of ``dt`` of every neuron of a nonlinear population (in place); ``fired``
+    gets 1 where a neuron spiked."""
+    for i in range(v.size):
+        if kind == ADEX:
+            v[i], w[i], spiked = steps.adex_step(v[i], w[i], current[i], v_peak, v_reset, constants)
+        else:
+            v[i], w[i], spiked = steps.izhikevich_step(v[i], w[i], current[i], v_peak, v_reset, constants)
+        fired[i] = 1.0 if spiked else 0.0
+
+
+@functools.cache
+def neuron_class():
+    """The ``ModelNeurons`` class (made on first use: nengo is imported only here)."""
+    import nengo
+    from nengo.params import IntParam, NdarrayParam, NumberParam, StringParam
+
+    class ModelNeurons(nengo.neurons.NeuronType):
+        """A neurobridge model's step as a nengo neuron type (see :mod:`hardware.nengo_neurons`)."""
+
+        state = {"voltage": nengo.dists.Choice([0.0]), "adaptation": nengo.dists.Choice([0.0])}
+        spiking = True
+        negative = True
+
+        model_name = StringParam("model_name")
+        kind = IntParam("kind", low=ADEX, high=IZHIKEVICH)
+        dt = NumberParam("dt", low=0, low_open=True)
+        v_peak = NumberParam("v_peak")
+        v_reset = NumberParam("v_reset")
+        constants = NdarrayParam("constants", shape=("*",))
+
+        def __init__(self, model_name, kind, dt, v_peak, v_reset, constants, initial_state=None):
+            super().__init__(initial_state)
+            self.model_name, self.kind, self.dt = model_name, kind, dt
+            self.v_peak, self.v_reset, self.constants = v_peak, v_reset, constants
+
+        def max_rates_intercepts(self, gain, bias):
+            # nengo asks for these when gain and bias are given; they mean nothing here (every
+            # connection targets the neurons directly), so report them as unknown
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+        def step(self, dt, J, output, voltage, adaptation):
+            if dt != self.dt:  # the constants (substep length) were made for one dt
+                raise ValueError(f"{self.model_name} was built for dt = {self.dt} s, run at {dt} s")
+            current = np.ascontiguousarray(J, dtype=np.float64)
+            _step_population(self.kind, voltage, adaptation, current, self.v_peak, self.v_reset,
+                             self.constants, output)  # fmt: skip
+            output /= dt  # nengo's spikes are 1/dt high
+
+    return ModelNeurons
+
+
+def model_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray):
+    """A ``ModelNeurons`` for ``model`` (AdEx or Izhikevich) at step ``dt`` (s), starting at
+    ``initial_v`` (V) and ``initial_w`` (the second state), both shape ``(size,)``."""
+    values = discrete_parameters(model, dt)
+    return neuron_class()(
+        type(model).__name__,
+        type(model).kernel,
+        dt,
+        float(values["v_th"]),
+        float(values["v_reset"]),
+        np.asarray(values["extra"], dtype=np.float64),
+        initial_state={"voltage": np.asarray(initial_v, float), "adaptation": np.asarray(initial_w, float)},
+    )
+
+
+__all__ = ["model_neurons", "neuron_class"]
