@@ -72,6 +72,10 @@ class Capabilities:
     models: Mapping[str, ModelSupport] = field(default_factory=dict)
     refused_models: Mapping[str, str] = field(default_factory=dict)
     state_probes_of_spiking: bool = True  # False: only non-spiking populations' state can be probed
+    time_varying_currents: bool = True  # False: only constant injected currents
+    initial_state: bool = True  # False: populations start at their model's start (no initial_v)
+    probe_subsets: bool = True  # False: a probe records every neuron at every step
+    bias_rides_on: str | None = None  # a constant current needs an input of this synapse kind (NIR: Delta)
 
     def support(self, model: str) -> ModelSupport:
         """The row of ``model`` (a class name it runs)."""
@@ -104,6 +108,14 @@ class Capabilities:
                 lacks += [f"{kind} synapses" for kind in self.synapses if kind not in row.synapses]
             if lacks:
                 lines.append(f"{name} with {', '.join(lacks)}")
+        if not self.time_varying_currents:
+            lines.append("time-varying injected currents (constant ones only)")
+        if not self.initial_state:
+            lines.append("initial potentials other than the model's start (initial_v)")
+        if not self.probe_subsets:
+            lines.append("probes of a subset of neurons or of every k-th step")
+        if self.bias_rides_on is not None:
+            lines.append(f"a constant current into a population with no {self.bias_rides_on}-synapse input")
         if not self.delays:
             lines.append("synaptic delays")
         if not self.plasticity:
@@ -139,6 +151,8 @@ class Capabilities:
         delays, currents = ("yes" if flag else "no" for flag in (self.delays, self.currents))
         lines += ["", f"synapses: {', '.join(self.synapses)}; delays: {delays}; currents: {currents}; "
                   f"probes: {', '.join(self.probe_variables)}"]  # fmt: skip
+        lines += ["", "refused (the pre-flight check raises UnsupportedFeature naming each):", ""]
+        lines += [f"- {line}" for line in self.refusals()] or ["- (nothing)"]
         return "\n".join(lines) + "\n"
 
 
@@ -255,8 +269,38 @@ def negative_input(network: Network, population: str) -> str | None:
     return None
 
 
+def constant_current(network: Network, population: str):
+    """Constant input current per neuron (A): the model's ``i_bias`` plus the first level of
+    every injected current into ``population``, shape ``(size,)``."""
+    import numpy as np
+
+    pop = network.populations[population]
+    total = np.full(pop.size, float(getattr(pop.model, "i_bias", 0.0)))
+    for current in network.currents:
+        if current.target == population:
+            neurons = np.arange(pop.size) if current.neurons is None else current.neurons
+            np.add.at(total, neurons, np.broadcast_to(current.amplitudes[0], neurons.shape))
+    return total
+
+
+def starts_elsewhere(pop) -> bool:
+    """Whether ``pop`` is given initial potentials other than its model's start."""
+    import numpy as np
+
+    from snn.network import Uniform
+
+    if pop.initial_v is None:
+        return False
+    start = pop.model.constants(1.0)["initial_v"]
+    return isinstance(pop.initial_v, Uniform) or bool(np.any(np.asarray(pop.initial_v) != start))
+
+
 def check_network(network: Network, caps: Capabilities, backend: str) -> None:
     """The shared pre-flight walk of :meth:`Backend.check`: every rule comes from ``caps``."""
+    import numpy as np
+
+    from snn.build import population_synapses
+
     for pop in network.populations.values():
         kind = type(pop.model).__name__
         where = f"population {pop.name!r}"
@@ -299,6 +343,22 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 backend,
                 f"{row.as_ or kind} here clips negative input to 0",
             )
+        if not caps.initial_state and starts_elsewhere(pop):
+            raise UnsupportedFeature(
+                f"initial potentials (population {pop.name!r})",
+                backend,
+                "leave initial_v=None: populations start at their model's start "
+                f"({pop.model.constants(1.0)['initial_v']} V)",
+            )
+        if caps.bias_rides_on is not None and np.any(constant_current(network, pop.name)):
+            kinds = {type(s).__name__ for s in population_synapses(network, pop.name)}
+            if caps.bias_rides_on not in kinds:
+                raise UnsupportedFeature(
+                    f"a constant current into population {pop.name!r}, which has no "
+                    f"{caps.bias_rides_on.lower()}-synapse projection",
+                    backend,
+                    f"a constant current rides on the {caps.bias_rides_on} input here (NIR: an Affine bias)",
+                )
         if caps.max_neurons is not None and pop.size > caps.max_neurons:
             raise UnsupportedFeature(
                 f"{pop.size} neurons in population {pop.name!r}", backend, f"at most {caps.max_neurons}"
@@ -333,7 +393,18 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
             )
     if network.currents and not caps.currents:
         raise UnsupportedFeature("injected currents", backend, "use a spike source instead")
+    for current in network.currents:
+        if not caps.time_varying_currents and current.times.size > 1:
+            raise UnsupportedFeature(
+                f"a time-varying current into {current.target!r}", backend, "only constant currents map"
+            )
     for probe in network.probes:
+        if not caps.probe_subsets and (probe.neurons is not None or probe.every != 1):
+            raise UnsupportedFeature(
+                f"recording a subset of neurons or steps (probe {probe.name!r})",
+                backend,
+                "a probe records the whole population at every step here",
+            )
         if probe.variable not in caps.probe_variables:
             raise UnsupportedFeature(
                 f"probing {probe.variable!r} (probe {probe.name!r})",

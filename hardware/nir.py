@@ -29,18 +29,14 @@ import os
 from pathlib import Path
 
 import nir
-import numpy as np
 
 from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, with_inputs
-from hardware.nir_export import bias, to_nir_graph
+from hardware.nir_export import to_nir_graph
 from hardware.nir_fields import SPIKE_CONVENTIONS
 from hardware.nir_import import check_graph, from_nir_graph
 from snn.atomic import write_atomic
-from snn.build import population_synapses
-from snn.build.neurons import discrete_parameters
-from snn.errors import UnsupportedFeature, ValidationError
-from snn.network import Network, Uniform
-from snn.synapses import Delta
+from snn.errors import ValidationError
+from snn.network import Network
 
 BACKEND = "nir"
 
@@ -199,45 +195,16 @@ class NIRBackend(Backend):
                 "Izhikevich": "NIR has no Izhikevich primitive",
             },
             exact=True,
+            time_varying_currents=False,  # a graph has no time: a current is an Affine bias
+            initial_state=False,  # NIR nodes carry no initial state
+            probe_subsets=False,  # a nir.Output carries the whole node at every step
+            bias_rides_on="Delta",  # the bias of the Affine edge into the neuron node
             notes=(
                 "constant currents only, carried as an Affine bias on a delta-synapse projection",
                 "sources become nir.Input ports; their spikes are run-time data",
                 "no initial state in NIR: populations start at rest (LIF, LI) or reset (IF)",
             ),
         )
-
-    def check(self, network: Network) -> None:
-        super().check(network)
-        for current in network.currents:
-            if current.times.size > 1:
-                raise UnsupportedFeature(
-                    f"a time-varying current into {current.target!r}", BACKEND, "only constant currents map"
-                )
-        for name, pop in network.populations.items():
-            start = discrete_parameters(pop.model, 1.0)["initial_v"]
-            if isinstance(pop.initial_v, Uniform) or (
-                pop.initial_v is not None and np.any(np.asarray(pop.initial_v) != start)
-            ):
-                raise UnsupportedFeature(
-                    f"initial potentials (population {name!r})",
-                    BACKEND,
-                    f"NIR nodes carry no initial state; leave initial_v=None (starts at {start} V)",
-                )
-            if np.any(bias(network, name)) and not any(
-                isinstance(s, Delta) for s in population_synapses(network, name)
-            ):
-                raise UnsupportedFeature(
-                    f"a constant current into population {name!r}, which has no delta-synapse projection",
-                    BACKEND,
-                    "NIR carries a constant current only as the bias of an Affine edge into the neuron",
-                )
-        for probe in network.probes:
-            if probe.neurons is not None or probe.every != 1:
-                raise UnsupportedFeature(
-                    f"recording a subset of neurons or steps (probe {probe.name!r})",
-                    BACKEND,
-                    "a nir.Output carries the whole node at every step",
-                )
 
     def deploy(
         self, network: Network, out: Path, *, dt: float = 1e-4, duration: float = 1.0, seed: int = 0

@@ -13,24 +13,13 @@ import json
 import nir
 import numpy as np
 
-from hardware.base import MappingReport
+from hardware.base import MappingReport, constant_current
 from hardware.lowering import concrete
 from hardware.nir_fields import METADATA_KEY, gain, node_for, spike_area, synaptic_current_node
 from snn.build import population_synapses
 from snn.inputs import LatencyEncoder, SpikeSource
 from snn.network import PROBE_SPIKES, Network
 from snn.synapses import Delta, Exponential
-
-
-def bias(network: Network, population: str) -> np.ndarray:
-    """Constant input current per neuron (A): the model's ``i_bias`` plus constant injected currents."""
-    pop = network.populations[population]
-    total = np.full(pop.size, float(pop.model.i_bias))
-    for current in network.currents:
-        if current.target == population:
-            neurons = np.arange(pop.size) if current.neurons is None else current.neurons
-            np.add.at(total, neurons, np.broadcast_to(current.amplitudes[0], neurons.shape))
-    return total
 
 
 def uses_current_node(network: Network, population: str) -> bool:
@@ -41,7 +30,7 @@ def uses_current_node(network: Network, population: str) -> bool:
         len(found) == 1
         and isinstance(found[0], Exponential)
         and type(model).__name__ in ("LIF", "LI", "CubaLIF")
-        and not np.any(bias(network, population))
+        and not np.any(constant_current(network, population))
     )
 
 
@@ -95,7 +84,7 @@ def to_nir_graph(network: Network, dt: float, seed: int, spikes: str) -> tuple[n
                 f"nir.LI {current!r} (tau = tau_syn, r = 1, v_leak = 0) feeding {name!r}"
             )
 
-    biased = {name for name in network.populations if np.any(bias(network, name))}
+    biased = {name for name in network.populations if np.any(constant_current(network, name))}
     for synapses in drawn.synapses:
         projection = synapses.projection
         target = inlet[(projection.post, projection.synapse)]
@@ -111,7 +100,7 @@ def to_nir_graph(network: Network, dt: float, seed: int, spikes: str) -> tuple[n
             suffix = f".d{k}" if steps.size > 1 else ""
             name = f"w.{projection.name}{suffix}"
             if projection.post in biased and isinstance(projection.synapse, Delta):
-                b = bias(network, projection.post)
+                b = constant_current(network, projection.post)
                 nodes[name] = nir.Affine(weight=weight, bias=b)
                 biased.discard(projection.post)
                 report.converted.append(

@@ -15,12 +15,19 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * ``Output`` -> a probe of the node it reads (spikes, or ``v`` of an LI population).
 
 Anything else (convolutions, pooling, Flatten, Threshold, I, Scale, subgraphs, per-neuron time
-constants, a bias into a current-based node) raises :class:`snn.UnsupportedFeature` naming the node.
+constants, a bias into a current-based node) raises :class:`snn.UnsupportedFeature` naming the node
+(every unknown node type at once, each with its name and type).
+
+:func:`from_nir_graph` is a sequence of small passes over a shared :class:`GraphMapping`
+(:data:`PASSES`): conventions and adjacency, unknown nodes, synaptic-current LI nodes,
+neurons and inputs, projections, populations with their biases, projections in order, probes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import dataclass
 
 import nir
 import numpy as np
@@ -73,33 +80,43 @@ def check_graph(graph: nir.NIRGraph) -> None:
     numbers; a Linear or Affine node's weight has as many rows as the neuron node it feeds
     has neurons. Each failure is a ValidationError naming the node and the field.
     """
-    nodes = graph.nodes
+    _check_edges(graph)
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            check_graph(node)
+        else:
+            _check_fields(name, node)
+    _check_weight_rows(graph)
+
+
+def _check_edges(graph: nir.NIRGraph) -> None:
     for index, edge in enumerate(graph.edges):
         if len(edge) != 2:
             raise ValidationError(f"edges[{index}]", f"must be a (source, target) pair, got {edge!r}")
         for end in edge:
-            if end not in nodes and str(end).split(".")[0] not in nodes:
+            if end not in graph.nodes and str(end).split(".")[0] not in graph.nodes:
                 raise ValidationError(
                     f"edges[{index}]", f"{edge[0]!r} -> {edge[1]!r} names a node not in the graph"
                 )
-    for name, node in nodes.items():
-        if isinstance(node, nir.NIRGraph):
-            check_graph(node)
+
+
+def _check_fields(name: str, node) -> None:
+    for field_name, value in vars(node).items():
+        if not isinstance(value, np.ndarray) or field_name in ("input_type", "output_type"):
             continue
-        for field, value in vars(node).items():
-            if not isinstance(value, np.ndarray) or field in ("input_type", "output_type"):
-                continue
-            if value.dtype.kind not in "biuf":
-                raise ValidationError(f"nodes.{name}.{field}", f"must hold numbers, got {value.dtype} values")
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                raise ValidationError(f"nodes.{name}.{field}", "must be finite (NaN or infinite entries)")
-    for source, target in (edge for edge in graph.edges if len(edge) == 2):
+        if value.dtype.kind not in "biuf":
+            raise ValidationError(
+                f"nodes.{name}.{field_name}", f"must hold numbers, got {value.dtype} values"
+            )
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise ValidationError(f"nodes.{name}.{field_name}", "must be finite (NaN or infinite entries)")
+
+
+def _check_weight_rows(graph: nir.NIRGraph) -> None:
+    nodes = graph.nodes
+    for source, target in graph.edges:
         weight = getattr(nodes.get(source), "weight", None)
-        if (
-            not isinstance(nodes.get(source), (nir.Linear, nir.Affine))
-            or weight is None
-            or np.ndim(weight) != 2
-        ):
+        if not isinstance(nodes.get(source), WEIGHT_NODES) or weight is None or np.ndim(weight) != 2:
             continue
         size = _neuron_count(nodes.get(target))
         if size is not None and np.shape(weight)[0] != size:
@@ -118,170 +135,279 @@ def _neuron_count(node) -> int | None:
     return None
 
 
-def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None) -> tuple[Network, MappingReport]:
-    """The conversion proper (see the module docstring)."""
+@dataclass
+class GraphMapping:
+    """What the passes of :func:`from_nir_graph` share, filled in pass by pass.
+
+    ``pre_of`` / ``post_of``: per node, the nodes its edges come from / go to; ``names``: per
+    node, the name it gets in the network; ``currents``: per LI node that is a synaptic current,
+    the neuron node it feeds; ``populations``: per neuron node, its population (not yet added);
+    ``biases``: per population, the Affine biases into it (A); ``projections``: per projection
+    ``(rank, name, pre, post, weights (n_pre, n_post), delays, synapse)``.
+    """
+
+    nodes: dict
+    dt: float
+    area: float
+    meta: dict
+    report: MappingReport
+    network: Network
+    pre_of: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    post_of: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    currents: dict[str, str] = dataclasses.field(default_factory=dict)
+    populations: dict[str, Population] = dataclasses.field(default_factory=dict)
+    biases: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    projections: list = dataclasses.field(default_factory=list)
+
+    def uniform(self, where: str, field_name: str, values: np.ndarray) -> float:
+        """The one value of a per-neuron field (our populations share one value per field)."""
+        if values.size and np.any(values != values.flat[0]):
+            raise UnsupportedFeature(
+                f"per-neuron {field_name} (node {where!r})",
+                "nir",
+                "our populations share one value per field",
+            )
+        return float(values.flat[0])
+
+    def spiking(self, name: str) -> bool:
+        """Whether node ``name`` emits spikes here (an Input, or a spiking population)."""
+        return isinstance(self.nodes[name], nir.Input) or (
+            name in self.populations and self.populations[name].model.spiking
+        )
+
+    def through_delay(self, name: str, forward: bool) -> list[tuple[str, str | None]]:
+        """Neighbours of ``name``, looking through Delay nodes: ``(neighbour, delay node or None)``."""
+        found = []
+        edges = self.post_of if forward else self.pre_of
+        for other in edges[name]:
+            if isinstance(self.nodes[other], nir.Delay):
+                found += [(far, other) for far in edges[other]]
+            else:
+                found.append((other, None))
+        return found
+
+    def delay_of(self, name: str | None, size: int) -> np.ndarray:
+        """The delays (s) of Delay node ``name`` (none: zeros), one per neuron of ``size``."""
+        return np.zeros(size) if name is None else array(self.nodes[name].delay) * np.ones(size)
+
+
+def start_mapping(graph: nir.NIRGraph, dt: float, spikes: str | None) -> GraphMapping:
+    """Pass 1: the spike convention (given, else what our metadata recorded, else ``dirac``),
+    the edges as adjacency lists and each node's name in the network."""
     meta = metadata(graph)
     spikes = spikes or meta.get("spikes", "dirac")
     area = spike_area(spikes, dt)
     report = MappingReport(backend="nir")
     report.converted.append(f"spike convention {spikes!r}: one spike has area {area} (dt = {dt} s)")
-    nodes = graph.nodes
-    for name, node in nodes.items():
-        if not isinstance(node, (nir.Input, nir.Output, nir.Delay, *NEURON_NODES, *WEIGHT_NODES)):
-            raise UnsupportedFeature(f"NIR node {name!r} of type {type(node).__name__}", "nir")
-    pre_of: dict[str, list[str]] = {name: [] for name in nodes}
-    post_of: dict[str, list[str]] = {name: [] for name in nodes}
+    mapping = GraphMapping(graph.nodes, dt, area, meta, report, Network(clean_name(meta.get("name", "nir"))))
+    mapping.pre_of = {name: [] for name in graph.nodes}
+    mapping.post_of = {name: [] for name in graph.nodes}
     for a, b in graph.edges:
-        post_of[a].append(b)
-        pre_of[b].append(a)
+        mapping.post_of[a].append(b)
+        mapping.pre_of[b].append(a)
+    mapping.names = {name: clean_name(name) for name in graph.nodes}
+    return mapping
 
-    currents = {
+
+def refuse_unknown_nodes(mapping: GraphMapping) -> None:
+    """Pass 2: every node type we do not map, all listed in one :class:`UnsupportedFeature`."""
+    known = (nir.Input, nir.Output, nir.Delay, *NEURON_NODES, *WEIGHT_NODES)
+    unknown = [f"{name!r} ({type(node).__name__})" for name, node in mapping.nodes.items()
+               if not isinstance(node, known)]  # fmt: skip
+    if unknown:
+        what = "NIR node" if len(unknown) == 1 else f"{len(unknown)} NIR nodes"
+        raise UnsupportedFeature(f"{what} {', '.join(unknown)}", "nir")
+
+
+def find_synaptic_currents(mapping: GraphMapping) -> None:
+    """Pass 3: an LI node whose one successor is a neuron node is that neuron's synaptic
+    current (``Exponential(tau)``), the way we export several time constants into one population."""
+    nodes, post_of = mapping.nodes, mapping.post_of
+    mapping.currents = {
         name: post_of[name][0]
         for name, node in nodes.items()
         if isinstance(node, nir.LI)
         and len(post_of[name]) == 1
         and isinstance(nodes[post_of[name][0]], NEURON_NODES)
     }
-    for name, target in currents.items():
+    for name, target in mapping.currents.items():
         if np.any(array(nodes[name].v_leak) != 0):
             raise UnsupportedFeature(f"an LI node feeding {target!r} with v_leak != 0 ({name!r})", "nir")
 
-    def uniform(where: str, field: str, values: np.ndarray) -> float:
-        if values.size and np.any(values != values.flat[0]):
-            raise UnsupportedFeature(
-                f"per-neuron {field} (node {where!r})", "nir", "our populations share one value per field"
-            )
-        return float(values.flat[0])
 
-    populations: dict[str, Population] = {}
-    order = meta.get("nodes", [])
-    ranked = sorted(nodes, key=lambda n: order.index(n) if n in order else len(order))
-    names = {name: clean_name(name) for name in nodes}
-    network = Network(clean_name(meta.get("name", "nir")))
-    for name in ranked:
+def map_neurons_and_inputs(mapping: GraphMapping) -> None:
+    """Pass 4: a population per neuron node (in our written order when we wrote the graph)
+    and a spike source per Input (a leading batch axis of 1, as Norse writes, is dropped)."""
+    nodes, report = mapping.nodes, mapping.report
+    order = mapping.meta.get("nodes", [])
+    for name in sorted(nodes, key=lambda n: order.index(n) if n in order else len(order)):
         node = nodes[name]
-        if isinstance(node, NEURON_NODES) and name not in currents:
-            cls, kwargs = model_parameters(node, lambda field, values, n=name: uniform(n, field, values))
+        if isinstance(node, NEURON_NODES) and name not in mapping.currents:
+            cls, kwargs = model_parameters(node, lambda f, values, n=name: mapping.uniform(n, f, values))
             size = int(array(node.v_leak if hasattr(node, "v_leak") else node.r).size)
-            populations[name] = Population(name=names[name], size=size, model=cls(**kwargs))
+            mapping.populations[name] = Population(name=mapping.names[name], size=size, model=cls(**kwargs))
             report.converted.append(
                 f"nir.{type(node).__name__} {name!r} -> {cls.__name__} population ({size})"
             )
         elif isinstance(node, nir.Input):
             shape = array(node.input_type["input"]).astype(int)
             size = int(shape[-1]) if shape.size > 1 and np.prod(shape[:-1]) == 1 else int(np.prod(shape))
-            network.add(SpikeSource(name=names[name], size=size))
+            mapping.network.add(SpikeSource(name=mapping.names[name], size=size))
             report.converted.append(f"nir.Input {name!r} (shape {shape.tolist()}) -> spike source of {size}")
+    mapping.biases = {name: np.zeros(p.size) for name, p in mapping.populations.items()}
 
-    def delay_of(name: str | None, size: int) -> np.ndarray:
-        return np.zeros(size) if name is None else array(nodes[name].delay) * np.ones(size)
 
-    def through_delay(name: str, forward: bool) -> list[tuple[str, str | None]]:
-        """Neighbours of ``name``, looking through Delay nodes: ``(neighbour, delay node or None)``."""
-        found = []
-        for other in (post_of if forward else pre_of)[name]:
-            if isinstance(nodes[other], nir.Delay):
-                found += [(far, other) for far in (post_of if forward else pre_of)[other]]
-            else:
-                found.append((other, None))
-        return found
+def _synapse_into(mapping: GraphMapping, target: str, post: str):
+    """The synapse of an edge into neuron node ``target`` (population ``post``)."""
+    nodes = mapping.nodes
+    if isinstance(nodes[post], (nir.CubaLIF, nir.CubaLI)):
+        return Exponential(tau_syn=mapping.uniform(post, "tau_syn", array(nodes[post].tau_syn)))
+    if target != post:  # through an LI synaptic-current node
+        return Exponential(tau_syn=mapping.uniform(target, "tau", array(nodes[target].tau)))
+    return Delta()
 
-    biases: dict[str, np.ndarray] = {name: np.zeros(p.size) for name, p in populations.items()}
-    projections = []  # (rank, name, pre, post, weights (n_pre, n_post), delays, synapse)
-    written = meta.get("projections", [])  # our projection order, so channels sum in the same order
-    taken: set[str] = set()
+
+def _add_bias(mapping: GraphMapping, name: str, target: str, post: str, post_delay: str | None) -> None:
+    """An Affine ``name``'s bias into population ``post`` (a constant current, A)."""
+    node = mapping.nodes[name]
+    if not isinstance(node, nir.Affine) or not np.any(array(node.bias) != 0):
+        return
+    if target != post or isinstance(mapping.nodes[post], (nir.CubaLIF, nir.CubaLI)) or post_delay:
+        raise UnsupportedFeature(
+            f"a bias on {name!r} into the synaptic current or behind a delay ({target!r})",
+            "nir",
+            "our constant currents drive the membrane directly",
+        )
+    mapping.biases[post] = mapping.biases[post] + array(node.bias)
+
+
+def _projection_delays(mapping: GraphMapping, name: str, pre_delay, post_delay, n_pre: int, n_post: int):
+    """Delays (s) of a projection through weight node ``name`` behind/before Delay nodes:
+    a scalar when all are equal, else ``(n_pre, n_post)``."""
+    delays = mapping.delay_of(pre_delay, n_pre)[:, None] + mapping.delay_of(post_delay, n_post)[None, :]
+    steps = delays / mapping.dt
+    if np.any(np.abs(steps - np.rint(steps)) > 1e-6):
+        mapping.report.approximated.append(f"delays of {name!r} rounded to whole steps of {mapping.dt} s")
+    return float(delays.flat[0]) if np.all(delays == delays.flat[0]) else delays
+
+
+def _projection_name(mapping: GraphMapping, name: str, pre: str, post: str, several: bool) -> tuple[int, str]:
+    """(rank, name) of a projection: our written order and name where we wrote the graph
+    (``w.<projection>``), else ``<weight node>_to_<post>``; unique within the network."""
+    written = mapping.meta.get("projections", [])
+    label = name[2:] if name.startswith("w.") else f"{name}_to_{post}"
+    base = label.split(".d")[0]
+    rank = written.index(base) if base in written else len(written) + len(mapping.projections)
+    taken = {p[1] for p in mapping.projections}
+    projection_name = clean_name(f"{label}_{pre}" if several else label)
+    while projection_name in taken:
+        projection_name += "_"
+    return rank, projection_name
+
+
+def map_projections(mapping: GraphMapping) -> None:
+    """Pass 5: a projection per (presynaptic node, weight node or direct spike edge, target),
+    weights ``g W`` (:func:`hardware.nir_fields.gain`), delays from Delay nodes on either side."""
+    nodes = mapping.nodes
     weight_nodes = [n for n in nodes if isinstance(nodes[n], WEIGHT_NODES)]
-    # spike edges without a weight node are one-to-one with weight 1
-    direct = [
-        n
-        for n in nodes
-        if isinstance(nodes[n], nir.Input) or (n in populations and populations[n].model.spiking)
-    ]
+    direct = [n for n in nodes if mapping.spiking(n)]  # spike edges with no weight node: one-to-one, weight 1
     for name in [*weight_nodes, *direct]:
-        node = nodes[name]
         is_weight = name in weight_nodes
-        sources = through_delay(name, forward=False) if is_weight else [(name, None)]
-        for target, post_delay in through_delay(name, forward=True):
-            if not is_weight and not isinstance(nodes[target], NEURON_NODES):
-                continue  # edges into weight nodes are read from the weight node; Outputs below
+        sources = mapping.through_delay(name, forward=False) if is_weight else [(name, None)]
+        for target, post_delay in mapping.through_delay(name, forward=True):
             if not isinstance(nodes[target], NEURON_NODES):
+                if not is_weight:
+                    continue  # edges into weight nodes are read from the weight node; Outputs later
                 raise UnsupportedFeature(
                     f"an edge from {name!r} into {type(nodes[target]).__name__} {target!r}", "nir"
                 )
-            post = currents.get(target, target)
-            if post not in populations:
+            post = mapping.currents.get(target, target)
+            if post not in mapping.populations:
                 raise UnsupportedFeature(
                     f"an edge into the synaptic-current node {target!r} from {name!r}", "nir"
                 )
-            weight = array(node.weight) if is_weight else np.eye(populations[post].size)
-            n_post, n_pre = weight.shape
-            if is_weight and isinstance(node, nir.Affine) and np.any(array(node.bias) != 0):
-                if target != post or isinstance(nodes[post], (nir.CubaLIF, nir.CubaLI)) or post_delay:
-                    raise UnsupportedFeature(
-                        f"a bias on {name!r} into the synaptic current or behind a delay ({target!r})",
-                        "nir",
-                        "our constant currents drive the membrane directly",
-                    )
-                biases[post] = biases[post] + array(node.bias)
-            if isinstance(nodes[post], (nir.CubaLIF, nir.CubaLI)):
-                synapse = Exponential(tau_syn=uniform(post, "tau_syn", array(nodes[post].tau_syn)))
-            elif target != post:
-                synapse = Exponential(tau_syn=uniform(target, "tau", array(nodes[target].tau)))
-            else:
-                synapse = Delta()
-            g = gain(nodes[target], area)
+            weight = array(nodes[name].weight) if is_weight else np.eye(mapping.populations[post].size)
+            if is_weight:
+                _add_bias(mapping, name, target, post, post_delay)
+            synapse = _synapse_into(mapping, target, post)
+            weights = (weight * gain(nodes[target], mapping.area)[:, None]).T  # (n_pre, n_post)
             for pre, pre_delay in sources:
-                pre_node = nodes[pre]
-                if not (
-                    isinstance(pre_node, nir.Input) or (pre in populations and populations[pre].model.spiking)
-                ):
+                if not mapping.spiking(pre):
                     raise UnsupportedFeature(f"a non-spike signal from {pre!r} into {name!r}", "nir")
-                delays = delay_of(pre_delay, n_pre)[:, None] + delay_of(post_delay, n_post)[None, :]
-                steps = delays / dt
-                if np.any(np.abs(steps - np.rint(steps)) > 1e-6):
-                    report.approximated.append(f"delays of {name!r} rounded to whole steps of {dt} s")
-                label = name[2:] if name.startswith("w.") else f"{name}_to_{post}"
-                base = label.split(".d")[0]
-                rank = written.index(base) if base in written else len(written) + len(projections)
-                projection_name = clean_name(label if len(sources) == 1 else f"{label}_{pre}")
-                while projection_name in taken:
-                    projection_name += "_"
-                taken.add(projection_name)
-                delays_value = float(delays.flat[0]) if np.all(delays == delays.flat[0]) else delays
-                projections.append(
-                    (rank, projection_name, pre, post, (weight * g[:, None]).T, delays_value, synapse)
-                )
+                delays = _projection_delays(mapping, name, pre_delay, post_delay, *weights.shape)
+                rank, projection_name = _projection_name(mapping, name, pre, post, len(sources) > 1)
+                mapping.projections.append((rank, projection_name, pre, post, weights, delays, synapse))
 
-    for name, pop in populations.items():
-        b = biases[name]
-        if np.any(b) and np.all(b == b[0]):
-            model = type(pop.model)(**{**_fields(pop.model), "i_bias": float(b[0])})
+
+def add_populations(mapping: GraphMapping) -> None:
+    """Pass 6: the populations into the network, each with its biases (a uniform one as
+    ``i_bias``, per-neuron ones as a constant current)."""
+    for name, pop in mapping.populations.items():
+        bias = mapping.biases[name]
+        if np.any(bias) and np.all(bias == bias[0]):
+            model = type(pop.model)(**{**_fields(pop.model), "i_bias": float(bias[0])})
             pop = Population(name=pop.name, size=pop.size, model=model)
-        network.add(pop)
-        if np.any(b):
-            if np.any(b != b[0]):
-                network.inject(Current.constant(pop.name, b))
-            report.converted.append(f"Affine bias into {name!r} -> constant input current (A)")
-    for _, name, pre, post, weights, delays, synapse in sorted(projections, key=lambda p: p[0]):
-        network.connect(names[pre], names[post], AllToAll(weights=weights, delays=delays), synapse, name=name)
+        mapping.network.add(pop)
+        if np.any(bias):
+            if np.any(bias != bias[0]):
+                mapping.network.inject(Current.constant(pop.name, bias))
+            mapping.report.converted.append(f"Affine bias into {name!r} -> constant input current (A)")
+
+
+def add_projections(mapping: GraphMapping) -> None:
+    """Pass 7: the projections into the network, in our written order where we wrote the graph
+    (so the channels sum in the same order as in the exported network)."""
+    names, report = mapping.names, mapping.report
+    for _, name, pre, post, weights, delays, synapse in sorted(mapping.projections, key=lambda p: p[0]):
+        mapping.network.connect(
+            names[pre], names[post], AllToAll(weights=weights, delays=delays), synapse, name=name
+        )
         report.converted.append(
             f"{name!r}: {names[pre]!r} -> {names[post]!r}, {type(synapse).__name__} synapses, weights w = g W"
         )
         report.synapses += int(np.count_nonzero(weights))
-    for name, node in nodes.items():
+
+
+def add_probes(mapping: GraphMapping) -> None:
+    """Pass 8: each Output becomes a probe of the node it reads (spikes, or ``v`` of an LI)."""
+    for name, node in mapping.nodes.items():
         if not isinstance(node, nir.Output):
             continue
-        for pre in pre_of[name]:
+        for pre in mapping.pre_of[name]:
             label = name[4:] if name.startswith("out.") else name
             variable = PROBE_SPIKES
-            if pre in populations and not populations[pre].model.spiking:
+            if pre in mapping.populations and not mapping.populations[pre].model.spiking:
                 variable = "v"
-            elif pre not in populations and not isinstance(nodes[pre], nir.Input):
-                raise UnsupportedFeature(f"an Output {name!r} of {type(nodes[pre]).__name__} {pre!r}", "nir")
-            network.probe(names[pre], variable, name=clean_name(label))
-            report.converted.append(f"nir.Output {name!r} -> probe {variable!r} of {names[pre]!r}")
-    report.neurons = network.n_neurons
-    return network, report
+            elif pre not in mapping.populations and not isinstance(mapping.nodes[pre], nir.Input):
+                raise UnsupportedFeature(
+                    f"an Output {name!r} of {type(mapping.nodes[pre]).__name__} {pre!r}", "nir"
+                )
+            mapping.network.probe(mapping.names[pre], variable, name=clean_name(label))
+            mapping.report.converted.append(
+                f"nir.Output {name!r} -> probe {variable!r} of {mapping.names[pre]!r}"
+            )
+
+
+#: The passes of :func:`from_nir_graph`, in order (each one small and tested on its own)
+PASSES = (
+    refuse_unknown_nodes,
+    find_synaptic_currents,
+    map_neurons_and_inputs,
+    map_projections,
+    add_populations,
+    add_projections,
+    add_probes,
+)
+
+
+def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None) -> tuple[Network, MappingReport]:
+    """The conversion proper (see the module docstring): :func:`start_mapping`, then :data:`PASSES`."""
+    mapping = start_mapping(graph, dt, spikes)
+    for run_pass in PASSES:
+        run_pass(mapping)
+    mapping.report.neurons = mapping.network.n_neurons
+    return mapping.network, mapping.report
 
 
 def _fields(model) -> dict:

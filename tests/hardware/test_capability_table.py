@@ -39,7 +39,7 @@ SYNAPSES = {"Delta": snn.Delta(), "Exponential": snn.Exponential(tau_syn=5e-3)}
 
 
 def _network(model, *, weight=1e-3, synapse=None, delay=0.0, probe="spikes", current=False,
-             caps=None) -> snn.Network:  # fmt: skip
+             caps=None, initial_v=None, probe_neurons=None) -> snn.Network:  # fmt: skip
     """One source into 3 neurons of ``model``, through ``synapse`` (default: the first kind
     ``caps`` lets into the model, else Delta)."""
     if synapse is None:
@@ -47,11 +47,13 @@ def _network(model, *, weight=1e-3, synapse=None, delay=0.0, probe="spikes", cur
         synapse = SYNAPSES[kinds[0]] if kinds else snn.Delta()
     net = snn.Network("table")
     net.add(snn.SpikeSource(name="in", size=2, times=[0.001, 0.002], ids=[0, 1]))
-    net.add(snn.Population(name="p", size=3, model=model))
+    net.add(snn.Population(name="p", size=3, model=model, initial_v=initial_v))
     net.connect("in", "p", snn.AllToAll(weights=weight, delays=delay), synapse)
-    if current:
+    if current == "step":  # off, then on: no constant part
+        net.inject(snn.Current.step("p", [0.0, 0.002], [0.0, 1e-3]))
+    elif current:
         net.inject(snn.Current.constant("p", 1e-3))
-    net.probe("p", probe if model.spiking or probe != "spikes" else "v")
+    net.probe("p", probe if model.spiking or probe != "spikes" else "v", neurons=probe_neurons)
     return net
 
 
@@ -74,7 +76,30 @@ def _features(model, caps):
     if "substeps" in names:
         yield "substeps=2", _network(replace(model, substeps=2), caps=caps), row.substeps
     yield "delay", _network(model, delay=1e-3, caps=caps), caps.delays
-    yield "current", _network(model, current=True, caps=caps), caps.currents and row.currents
+    currents = caps.currents and row.currents
+    base_kind = (row.synapses or ("Delta",))[0]
+    yield (
+        "current",
+        _network(model, current=True, caps=caps),
+        currents and caps.bias_rides_on in (None, base_kind),
+    )
+    yield (
+        "time-varying current",
+        _network(model, current="step", caps=caps),
+        currents and caps.time_varying_currents,
+    )
+    if kind != "CubaLIF":
+        exponential = "Exponential" in caps.synapses and (
+            row.synapses is None or "Exponential" in row.synapses
+        )
+        yield (
+            "current with Exponential input",
+            _network(model, current=True, synapse=SYNAPSES["Exponential"]),
+            currents and exponential and caps.bias_rides_on in (None, "Exponential"),
+        )
+    start = model.constants(1.0)["initial_v"]
+    yield "initial_v", _network(model, caps=caps, initial_v=start - 1e-3), caps.initial_state
+    yield "probe subset", _network(model, caps=caps, probe_neurons=[0]), caps.probe_subsets
     for variable in model.state_variables:
         allowed = variable in caps.probe_variables and (not model.spiking or caps.state_probes_of_spiking)
         yield f"probe {variable}", _network(model, probe=variable, caps=caps), allowed

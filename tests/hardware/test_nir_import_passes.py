@@ -1,0 +1,153 @@
+"""The passes of :func:`hardware.nir_import.from_nir_graph`, each on a small real ``nir`` graph.
+
+Each test runs the passes up to the one it checks (a pass reads what the earlier ones left
+in the :class:`~hardware.nir_import.GraphMapping`) and checks that pass's own output against
+the numbers worked out by hand from :mod:`hardware.nir_fields`' conventions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import snn
+from snn.errors import UnsupportedFeature
+
+nir = pytest.importorskip("nir")
+from hardware import nir_import  # noqa: E402
+
+DT = 1e-4
+
+
+def lif(n: int, tau: float = 0.02, r: float = 1.0) -> nir.LIF:
+    return nir.LIF(
+        tau=np.full(n, tau), r=np.full(n, r), v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n)
+    )
+
+
+def graph(nodes: dict, edges: list) -> nir.NIRGraph:
+    # type_check=False: as nir.read hands over a producer's graph (Norse's Input carries a batch
+    # axis its Linear does not), so the passes meet what they meet in files
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
+def mapped_through(g: nir.NIRGraph, last, spikes: str = "dirac") -> nir_import.GraphMapping:
+    """The mapping after every pass up to and including ``last``."""
+    mapping = nir_import.start_mapping(g, DT, spikes)
+    for run_pass in nir_import.PASSES:
+        run_pass(mapping)
+        if run_pass is last:
+            return mapping
+    raise AssertionError(f"{last} is not a pass")
+
+
+def test_start_mapping_records_the_convention_and_both_directions_of_every_edge():
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([3])}), "w": nir.Linear(weight=np.ones((2, 3))),
+         "n": lif(2), "out": nir.Output(output_type={"output": np.array([2])})},
+        [("in", "w"), ("w", "n"), ("n", "out")],
+    )  # fmt: skip
+    mapping = nir_import.start_mapping(g, DT, "step")
+    assert mapping.area == DT and "spike convention 'step'" in mapping.report.converted[0]
+    assert mapping.post_of["w"] == ["n"] and mapping.pre_of["n"] == ["w"] and mapping.pre_of["in"] == []
+    assert nir_import.start_mapping(g, DT, None).area == 1.0  # a foreign graph without our metadata: dirac
+
+
+def test_every_unknown_node_is_listed_at_once_with_its_type():
+    g = graph(
+        {
+            "in": nir.Input(input_type={"input": np.array([1, 4, 4])}),
+            "conv": nir.Conv2d(None, np.ones((1, 1, 3, 3)), 1, 1, 1, 1, np.zeros(1)),
+            "pool": nir.SumPool2d(np.array([2, 2]), np.array([2, 2]), np.array([0, 0])),
+            "flat": nir.Flatten(input_type={"input": np.array([1, 2, 2])}),
+            "n": lif(4),
+        },
+        [("in", "conv"), ("conv", "pool"), ("pool", "flat"), ("flat", "n")],
+    )
+    with pytest.raises(UnsupportedFeature) as error:
+        nir_import.refuse_unknown_nodes(nir_import.start_mapping(g, DT, None))
+    message = str(error.value)
+    assert "3 NIR nodes" in message
+    for part in ("'conv' (Conv2d)", "'pool' (SumPool2d)", "'flat' (Flatten)"):
+        assert part in message
+
+
+def test_an_li_feeding_one_neuron_node_is_its_synaptic_current():
+    li = nir.LI(tau=np.full(2, 5e-3), r=np.ones(2), v_leak=np.zeros(2))
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([2])}), "w": nir.Linear(weight=np.eye(2)),
+         "syn": li, "n": lif(2), "readout": nir.LI(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2)),
+         "out": nir.Output(output_type={"output": np.array([2])})},
+        [("in", "w"), ("w", "syn"), ("syn", "n"), ("n", "readout"), ("readout", "out")],
+    )  # fmt: skip
+    mapping = mapped_through(g, nir_import.find_synaptic_currents)
+    assert mapping.currents == {"syn": "n"}  # the readout LI feeds an Output: a population of its own
+    leaky = graph({**g.nodes, "syn": nir.LI(tau=np.full(2, 5e-3), r=np.ones(2), v_leak=np.ones(2))}, g.edges)
+    with pytest.raises(UnsupportedFeature, match="v_leak != 0"):
+        mapped_through(leaky, nir_import.find_synaptic_currents)
+
+
+def test_neurons_become_populations_and_a_batch_axis_of_one_is_dropped():
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([1, 5])}), "w": nir.Linear(weight=np.ones((3, 5))),
+         "n": lif(3, tau=0.03, r=2.0)},
+        [("in", "w"), ("w", "n")],
+    )  # fmt: skip
+    mapping = mapped_through(g, nir_import.map_neurons_and_inputs)
+    assert mapping.network.sources["in"].size == 5
+    model = mapping.populations["n"].model
+    assert isinstance(model, snn.LIF)
+    assert (model.tau_mem, model.resistance, model.tau_ref) == (0.03, 2.0, 0.0)
+    uneven = nir.LIF(
+        tau=np.array([0.02, 0.03, 0.02]),
+        r=np.ones(3),
+        v_leak=np.zeros(3),
+        v_threshold=np.ones(3),
+        v_reset=np.zeros(3),
+    )
+    per_neuron = graph({**g.nodes, "n": uneven}, g.edges)
+    with pytest.raises(UnsupportedFeature, match="per-neuron tau"):
+        mapped_through(per_neuron, nir_import.map_neurons_and_inputs)
+
+
+def test_projections_carry_gain_delays_and_biases():
+    weight = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([2])}),
+         "w": nir.Affine(weight=weight, bias=np.array([0.5, 0.5])),
+         "d": nir.Delay(delay=np.full(2, 3 * DT)), "n": lif(2, tau=0.02, r=1.0)},
+        [("in", "w"), ("w", "d"), ("d", "n")],
+    )  # fmt: skip
+    with pytest.raises(UnsupportedFeature, match="behind a delay"):  # our currents act at once
+        mapped_through(g, nir_import.map_projections)
+    g = graph({**g.nodes, "w": nir.Affine(weight=weight, bias=np.array([0.5, 0.5]))},
+              [("in", "d"), ("d", "w"), ("w", "n")])  # fmt: skip
+    mapping = mapped_through(g, nir_import.map_projections)
+    ((_, name, pre, post, weights, delays, synapse),) = mapping.projections
+    assert (name, pre, post, delays) == ("w_to_n", "in", "n", pytest.approx(3 * DT))
+    np.testing.assert_allclose(weights, weight.T * 1.0 / 0.02)  # g = r a / tau with a = 1 (dirac)
+    assert isinstance(synapse, snn.Delta)
+    np.testing.assert_array_equal(mapping.biases["n"], [0.5, 0.5])
+    nir_import.add_populations(mapping)
+    assert mapping.network.populations["n"].model.i_bias == 0.5  # uniform: i_bias, no current
+    assert not mapping.network.currents
+
+
+def test_uneven_biases_are_a_constant_current_and_outputs_probe_what_they_read():
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([2])}),
+         "w": nir.Affine(weight=np.eye(2), bias=np.array([0.1, 0.2])), "n": lif(2),
+         "w2": nir.Linear(weight=np.ones((1, 2))),
+         "readout": nir.LI(tau=np.full(1, 0.01), r=np.ones(1), v_leak=np.zeros(1)),
+         "out": nir.Output(output_type={"output": np.array([1])}),
+         "spikes": nir.Output(output_type={"output": np.array([2])})},
+        [("in", "w"), ("w", "n"), ("n", "w2"), ("w2", "readout"), ("readout", "out"), ("n", "spikes")],
+    )  # fmt: skip
+    network, report = nir_import.from_nir_graph(g, DT, None)
+    (current,) = network.currents
+    assert current.target == "n"
+    np.testing.assert_array_equal(current.amplitudes[0], [0.1, 0.2])
+    probes = {p.name: (p.target, p.variable) for p in network.probes}
+    assert probes == {"out": ("readout", "v"), "spikes": ("n", "spikes")}
+    assert [p.name for p in network.projections] == ["w_to_n", "w2_to_readout"]
+    assert report.neurons == 3
