@@ -27,8 +27,8 @@ class ModelSupport:
     period (``tau_ref > 0``); negative_input: whether input (weights, currents, ``i_bias``)
     may be negative; currents: whether injected currents into it map; substeps: whether a
     nonlinear model's ``substeps > 1`` runs; synapses: the synapse kinds it takes (None: the
-    backend's :attr:`Capabilities.synapses`); as: what the model becomes there (shown in
-    refusals and the docs).
+    backend's :attr:`Capabilities.synapses`); integrations: the linear models' ``integration``
+    modes it reproduces; as: what the model becomes there (shown in refusals and the docs).
     """
 
     resets: tuple[str, ...] = ("value", "subtract")
@@ -37,6 +37,7 @@ class ModelSupport:
     currents: bool = True
     substeps: bool = True
     synapses: tuple[str, ...] | None = None
+    integrations: tuple[str, ...] = ("exact", "euler")
     as_: str = ""
 
 
@@ -106,6 +107,10 @@ class Capabilities:
                 lacks.append("substeps > 1")
             if row.synapses is not None:
                 lacks += [f"{kind} synapses" for kind in self.synapses if kind not in row.synapses]
+            if "integration" in has:
+                lacks += [
+                    f"integration={mode!r}" for mode in ("exact", "euler") if mode not in row.integrations
+                ]
             if lacks:
                 lines.append(f"{name} with {', '.join(lacks)}")
         if not self.time_varying_currents:
@@ -167,6 +172,8 @@ class MappingReport:
     approximated: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # per node, how many steps a run here is behind the producer's (NIR same-step timing)
+    step_offsets: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -317,6 +324,13 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 f"reset={reset!r} on a {kind} ({where})",
                 backend,
                 f"{kind} runs with reset {' or '.join(row.resets)}",
+            )
+        integration = getattr(pop.model, "integration", None)
+        if integration is not None and integration not in row.integrations:
+            raise UnsupportedFeature(
+                f"integration={integration!r} on a {kind} ({where})",
+                backend,
+                f"{row.as_ or kind} integrates {' or '.join(row.integrations)} here; numba runs both",
             )
         if not row.refractory and getattr(pop.model, "tau_ref", 0.0) > 0:
             raise UnsupportedFeature(

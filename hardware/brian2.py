@@ -395,9 +395,16 @@ class Brian2Backend(Backend):
         return Capabilities(
             neuron_models=self.MODELS_RUN,
             models={
-                name: ModelSupport(substeps=False, as_="NeuronGroup, euler")
-                for name in ("AdEx", "Izhikevich")
-            },
+                **{
+                    name: ModelSupport(substeps=False, as_="NeuronGroup, euler")
+                    for name in ("AdEx", "Izhikevich")
+                },
+                # the linear models' equations go to Brian2's exact solver
+                **{
+                    name: ModelSupport(integrations=("exact",), as_="NeuronGroup, exact")
+                    for name in ("LIF", "ALIF", "LI", "CubaLIF")
+                },
+            },  # fmt: skip
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "PoissonSource", "RateEncoder", "LatencyEncoder"),
             probe_variables=probe_variables(MODELS[name] for name in MODELS if name in self.MODELS_RUN),

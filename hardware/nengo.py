@@ -128,7 +128,7 @@ def capabilities() -> Capabilities:
                 name: ModelSupport(synapses=("Exponential",), as_="hardware.nengo_neurons.ModelNeurons")
                 for name in ("AdEx", "Izhikevich")
             },
-            "LIF": ModelSupport(resets=("value",), as_="nengo.LIF"),
+            "LIF": ModelSupport(resets=("value",), integrations=("exact",), as_="nengo.LIF"),
             "IF": ModelSupport(
                 resets=("subtract",),
                 refractory=False,

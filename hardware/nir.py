@@ -24,18 +24,21 @@ generator, so the receiver supplies their spikes.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from pathlib import Path
 
 import nir
+import numpy as np
 
 from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, with_inputs
 from hardware.nir_export import to_nir_graph
-from hardware.nir_fields import SPIKE_CONVENTIONS
-from hardware.nir_import import check_graph, from_nir_graph
+from hardware.nir_fields import SPIKE_CONVENTIONS, Conventions
+from hardware.nir_import import NIRConventionWarning, check_graph, from_nir_graph
 from snn.atomic import write_atomic
 from snn.errors import ValidationError
+from snn.inputs import SpikeSource
 from snn.network import Network
 
 BACKEND = "nir"
@@ -57,15 +60,92 @@ def to_nir(
 
 
 def from_nir(
-    graph: nir.NIRGraph | str | os.PathLike, dt: float = 1e-4, spikes: str | None = None
+    graph: nir.NIRGraph | str | os.PathLike,
+    dt: float = 1e-4,
+    spikes: str | None = None,
+    *,
+    conventions: Conventions | str | dict | None = None,
 ) -> tuple[Network, MappingReport]:
-    """A Network from a NIR graph or ``.nir`` file. ``dt`` (s) only enters through ``spikes="step"``
-    and the rounding of delays; ``spikes=None`` uses the convention we recorded when we wrote the
-    graph, else ``"dirac"``."""
+    """A Network from a NIR graph or ``.nir`` file, to run at step ``dt`` (s) as its producer
+    ran it. ``conventions``: how (:class:`hardware.nir_fields.Conventions`, or a producer's
+    name: ``"snntorch"``, ``"norse"``, ``"neurobridge"``); None: what we recorded when we wrote
+    the graph, else the producers' (forward Euler, same-step timing, a spike of area dt), with
+    a :class:`NIRConventionWarning`. ``spikes`` overrides the spike convention alone. Under
+    same-step timing the populations run behind the producer by ``report.step_offsets``
+    steps: :func:`run_graph` shifts them back."""
     if not isinstance(graph, nir.NIRGraph):
         graph = read(graph)
     check_graph(graph)
-    return from_nir_graph(graph, dt, spikes)
+    return from_nir_graph(graph, dt, spikes, conventions)
+
+
+def run_graph(
+    graph: nir.NIRGraph | str | os.PathLike,
+    inputs: dict,
+    *,
+    dt: float = 1e-4,
+    conventions: Conventions | str | dict | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+):
+    """Run a NIR graph on :class:`snn.Simulator` with ``inputs`` per ``nir.Input`` node (spike
+    counts per step, shape ``(steps, size)``, step ``t`` the producer's step ``t``), the
+    way its producer runs it; returns ``(Result, MappingReport)`` with every spike at the
+    producer's step (``report.step_offsets`` undone), over the inputs' ``steps``."""
+    from snn.result import Result
+    from snn.simulator import Simulator
+
+    network, report = from_nir(graph, dt, conventions=conventions)
+    frames = {name: np.asarray(value) for name, value in inputs.items()}
+    steps = _frame_steps(network, frames)
+    behind = max(report.step_offsets.values(), default=0)
+    sources = {name: _frames_source(name, network.sources[name].size, frames[name], dt) for name in frames}
+    result = Simulator(with_inputs(network, sources), dt=dt, seed=seed, progress=progress).run(
+        (steps + behind) * dt
+    )
+    spikes = {}
+    for node, (times, ids) in result.spikes.items():
+        shifted = np.rint(times / dt).astype(np.int64) - report.step_offsets.get(node, 0)
+        keep = (shifted >= 0) & (shifted < steps)
+        spikes[node] = (shifted[keep] * dt, ids[keep])
+    traces = {}
+    for name, trace in result.traces.items():
+        shift = report.step_offsets.get(trace.target, 0)
+        rows = slice(shift, shift + steps) if trace.t.size >= shift + steps else slice(shift, None)
+        traces[name] = dataclasses.replace(trace, t=trace.t[rows] - shift * dt, values=trace.values[rows])
+    metadata = {**result.metadata, "step_offsets": dict(report.step_offsets), "n_steps": steps}
+    return Result(
+        spikes=spikes, traces=traces, sizes=result.sizes, duration=steps * dt, metadata=metadata
+    ), report
+
+
+def _frame_steps(network: Network, frames: dict) -> int:
+    """The number of steps of the input frames; each one's shape checked against its port."""
+    if set(frames) != set(network.sources):
+        raise ValidationError(
+            "inputs", f"must give every input port {sorted(network.sources)}, got {sorted(frames)}"
+        )
+    lengths = set()
+    for name, values in frames.items():
+        size = network.sources[name].size
+        if values.ndim != 2 or values.shape[1] != size:
+            raise ValidationError(f"inputs.{name}", f"must have shape (steps, {size}), got {values.shape}")
+        if values.dtype.kind not in "biuf" or np.any(values < 0) or np.any(values != np.rint(values)):
+            raise ValidationError(f"inputs.{name}", "must hold spike counts (non-negative integers)")
+        lengths.add(values.shape[0])
+    if len(lengths) != 1:
+        raise ValidationError("inputs", f"every port needs the same number of steps, got {sorted(lengths)}")
+    return lengths.pop()
+
+
+def _frames_source(name: str, size: int, frames: np.ndarray, dt: float) -> SpikeSource:
+    """Spike counts per step as a SpikeSource (a count of k: k spikes in that step)."""
+    counts = frames.astype(np.int64)
+    steps, ids = np.nonzero(counts)
+    repeats = counts[steps, ids]
+    return SpikeSource(
+        name=name, size=size, times=np.repeat(steps, repeats) * dt, ids=np.repeat(ids, repeats)
+    )
 
 
 def write(
@@ -232,8 +312,23 @@ class NIRBackend(Backend):
         from snn.simulator import Simulator
 
         graph, _ = to_nir(network, dt=dt, seed=seed, spikes=self.spikes)
-        imported, _ = from_nir(read(io.BytesIO(_serialised(graph))), dt=dt, spikes=self.spikes)
+        imported, _ = from_nir(read(io.BytesIO(_serialised(graph))), dt=dt)
         imported = with_inputs(imported, dict(network.sources))
         result = Simulator(imported, dt=dt, seed=seed, progress=progress).run(n_steps * dt)
         result.metadata["backend"] = BACKEND
         return result
+
+
+__all__ = [
+    "BACKEND",
+    "Conventions",
+    "NIRBackend",
+    "NIRConventionWarning",
+    "check",
+    "from_nir",
+    "read",
+    "run_graph",
+    "to_nir",
+    "write",
+    "write_graph",
+]

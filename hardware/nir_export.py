@@ -15,7 +15,7 @@ import numpy as np
 
 from hardware.base import MappingReport, constant_current
 from hardware.lowering import concrete
-from hardware.nir_fields import METADATA_KEY, gain, node_for, spike_area, synaptic_current_node
+from hardware.nir_fields import METADATA_KEY, Conventions, gain, node_for, spike_area, synaptic_current_node
 from snn.build import population_synapses
 from snn.inputs import LatencyEncoder, SpikeSource
 from snn.network import PROBE_SPIKES, Network
@@ -149,6 +149,11 @@ def to_nir_graph(network: Network, dt: float, seed: int, spikes: str) -> tuple[n
                 "dt": dt,
                 "seed": seed,
                 "spikes": spikes,
+                "conventions": export_conventions(network, spikes).to_dict(),
+                # per population, when they differ (an importer that reads one mode takes "conventions")
+                "integration": {
+                    n: getattr(p.model, "integration", "exact") for n, p in network.populations.items()
+                },
                 "nodes": [*network.populations, *network.sources],
                 "projections": [p.name for p in network.projections],
             }
@@ -158,6 +163,14 @@ def to_nir_graph(network: Network, dt: float, seed: int, spikes: str) -> tuple[n
     graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
     graph.check_types()
     return graph, report
+
+
+def export_conventions(network: Network, spikes: str) -> Conventions:
+    """How this network runs here, recorded in the graph so any importer can run it alike:
+    our timing (a spike acts from the next step), reset to value (NIR's), and forward Euler
+    when every linear population integrates with it (else exact)."""
+    modes = {getattr(p.model, "integration", None) for p in network.populations.values()} - {None}
+    return Conventions(spikes=spikes, discretisation="euler" if modes == {"euler"} else "exact")
 
 
 def _describe(values: np.ndarray) -> str:

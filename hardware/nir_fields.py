@@ -40,7 +40,79 @@ from snn.errors import ValidationError
 from snn.neurons import IF, LI, LIF, CubaLIF
 
 SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
+DISCRETISATIONS: tuple[str, ...] = ("exact", "euler")
+TIMINGS: tuple[str, ...] = ("next-step", "same-step")
+RESETS: tuple[str, ...] = ("value", "subtract")
 METADATA_KEY = "neurobridge"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conventions:
+    """How a graph's producer ran it: NIR states continuous-time equations only, and each
+    framework discretises them its own way, so a graph runs as its producer ran it only
+    under the producer's conventions.
+
+    spikes: a spike's area (:func:`spike_area`): ``"dirac"`` (1) or ``"step"`` (dt).
+    discretisation: ``"exact"`` (the exponential step) or ``"euler"`` (forward Euler,
+        ``1 - dt / tau``): the linear models' ``integration`` (:mod:`snn.models.lif`).
+    timing: ``"next-step"`` (a spike acts from the step after it, as in this simulator and
+        Brian2) or ``"same-step"`` (a layer sees the spikes its inputs emit in the same
+        step, as in snnTorch and Norse, which run their layers in sequence every step).
+    reset: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v - (v_th - v_reset)).
+    """
+
+    spikes: str = "dirac"
+    discretisation: str = "exact"
+    timing: str = "next-step"
+    reset: str = "value"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("spikes", SPIKE_CONVENTIONS), ("discretisation", DISCRETISATIONS),
+                              ("timing", TIMINGS), ("reset", RESETS)):  # fmt: skip
+            if getattr(self, name) not in allowed:
+                raise ValidationError(
+                    f"conventions.{name}", f"must be one of {allowed}, got {getattr(self, name)!r}"
+                )
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in ("spikes", "discretisation", "timing", "reset")}
+
+    def describe(self) -> str:
+        return ", ".join(f"{key} {value!r}" for key, value in self.to_dict().items())
+
+
+#: What each framework assumes when it runs a NIR graph, read off its importer (snnTorch 0.9+:
+#: ``Leaky(beta = 1 - dt / tau)``, reset to zero, no delay between layers; Norse 1.1:
+#: ``LIFBoxCell`` with ``v += dt / tau (v_leak - v + I)``, reset to value) and checked in the
+#: tests by running each framework on the same graph and input. "neurobridge": ours.
+PRODUCERS: dict[str, Conventions] = {
+    "neurobridge": Conventions(),
+    "snntorch": Conventions(spikes="step", discretisation="euler", timing="same-step", reset="value"),
+    "norse": Conventions(spikes="step", discretisation="euler", timing="same-step", reset="value"),
+}
+#: The conventions of a graph that does not say who wrote it: the producers' (all of the
+#: frameworks above that export NIR agree on them), never ours, which no foreign graph assumes
+FOREIGN = PRODUCERS["norse"]
+
+
+def conventions_from(value) -> Conventions:
+    """A :class:`Conventions` from itself, a producer's name or a mapping of its fields."""
+    if isinstance(value, Conventions):
+        return value
+    if isinstance(value, str):
+        if value not in PRODUCERS:
+            raise ValidationError(
+                "conventions", f"must be one of {tuple(PRODUCERS)} or a Conventions, got {value!r}"
+            )
+        return PRODUCERS[value]
+    if isinstance(value, dict):
+        unknown = set(value) - {"spikes", "discretisation", "timing", "reset"}
+        if unknown:
+            raise ValidationError("conventions", f"unknown field(s) {sorted(unknown)}")
+        return Conventions(**value)
+    raise ValidationError(
+        "conventions", f"must be a producer's name, a mapping or a Conventions, got {value!r}"
+    )
 
 
 def spike_area(spikes: str, dt: float) -> float:
@@ -85,8 +157,9 @@ NEURON_FIELDS: dict[type, tuple[Field, ...]] = {
 }
 NEURON_FIELDS[CubaLIF] = (*NEURON_FIELDS[LIF], Field("tau_syn", "tau_syn"))
 # Our fields that are not node parameters: tau_ref and reset must have the only value NIR states
-# (checked before export); i_bias travels as an Affine bias.
-NOT_NODE_FIELDS: dict[str, object] = {"tau_ref": 0.0, "reset": "value", "i_bias": 0.0}
+# (checked before export); i_bias travels as an Affine bias; integration is recorded in the
+# graph's metadata (its conventions, hardware.nir_export.export_conventions), any value.
+NOT_NODE_FIELDS: dict[str, object] = {"tau_ref": 0.0, "reset": "value", "i_bias": 0.0, "integration": None}
 
 # (our model, through a NIR current-based node?) -> NIR node type
 NODE_TYPES: dict[tuple[type, bool], type] = {
@@ -120,9 +193,12 @@ def node_for(model, size: int, tau_syn: float | None = None) -> nir.NIRNode:
     return NODE_TYPES[(kind, cuba)](**values)
 
 
-def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], float]) -> tuple[type, dict]:
+def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], float],
+                     conventions: Conventions | None = None) -> tuple[type, dict]:  # fmt: skip
     """``(our model class, its keyword arguments)`` of a NIR neuron node; ``uniform(name, array)``
-    reduces a per-neuron array to the one value our models hold (or refuses)."""
+    reduces a per-neuron array to the one value our models hold (or refuses); ``conventions``
+    give the linear models' ``integration`` and the spiking models' ``reset``."""
+    conventions = conventions or Conventions()
     cls, cuba = MODELS_OF[type(node)]
     kwargs = {
         f.ours: f.from_nir(uniform(nir_name(f, cuba), np.asarray(getattr(node, nir_name(f, cuba)))))
@@ -130,6 +206,9 @@ def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], flo
     }
     if cls is not LI:
         kwargs["tau_ref"] = 0.0
+        kwargs["reset"] = conventions.reset
+    if cls is not IF:
+        kwargs["integration"] = conventions.discretisation
     return cls, kwargs
 
 

@@ -27,13 +27,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass
 
 import nir
 import numpy as np
 
 from hardware.base import MappingReport
-from hardware.nir_fields import METADATA_KEY, MODELS_OF, gain, model_parameters, spike_area
+from hardware.nir_fields import (
+    FOREIGN,
+    METADATA_KEY,
+    MODELS_OF,
+    PRODUCERS,
+    Conventions,
+    conventions_from,
+    gain,
+    model_parameters,
+    spike_area,
+)
 from snn.connectivity import AllToAll
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.inputs import Current, SpikeSource
@@ -152,6 +163,8 @@ class GraphMapping:
     meta: dict
     report: MappingReport
     network: Network
+    conventions: Conventions = dataclasses.field(default_factory=Conventions)
+    integration_of: dict[str, str] = dataclasses.field(default_factory=dict)  # recorded per node by us
     pre_of: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     post_of: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     names: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -192,15 +205,49 @@ class GraphMapping:
         return np.zeros(size) if name is None else array(self.nodes[name].delay) * np.ones(size)
 
 
-def start_mapping(graph: nir.NIRGraph, dt: float, spikes: str | None) -> GraphMapping:
-    """Pass 1: the spike convention (given, else what our metadata recorded, else ``dirac``),
-    the edges as adjacency lists and each node's name in the network."""
+class NIRConventionWarning(UserWarning):
+    """A graph that does not say who wrote it is run under the producers' conventions."""
+
+
+def choose_conventions(meta: dict, conventions=None, spikes: str | None = None) -> tuple[Conventions, str]:
+    """The conventions to run a graph under, and where they come from: given (a producer's
+    name, a mapping or a :class:`Conventions`), else recorded by us when we wrote the graph,
+    else the producers' (:data:`hardware.nir_fields.FOREIGN`, with a :class:`NIRConventionWarning`:
+    NIR graphs do not say who wrote them). ``spikes`` overrides the spike convention."""
+    if conventions is not None:
+        chosen, source = conventions_from(conventions), "given"
+    elif meta:
+        recorded = meta.get("conventions") or {"spikes": meta.get("spikes", "dirac")}
+        chosen, source = conventions_from(dict(recorded)), "recorded by neurobridge"
+    else:
+        chosen, source = FOREIGN, "the producers' (the graph does not say who wrote it)"
+        warnings.warn(
+            f"this NIR graph does not say who wrote it: running it as snnTorch and Norse do "
+            f"({chosen.describe()}); pass conventions= (a producer's name: "
+            f"{', '.join(PRODUCERS)}) or --nir-convention to choose",
+            NIRConventionWarning,
+            stacklevel=4,
+        )
+    if spikes is not None:
+        chosen = dataclasses.replace(chosen, spikes=spikes)
+    return chosen, source
+
+
+def start_mapping(graph: nir.NIRGraph, dt: float, spikes: str | None, conventions=None) -> GraphMapping:
+    """Pass 1: the conventions (:func:`choose_conventions`), the edges as adjacency lists
+    and each node's name in the network."""
     meta = metadata(graph)
-    spikes = spikes or meta.get("spikes", "dirac")
-    area = spike_area(spikes, dt)
+    chosen, source = choose_conventions(meta, conventions, spikes)
+    area = spike_area(chosen.spikes, dt)
     report = MappingReport(backend="nir")
-    report.converted.append(f"spike convention {spikes!r}: one spike has area {area} (dt = {dt} s)")
-    mapping = GraphMapping(graph.nodes, dt, area, meta, report, Network(clean_name(meta.get("name", "nir"))))
+    report.converted.append(
+        f"conventions ({source}): {chosen.describe()}; one spike has area {area} (dt = {dt} s)"
+    )
+    mapping = GraphMapping(
+        graph.nodes, dt, area, meta, report, Network(clean_name(meta.get("name", "nir"))), chosen
+    )
+    if conventions is None and meta:
+        mapping.integration_of = dict(meta.get("integration", {}))
     mapping.pre_of = {name: [] for name in graph.nodes}
     mapping.post_of = {name: [] for name in graph.nodes}
     for a, b in graph.edges:
@@ -244,7 +291,12 @@ def map_neurons_and_inputs(mapping: GraphMapping) -> None:
     for name in sorted(nodes, key=lambda n: order.index(n) if n in order else len(order)):
         node = nodes[name]
         if isinstance(node, NEURON_NODES) and name not in mapping.currents:
-            cls, kwargs = model_parameters(node, lambda f, values, n=name: mapping.uniform(n, f, values))
+            conventions = mapping.conventions
+            if name in mapping.integration_of:
+                conventions = dataclasses.replace(conventions, discretisation=mapping.integration_of[name])
+            cls, kwargs = model_parameters(
+                node, lambda f, values, n=name: mapping.uniform(n, f, values), conventions
+            )
             size = int(array(node.v_leak if hasattr(node, "v_leak") else node.r).size)
             mapping.populations[name] = Population(name=mapping.names[name], size=size, model=cls(**kwargs))
             report.converted.append(
@@ -340,6 +392,68 @@ def map_projections(mapping: GraphMapping) -> None:
                 mapping.projections.append((rank, projection_name, pre, post, weights, delays, synapse))
 
 
+def apply_timing(mapping: GraphMapping) -> None:
+    """Pass 6: the producer's timing. Under ``"same-step"`` a layer sees its inputs' spikes of
+    the same step, here of the step before; so each population runs ``depth`` steps behind
+    the producer (its longest feed-forward path from an input), a projection that skips
+    layers gets the missing steps as a delay, a population's own recurrent projection (one
+    step in both) stays, and the report's ``step_offsets`` say how far behind each node is
+    (:func:`hardware.nir.run_graph` shifts the results back). A loop through several
+    populations cannot be reproduced this way and is refused."""
+    if mapping.conventions.timing != "same-step":
+        return
+    depth = _depths(mapping)
+    for index, (rank, name, pre, post, weights, delays, synapse) in enumerate(mapping.projections):
+        if pre == post:
+            continue
+        missing = depth[post] - depth[pre] - 1
+        if missing:
+            mapping.projections[index] = (
+                rank,
+                name,
+                pre,
+                post,
+                weights,
+                delays + missing * mapping.dt,
+                synapse,
+            )
+    mapping.report.step_offsets = {mapping.names[node]: d for node, d in depth.items()}
+    if any(depth.values()):
+        mapping.report.converted.append(
+            "same-step timing: each population runs as many steps behind the producer as its depth "
+            f"({', '.join(f'{mapping.names[n]} {d}' for n, d in depth.items() if n in mapping.populations)})"
+        )
+
+
+def _depths(mapping: GraphMapping) -> dict[str, int]:
+    """Per population and input: the longest path of projections from an input (inputs 0)."""
+    feeds: dict[str, set[str]] = {name: set() for name in mapping.populations}
+    for _, _, pre, post, *_ in mapping.projections:
+        if pre != post:
+            feeds[post].add(pre)
+    depth = {name: 0 for name, node in mapping.nodes.items() if isinstance(node, nir.Input)}
+    visiting: list[str] = []
+
+    def visit(name: str) -> int:
+        if name in depth:
+            return depth[name]
+        if name in visiting:
+            loop = visiting[visiting.index(name) :]
+            raise UnsupportedFeature(
+                f"same-step timing around the loop {' -> '.join(loop + [name])}",
+                "nir",
+                "a loop through several populations has no same-step order; import with timing='next-step'",
+            )
+        visiting.append(name)
+        depth[name] = 1 + max((visit(pre) for pre in feeds[name]), default=-1)
+        visiting.pop()
+        return depth[name]
+
+    for name in mapping.populations:
+        visit(name)
+    return depth
+
+
 def add_populations(mapping: GraphMapping) -> None:
     """Pass 6: the populations into the network, each with its biases (a uniform one as
     ``i_bias``, per-neuron ones as a constant current)."""
@@ -395,15 +509,17 @@ PASSES = (
     find_synaptic_currents,
     map_neurons_and_inputs,
     map_projections,
+    apply_timing,
     add_populations,
     add_projections,
     add_probes,
 )
 
 
-def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None) -> tuple[Network, MappingReport]:
+def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None,
+                   conventions=None) -> tuple[Network, MappingReport]:  # fmt: skip
     """The conversion proper (see the module docstring): :func:`start_mapping`, then :data:`PASSES`."""
-    mapping = start_mapping(graph, dt, spikes)
+    mapping = start_mapping(graph, dt, spikes, conventions)
     for run_pass in PASSES:
         run_pass(mapping)
     mapping.report.neurons = mapping.network.n_neurons

@@ -38,6 +38,7 @@ def discrete_parameters(model, dt: float) -> dict:
     Shared by the Numba builder, the PyTorch layers and the Brian2 adapter, so all integrate
     the same numbers.
     """
+    model.check_step(dt)
     return model.constants(dt)
 
 

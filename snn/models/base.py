@@ -86,6 +86,10 @@ class NeuronModel:
         """(decay of a synaptic slot over ``dt``, the slot's coefficient into the step)."""
         raise NotImplementedError
 
+    def check_step(self, dt: float) -> None:
+        """Raise :class:`ValidationError` naming the field when the model cannot step by
+        ``dt`` (s); every model can unless it says otherwise."""
+
 
 def linear_only(values: dict) -> dict:
     """``values`` completed with the fields a linear model leaves at their neutral value."""

@@ -19,7 +19,7 @@ from typing import ClassVar
 from snn import validate
 from snn.errors import ValidationError
 from snn.models.base import register
-from snn.models.lif import LIF
+from snn.models.lif import LIF, check_euler_step
 
 
 @register
@@ -51,3 +51,9 @@ class CubaLIF(LIF):
             f"a CubaLIF integrates its input through its own tau_syn ({self.tau_syn} s); leave the synapse "
             f"unset, got {synapse!r}",
         )
+
+    def check_step(self, dt: float) -> None:
+        """Forward Euler needs dt <= tau_mem and dt <= tau_syn."""
+        super().check_step(dt)
+        if self.integration == "euler":
+            check_euler_step("CubaLIF.tau_syn", self.tau_syn, dt)

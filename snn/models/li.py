@@ -15,7 +15,7 @@ import numpy as np
 
 from snn import validate
 from snn.models.base import NeuronModel, linear_only, register
-from snn.models.lif import leak_constants, leaky_channel
+from snn.models.lif import Integration, check_euler_step, check_integration, leak_constants, leaky_channel
 
 
 @register
@@ -29,6 +29,7 @@ class LI(NeuronModel):
     v_rest: resting value (V).
     resistance: (ohm), > 0.
     i_bias: constant bias current (A).
+    integration: ``"exact"`` or ``"euler"`` (:mod:`snn.models.lif`; needs dt <= tau_mem).
     """
 
     spiking: ClassVar[bool] = False
@@ -36,17 +37,21 @@ class LI(NeuronModel):
     v_rest: float = 0.0
     resistance: float = 1.0
     i_bias: float = 0.0
+    integration: Integration = "exact"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tau_mem", validate.positive("LI.tau_mem", self.tau_mem))
         object.__setattr__(self, "v_rest", validate.finite("LI.v_rest", self.v_rest))
         object.__setattr__(self, "resistance", validate.positive("LI.resistance", self.resistance))
         object.__setattr__(self, "i_bias", validate.finite("LI.i_bias", self.i_bias))
+        check_integration(self)
 
     def constants(self, dt: float) -> dict:
         return linear_only(
             {
-                **leak_constants(self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt),
+                **leak_constants(
+                    self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt, self.integration
+                ),
                 "v_reset": self.v_rest,
                 "v_th": np.inf,
                 "reset_amount": 0.0,
@@ -57,4 +62,9 @@ class LI(NeuronModel):
         )
 
     def channel(self, synapse, dt: float) -> tuple[float, float]:
-        return leaky_channel(self.tau_mem, self.resistance, synapse, dt)
+        return leaky_channel(self.tau_mem, self.resistance, synapse, dt, self.integration)
+
+    def check_step(self, dt: float) -> None:
+        """Forward Euler needs dt <= tau_mem."""
+        if self.integration == "euler":
+            check_euler_step("LI.tau_mem", self.tau_mem, dt)

@@ -23,17 +23,31 @@ step (:func:`integrate`)::
 A delta synapse's weight (V) lands in its slot at the end of a step and leaks with ``v``
 over the next one (``coef = alpha``); an exponential synapse's slot is a current (A)
 decaying by ``exp(-dt / tau_syn)`` per step whose exact contribution is :func:`exponential_channel`.
+
+Forward-Euler step (``integration="euler"``), how snnTorch, Norse and most NIR producers
+train and run their models, so a graph they wrote behaves here as it did there::
+
+    alpha = 1 - dt / tau_mem     const_drive = dt / tau_mem (v_rest + resistance i_bias)
+    drive_gain = dt / tau_mem resistance
+    delta slot: coef = 1 (the jump is added, not leaked)
+    exponential slot: decay = 1 - dt / tau_syn, coef = dt / tau_mem resistance (held current)
+
+It needs ``dt <= tau_mem`` (and ``dt <= tau_syn``), else a factor is negative.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from snn import validate
 from snn.errors import ValidationError
 from snn.models.base import NeuronModel, Reset, linear_only, register
+
+Integration = Literal["exact", "euler"]
+INTEGRATIONS: tuple[str, ...] = ("exact", "euler")
 
 
 def integrate(v, alpha, const_drive, drive):
@@ -82,8 +96,25 @@ def threshold_constants(model, dt: float) -> dict:
     }
 
 
-def leak_constants(tau_mem: float, resistance: float, v_rest: float, i_bias: float, dt: float) -> dict:
-    """``alpha``, ``drive_gain`` and ``const_drive`` of a leaky membrane (expm1: accurate for dt << tau)."""
+def check_euler_step(field: str, tau: float, dt: float) -> None:
+    """Forward Euler's factor ``1 - dt / tau`` must not be negative."""
+    if dt > tau:
+        raise ValidationError(
+            field, f"must be >= dt ({dt} s) with integration='euler' (1 - dt / tau would be < 0), got {tau}"
+        )
+
+
+def leak_constants(tau_mem: float, resistance: float, v_rest: float, i_bias: float, dt: float,
+                   integration: str = "exact") -> dict:  # fmt: skip
+    """``alpha``, ``drive_gain`` and ``const_drive`` of a leaky membrane (exact: with expm1,
+    accurate for dt << tau; or forward Euler)."""
+    if integration == "euler":
+        fraction = dt / tau_mem
+        return {
+            "alpha": 1.0 - fraction,
+            "const_drive": fraction * (v_rest + resistance * i_bias),
+            "drive_gain": fraction * resistance,
+        }
     gain = -np.expm1(-dt / tau_mem) * resistance
     rest = -np.expm1(-dt / tau_mem) * v_rest
     return {"alpha": float(np.exp(-dt / tau_mem)), "const_drive": rest + gain * i_bias, "drive_gain": gain}
@@ -108,13 +139,26 @@ def exponential_channel(tau_mem: float, resistance: float, tau_syn: float, dt: f
     return decay, resistance * response
 
 
-def leaky_channel(tau_mem: float, resistance: float, synapse, dt: float) -> tuple[float, float]:
-    """A synapse's slot into a leaky membrane: delta jumps leak one step, exponential as above."""
+def leaky_channel(tau_mem: float, resistance: float, synapse, dt: float,
+                  integration: str = "exact") -> tuple[float, float]:  # fmt: skip
+    """A synapse's slot into a leaky membrane: delta jumps leak one step (exact) or are added
+    (Euler); exponential as above."""
     from snn.synapses import Delta
 
     if isinstance(synapse, Delta):
-        return 0.0, float(np.exp(-dt / tau_mem))
+        return 0.0, (1.0 if integration == "euler" else float(np.exp(-dt / tau_mem)))
+    if integration == "euler":
+        check_euler_step("Exponential.tau_syn", synapse.tau_syn, dt)
+        return 1.0 - dt / synapse.tau_syn, resistance * dt / tau_mem
     return exponential_channel(tau_mem, resistance, synapse.tau_syn, dt)
+
+
+def check_integration(model) -> None:
+    """``integration`` is one of :data:`INTEGRATIONS`."""
+    if model.integration not in INTEGRATIONS:
+        raise ValidationError(
+            f"{type(model).__name__}.integration", f"must be one of {INTEGRATIONS}, got {model.integration!r}"
+        )
 
 
 @register
@@ -134,6 +178,8 @@ class LIF(NeuronModel):
     tau_ref: absolute refractory period (s), >= 0; ``v`` is held at its reset value.
     i_bias: constant bias current (A).
     reset: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v - (v_th - v_reset)).
+    integration: ``"exact"`` (the exponential step) or ``"euler"`` (forward Euler, as the
+        NIR producers run their graphs; needs dt <= tau_mem).
     """
 
     tau_mem: float = 20e-3
@@ -144,6 +190,7 @@ class LIF(NeuronModel):
     tau_ref: float = 2e-3
     i_bias: float = 0.0
     reset: Reset = "value"
+    integration: Integration = "exact"
 
     def __post_init__(self) -> None:
         kind = type(self).__name__
@@ -156,15 +203,23 @@ class LIF(NeuronModel):
         object.__setattr__(self, "i_bias", validate.finite(f"{kind}.i_bias", self.i_bias))
         self._check_reset_below_threshold()
         self._check_reset()
+        check_integration(self)
 
     def constants(self, dt: float) -> dict:
         return linear_only(
             {
-                **leak_constants(self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt),
+                **leak_constants(
+                    self.tau_mem, self.resistance, self.v_rest, self.i_bias, dt, self.integration
+                ),
                 **threshold_constants(self, dt),
                 "initial_v": self.v_rest,
             }
         )
 
     def channel(self, synapse, dt: float) -> tuple[float, float]:
-        return leaky_channel(self.tau_mem, self.resistance, self.input_synapse(synapse), dt)
+        return leaky_channel(self.tau_mem, self.resistance, self.input_synapse(synapse), dt, self.integration)
+
+    def check_step(self, dt: float) -> None:
+        """Whether this model can step by ``dt`` (s): forward Euler needs dt <= tau_mem."""
+        if self.integration == "euler":
+            check_euler_step(f"{type(self).__name__}.tau_mem", self.tau_mem, dt)

@@ -22,7 +22,7 @@ import hardware
 import snn
 from hardware.nir import NIRBackend, from_nir, read, to_nir, write
 from hardware.nir_export import uses_current_node
-from hardware.nir_fields import NEURON_FIELDS, NOT_NODE_FIELDS
+from hardware.nir_fields import NEURON_FIELDS, NOT_NODE_FIELDS, Conventions
 from snn.build import population_synapses
 
 DT = 1e-4
@@ -436,6 +436,11 @@ def _with_peer_input(imported: snn.Network) -> snn.Network:
     return hardware.with_inputs(imported, {name: replacement})
 
 
+# the exact step and our timing with the peers' spike area: this harness compares with an Euler
+# twin and shifted input (below, test_*_conventions_* run the producers' conventions directly)
+ONE_STEP_LATER = Conventions(spikes="step")
+
+
 def peer_jumps() -> np.ndarray:
     """The same voltage jumps (V) as :func:`peer_network`, shape (n_post, n_pre)."""
     return np.random.default_rng(2).uniform(0.1, 0.5, (5, PEER_NEURONS)).T
@@ -455,7 +460,7 @@ def test_snntorch_graph_imports_and_runs_here(tmp_path):
     path = tmp_path / "snntorch.nir"
     nir.write(path, export_to_nir(module, torch.zeros(1, 5), ignore_dims=[0]))
 
-    imported, _ = from_nir(path, dt=DT, spikes="step")
+    imported, _ = from_nir(path, dt=DT, conventions=ONE_STEP_LATER)
     (pop,) = imported.populations.values()
     assert pop.model.tau_mem == pytest.approx(TAU, rel=1e-6) and pop.model.v_rest == 0.0
     network = _with_peer_input(imported)
@@ -478,7 +483,7 @@ def test_norse_graph_imports_and_runs_here(tmp_path):
     path = tmp_path / "norse.nir"
     nir.write(path, norse.to_nir(module, torch.zeros(1, 5), dt=1.0))
 
-    imported, _ = from_nir(path, dt=DT, spikes="step")
+    imported, _ = from_nir(path, dt=DT, conventions=ONE_STEP_LATER)
     (pop,) = imported.populations.values()
     assert pop.model.tau_mem == pytest.approx(TAU, rel=1e-6)
     network = _with_peer_input(imported)

@@ -59,7 +59,7 @@ def spikes(net: snn.Network, name: str):
 
 
 def test_nir_cubalif_imports_one_to_one_and_matches_its_exported_twin(tmp_path):
-    imported, _ = from_nir(nir_graph(), dt=DT)
+    imported, _ = from_nir(nir_graph(), dt=DT, conventions="neurobridge")  # written for our step
     (pop,) = imported.populations.values()
     assert type(pop.model) is snn.CubaLIF
     assert (pop.model.tau_syn, pop.model.tau_mem, pop.model.v_th) == (5e-3, 20e-3, 1.0)

@@ -31,9 +31,11 @@ def graph(nodes: dict, edges: list) -> nir.NIRGraph:
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
 
 
-def mapped_through(g: nir.NIRGraph, last, spikes: str = "dirac") -> nir_import.GraphMapping:
+def mapped_through(
+    g: nir.NIRGraph, last, spikes: str = "dirac", conventions="neurobridge"
+) -> nir_import.GraphMapping:
     """The mapping after every pass up to and including ``last``."""
-    mapping = nir_import.start_mapping(g, DT, spikes)
+    mapping = nir_import.start_mapping(g, DT, spikes, conventions)
     for run_pass in nir_import.PASSES:
         run_pass(mapping)
         if run_pass is last:
@@ -47,10 +49,13 @@ def test_start_mapping_records_the_convention_and_both_directions_of_every_edge(
          "n": lif(2), "out": nir.Output(output_type={"output": np.array([2])})},
         [("in", "w"), ("w", "n"), ("n", "out")],
     )  # fmt: skip
-    mapping = nir_import.start_mapping(g, DT, "step")
-    assert mapping.area == DT and "spike convention 'step'" in mapping.report.converted[0]
+    mapping = nir_import.start_mapping(g, DT, "step", "neurobridge")
+    assert mapping.area == DT and "spikes 'step'" in mapping.report.converted[0]
     assert mapping.post_of["w"] == ["n"] and mapping.pre_of["n"] == ["w"] and mapping.pre_of["in"] == []
-    assert nir_import.start_mapping(g, DT, None).area == 1.0  # a foreign graph without our metadata: dirac
+    with pytest.warns(nir_import.NIRConventionWarning, match="does not say who wrote it"):
+        foreign = nir_import.start_mapping(g, DT, None)  # no metadata of ours: the producers' conventions
+    assert foreign.area == DT and foreign.conventions.discretisation == "euler"
+    assert foreign.conventions.timing == "same-step"
 
 
 def test_every_unknown_node_is_listed_at_once_with_its_type():
@@ -143,7 +148,7 @@ def test_uneven_biases_are_a_constant_current_and_outputs_probe_what_they_read()
          "spikes": nir.Output(output_type={"output": np.array([2])})},
         [("in", "w"), ("w", "n"), ("n", "w2"), ("w2", "readout"), ("readout", "out"), ("n", "spikes")],
     )  # fmt: skip
-    network, report = nir_import.from_nir_graph(g, DT, None)
+    network, report = nir_import.from_nir_graph(g, DT, None, "neurobridge")
     (current,) = network.currents
     assert current.target == "n"
     np.testing.assert_array_equal(current.amplitudes[0], [0.1, 0.2])
