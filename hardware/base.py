@@ -318,20 +318,17 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 caps.refused_models.get(kind, f"supported: {', '.join(caps.neuron_models)}"),
             )
         row = caps.support(kind)
-        reset = getattr(pop.model, "reset", None)
-        if reset is not None and reset not in row.resets:
-            raise UnsupportedFeature(
-                f"reset={reset!r} on a {kind} ({where})",
-                backend,
-                f"{kind} runs with reset {' or '.join(row.resets)}",
-            )
-        integration = getattr(pop.model, "integration", None)
-        if integration is not None and integration not in row.integrations:
-            raise UnsupportedFeature(
-                f"integration={integration!r} on a {kind} ({where})",
-                backend,
-                f"{row.as_ or kind} integrates {' or '.join(row.integrations)} here; numba runs both",
-            )
+        for name, allowed in (
+            ("reset", row.resets),
+            ("integration", row.integrations),
+        ):  # modes the row lists
+            mode = getattr(pop.model, name, None)
+            if mode is not None and mode not in allowed:
+                raise UnsupportedFeature(
+                    f"{name}={mode!r} on a {kind} ({where})",
+                    backend,
+                    f"{row.as_ or kind} runs with {name} {' or '.join(allowed)} here",
+                )
         if not row.refractory and getattr(pop.model, "tau_ref", 0.0) > 0:
             raise UnsupportedFeature(
                 f"a refractory period on a {kind} ({where}, tau_ref={pop.model.tau_ref})",
