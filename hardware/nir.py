@@ -114,9 +114,9 @@ def run_graph(
         rows = slice(shift, shift + steps) if trace.t.size >= shift + steps else slice(shift, None)
         traces[name] = dataclasses.replace(trace, t=trace.t[rows] - shift * dt, values=trace.values[rows])
     metadata = {**result.metadata, "step_offsets": dict(report.step_offsets), "n_steps": steps}
-    return Result(
-        spikes=spikes, traces=traces, sizes=result.sizes, duration=steps * dt, metadata=metadata
-    ), report
+    shifted = Result(spikes=spikes, traces=traces, sizes=result.sizes, duration=steps * dt, metadata=metadata)
+    shifted.timings.update(result.timings)  # wall times: in memory only, as in every Result
+    return shifted, report
 
 
 def _frame_steps(network: Network, frames: dict) -> int:

@@ -9,6 +9,7 @@ from studies.cli.output import path_argument, save_figure, staged, table, write_
 
 DEFAULT_DURATION = 1.0
 DEFAULT_DT = 1e-4
+PRODUCER_NAMES = ("snntorch", "norse", "neurobridge")  # hardware.nir_fields.PRODUCERS (nir stays unimported)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +55,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", type=path_argument, help="also write the summary object to this file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    nir_options = parser.add_argument_group("NIR files (config ending in .nir)")
+    nir_options.add_argument(
+        "--input",
+        type=Path,
+        metavar="SPIKES.npz",
+        help="input spikes: one array per nir.Input node, named after it, shape (steps, size), spike "
+        "counts per step of the producer; the run lasts those steps and reports every spike at "
+        "the producer's step (numba backend)",
+    )
+    nir_options.add_argument(
+        "--nir-convention",
+        choices=PRODUCER_NAMES,
+        help="how the graph's producer ran it (discretisation, timing, spike area): snntorch and norse "
+        "(forward Euler, same-step, area dt), neurobridge (exact, next step, what we record). Default: "
+        "what the file records, else the producers' conventions with a warning",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,10 +79,26 @@ def run(args: argparse.Namespace) -> int:
     import hardware
     import snn
 
-    network, defaults = load_model(args.config, args.dt)
+    nir_file = args.config is not None and Path(args.config).suffix == ".nir"
+    for flag, value in (("--input", args.input), ("--nir-convention", args.nir_convention)):
+        if value is not None and not nir_file:
+            raise snn.ValidationError(flag, "is for NIR files (a config ending in .nir)")
+    if args.input is not None and args.backend != "numba":
+        raise snn.ValidationError("--input", f"runs on the numba backend only, not {args.backend!r}")
+    with _warnings_as_lines():
+        network, defaults = load_model(args.config, args.dt, args.nir_convention)
     duration = pick(args.duration, defaults.duration, DEFAULT_DURATION)
     dt = pick(args.dt, defaults.dt, DEFAULT_DT)
     seed = pick(args.seed, defaults.seed, 0)
+    frames = None
+    if args.input is not None:
+        frames = load_input(args.input, network)
+        steps = next(iter(frames.values())).shape[0] if frames else 0
+        if args.duration is not None and abs(args.duration - steps * dt) > dt / 2:
+            raise snn.ValidationError(
+                "--duration", f"must be the input's {steps} steps x dt = {steps * dt:g} s"
+            )
+        duration = steps * dt
     if duration is None or not duration > 0:
         raise snn.ValidationError("--duration", f"must be > 0 s, got {duration}")
     if not np.isfinite(duration):
@@ -88,10 +121,19 @@ def run(args: argparse.Namespace) -> int:
         if key in options and args.backend != "numba":
             raise snn.ValidationError(flag, f"is for the numba backend only, not {args.backend!r}")
     backend = hardware.get(args.backend, **options)
+    progress = False if args.no_progress else None
     try:
-        result = backend.run(
-            network, duration, dt=dt, seed=seed, progress=False if args.no_progress else None
-        )
+        if frames is not None:
+            import warnings
+
+            from hardware.nir import NIRConventionWarning, run_graph
+
+            with warnings.catch_warnings():  # already shown when the file was loaded above
+                warnings.simplefilter("ignore", NIRConventionWarning)
+                result, _ = run_graph(args.config, frames, dt=dt, conventions=args.nir_convention, seed=seed,
+                                      progress=progress)  # fmt: skip
+        else:
+            result = backend.run(network, duration, dt=dt, seed=seed, progress=progress)
     except snn.ValidationError as error:
         if args.config is None:
             raise
@@ -149,9 +191,52 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_model(path: Path | None, dt: float | None = None):
+def load_input(path: Path, network) -> dict:
+    """The ``--input`` spikes: an ``.npz`` with one array per input port of ``network``."""
+    import numpy as np
+
+    from snn.errors import ValidationError
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            frames = {name: stored[name] for name in stored.files}
+    except FileNotFoundError:
+        raise ValidationError("--input", f"{path}: not found") from None
+    except (OSError, ValueError) as error:
+        raise ValidationError("--input", f"{path}: not a readable .npz file ({error})") from None
+    missing = sorted(set(network.sources) - set(frames))
+    extra = sorted(set(frames) - set(network.sources))
+    if missing or extra:
+        raise ValidationError(
+            "--input", f"{path.name}: needs one array per input port {sorted(network.sources)}; "
+            f"missing {missing}, unknown {extra}"
+        )  # fmt: skip
+    return frames
+
+
+class _warnings_as_lines:
+    """Show the warnings raised inside (a NIR graph's conventions) as one line each on stderr."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catcher = warnings.catch_warnings(record=True)
+        self._caught = self._catcher.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        import sys
+
+        self._catcher.__exit__(*exc)
+        for item in self._caught:
+            print(f"snn simulate: warning: {item.message}", file=sys.stderr)
+        return False
+
+
+def load_model(path: Path | None, dt: float | None = None, conventions: str | None = None):
     """``(network, defaults)`` from a TOML file, a NIR file (``.nir``; read at ``dt``, else at the
-    dt stored in it), or the default CUBA network."""
+    dt stored in it, under ``conventions``), or the default CUBA network."""
     from snn.config import SimulationDefaults, load_toml
     from snn.examples import cuba
 
@@ -164,7 +249,7 @@ def load_model(path: Path | None, dt: float | None = None):
         graph = read(path)
         stored = metadata(graph)  # the dt and seed we wrote it with (none from other producers)
         defaults = SimulationDefaults(dt=stored.get("dt"), seed=stored.get("seed"))
-        return from_nir(graph, dt=dt or defaults.dt or DEFAULT_DT)[0], defaults
+        return from_nir(graph, dt=dt or defaults.dt or DEFAULT_DT, conventions=conventions)[0], defaults
     return load_toml(path)
 
 
