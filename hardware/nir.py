@@ -24,6 +24,7 @@ generator, so the receiver supplies their spikes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -37,7 +38,7 @@ from hardware.nir_export import to_nir_graph
 from hardware.nir_fields import SPIKE_CONVENTIONS, Conventions
 from hardware.nir_import import NIRConventionWarning, check_graph, from_nir_graph
 from snn.atomic import write_atomic
-from snn.errors import ValidationError
+from snn.errors import UnsupportedFeature, ValidationError
 from snn.inputs import SpikeSource
 from snn.network import Network
 
@@ -73,10 +74,25 @@ def from_nir(
     a :class:`NIRConventionWarning`. ``spikes`` overrides the spike convention alone. Under
     same-step timing the populations run behind the producer by ``report.step_offsets``
     steps: :func:`run_graph` shifts them back."""
-    if not isinstance(graph, nir.NIRGraph):
-        graph = read(graph)
-    check_graph(graph)
-    return from_nir_graph(graph, dt, spikes, conventions)
+    if isinstance(graph, nir.NIRGraph):
+        check_graph(graph)
+        return from_nir_graph(graph, dt, spikes, conventions)
+    name = Path(graph).name
+    graph = read(graph)  # its errors name the file already
+    with naming_file(name):
+        check_graph(graph)
+        return from_nir_graph(graph, dt, spikes, conventions)
+
+
+@contextlib.contextmanager
+def naming_file(name: str):
+    """Errors about a graph's nodes raised inside also name the file ``name`` they came from."""
+    try:
+        yield
+    except ValidationError as error:
+        raise type(error)(f"{name}: {error.field}", error.message) from None
+    except UnsupportedFeature as error:
+        raise UnsupportedFeature(f"{error.feature} (in {name})", error.backend, error.hint) from None
 
 
 def run_graph(
@@ -326,6 +342,7 @@ __all__ = [
     "NIRConventionWarning",
     "check",
     "from_nir",
+    "naming_file",
     "read",
     "run_graph",
     "to_nir",

@@ -98,6 +98,31 @@ def check_graph(graph: nir.NIRGraph) -> None:
         else:
             _check_fields(name, node)
     _check_weight_rows(graph)
+    _check_stateless_cycles(graph)
+
+
+def _check_stateless_cycles(graph: nir.NIRGraph) -> None:
+    """A loop must pass through a node with state (a neuron or a Delay): a loop of weight
+    nodes alone is an equation with no order to evaluate it in."""
+    stateful = (*NEURON_NODES, nir.Delay, nir.NIRGraph)
+    stateless = {name for name, node in graph.nodes.items() if not isinstance(node, stateful)}
+    after = {name: [b for a, b in graph.edges if a == name and b in stateless] for name in stateless}
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            loop = path[path.index(name) :] + [name]
+            raise ValidationError(
+                "edges", f"the loop {' -> '.join(loop)} passes through no neuron or Delay node"
+            )
+        if name in done:
+            return
+        for other in after[name]:
+            visit(other, [*path, name])
+        done.add(name)
+
+    for name in sorted(stateless):
+        visit(name, [])
 
 
 def _check_edges(graph: nir.NIRGraph) -> None:

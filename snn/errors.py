@@ -36,5 +36,6 @@ class UnsupportedFeature(NotImplementedError):
     def __init__(self, feature: str, backend: str, hint: str = "") -> None:
         self.feature = feature
         self.backend = backend
+        self.hint = hint
         text = f"backend {backend!r} does not support {feature}"
         super().__init__(f"{text}; {hint}" if hint else text)

@@ -243,13 +243,14 @@ def load_model(path: Path | None, dt: float | None = None, conventions: str | No
     if path is None:
         return cuba(), SimulationDefaults()
     if Path(path).suffix == ".nir":
-        from hardware.nir import from_nir, read
+        from hardware.nir import from_nir, naming_file, read
         from hardware.nir_import import metadata
 
         graph = read(path)
-        stored = metadata(graph)  # the dt and seed we wrote it with (none from other producers)
-        defaults = SimulationDefaults(dt=stored.get("dt"), seed=stored.get("seed"))
-        return from_nir(graph, dt=dt or defaults.dt or DEFAULT_DT, conventions=conventions)[0], defaults
+        with naming_file(Path(path).name):
+            stored = metadata(graph)  # the dt and seed we wrote it with (none from other producers)
+            defaults = SimulationDefaults(dt=stored.get("dt"), seed=stored.get("seed"))
+            return from_nir(graph, dt=dt or defaults.dt or DEFAULT_DT, conventions=conventions)[0], defaults
     return load_toml(path)
 
 

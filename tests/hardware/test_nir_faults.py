@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import h5py
+import nir
 import numpy as np
 import pytest
 
@@ -211,3 +212,36 @@ def test_broken_graphs_name_the_node_and_field(graph, field, tmp_path, capsys):
 def test_the_unbroken_graph_imports():
     network, _ = from_nir(_graph(), dt=DT)
     assert network.populations["lif"].size == 4
+
+
+def test_graph_errors_name_the_file_and_the_node(tmp_path):
+    inp = nir.Input(input_type={"input": np.array([2])})
+    cases = {
+        "cycle.nir": (  # a loop of weights with no state: no order to evaluate it in
+            {"in": inp, "a": nir.Linear(weight=np.eye(2)), "b": nir.Linear(weight=np.eye(2)), "n": _lif(2)},
+            [("in", "a"), ("a", "b"), ("b", "a"), ("b", "n")],
+            ValidationError,
+            "cycle.nir: edges: the loop a -> b -> a passes through no neuron or Delay node",
+        ),
+        "shape.nir": (
+            {"in": inp, "a": nir.Linear(weight=np.ones((3, 2))), "n": _lif(2)},
+            [("in", "a"), ("a", "n")],
+            ValidationError,
+            "shape.nir: nodes.a.weight: has 3 rows but feeds 'n' with 2 neurons",
+        ),
+        "pool.nir": (
+            {
+                "in": inp,
+                "p": nir.SumPool2d(np.array([2, 2]), np.array([2, 2]), np.array([0, 0])),
+                "n": _lif(2),
+            },
+            [("in", "p"), ("p", "n")],
+            UnsupportedFeature,
+            "NIR node 'p' (SumPool2d) (in pool.nir)",
+        ),
+    }
+    for name, (nodes, edges, kind, message) in cases.items():
+        nir.write(tmp_path / name, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+        with pytest.raises(kind) as caught:
+            from_nir(tmp_path / name, conventions="snntorch")
+        assert message in str(caught.value), name
