@@ -82,14 +82,21 @@ inter-spike interval can therefore differ by up to one ``dt`` (nengo's is on ave
 ``dt/2`` shorter) and inputs arriving in the step where the refractory period ends are
 partly integrated in nengo, dropped in the reference.
 
+The reference's own step (exact, spike for spike)
+--------------------------------------------------
+What nengo's types cannot run as the reference does (ALIF's adaptive threshold: nengo's
+AdaptiveLIF adapts an input current instead; LI readouts: nengo's rate neurons are static
+nonlinearities; LIF with ``reset="subtract"`` or ``integration="euler"``; CubaLIF; IF with
+``reset="value"``, a hold or possibly negative input) runs as ``LinearNeurons``
+(:mod:`hardware.nengo_neurons`): a nengo type whose step is the simulator's own
+(:func:`snn.kernels.simulate.step_linear_population`), with ``J`` the step's synaptic drive
+in volts, so the transform above with ``Δ = g = 1`` gives each step the reference's drive.
+A trained LSNN (LIF and ALIF with reset by subtraction, an LI readout) runs this way.
+
 Refused (:class:`snn.UnsupportedFeature`, before anything is built)
 -------------------------------------------------------------------
-ALIF (its threshold adapts; nengo's AdaptiveLIF subtracts an adaptation *current*),
-LI readouts (nengo has no non-spiking leaky-integrator neuron; its rate neurons are
-static nonlinearities), LIF with ``reset="subtract"`` (nengo's LIF resets to 0), IF with
-``reset="value"``, a refractory period or possibly negative input, synaptic delays,
-delta synapses into AdEx or Izhikevich, plasticity, and probes of ``b``, ``i_syn`` and
-``i_ext``; the mapping report lists them from :func:`capabilities`.
+Synaptic delays, delta synapses into AdEx or Izhikevich, plasticity, and probes of
+``i_syn`` and ``i_ext``; the mapping report lists them from :func:`capabilities`.
 """
 
 from __future__ import annotations
@@ -101,47 +108,41 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, check_network
+from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, check_network, negative_input
 from hardware.lowering import Concrete, Stimulus, concrete
 from snn import validate
-from snn.build import channel_coefficients
+from snn.build import channel_coefficients, effective_synapse
+from snn.build.neurons import discrete_parameters
 from snn.inputs import SPIKE_SOURCES
 from snn.models.base import LINEAR
 from snn.network import PROBE_SPIKES, Network
 from snn.neurons import IF, LIF
 from snn.result import Result, Trace
+from snn.synapses import Exponential
 
 NAME = "nengo"
-#: The nonlinear models' second state variable, which ModelNeurons keeps as "adaptation"
-SECOND_STATE = ("w", "u")
+#: The models' second state variable (ALIF's b, AdEx's w, Izhikevich's u), nengo's "adaptation"
+SECOND_STATE = ("b", "w", "u")
 
 
 # ---- pre-flight ---------------------------------------------------------------------
 def capabilities() -> Capabilities:
     """What :func:`build_nengo` translates (shared by the nengo and nengo-dl backends)."""
+    own_step = "hardware.nengo_neurons.LinearNeurons (the reference's step)"
     return Capabilities(
-        neuron_models=("LIF", "IF", "AdEx", "Izhikevich"),
+        neuron_models=("LIF", "ALIF", "IF", "LI", "CubaLIF", "AdEx", "Izhikevich"),
         models={
+            "LIF": ModelSupport(as_=f"nengo.LIF (reset to value, exact) or {own_step}"),
+            "IF": ModelSupport(
+                as_=f"nengo.SpikingRectifiedLinear (reset by subtraction, no hold) or {own_step}"
+            ),
+            **{name: ModelSupport(as_=own_step) for name in ("ALIF", "LI", "CubaLIF")},
             # the model's own step inside a nengo NeuronType; its input J is a current (A), so the
             # voltage jumps of delta synapses have no place: they come as exponential currents
             **{
                 name: ModelSupport(synapses=("Exponential",), as_="hardware.nengo_neurons.ModelNeurons")
                 for name in ("AdEx", "Izhikevich")
             },
-            "LIF": ModelSupport(resets=("value",), integrations=("exact",), as_="nengo.LIF"),
-            "IF": ModelSupport(
-                resets=("subtract",),
-                refractory=False,
-                negative_input=False,
-                as_="nengo.SpikingRectifiedLinear",
-            ),
-        },
-        refused_models={
-            "ALIF": "its adaptive threshold has no nengo equivalent (nengo's AdaptiveLIF adapts an input "
-            "current); use the numba backend",
-            "LI": "nengo has no non-spiking leaky-integrator neuron; probe the spikes of the population "
-            "feeding it instead, or use the numba backend",
-            "CubaLIF": "give a LIF an Exponential(tau_syn) synapse instead (nengo filters the connection)",
         },
         synapses=("Delta", "Exponential"),
         sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
@@ -151,6 +152,8 @@ def capabilities() -> Capabilities:
         notes=(
             "LIF -> nengo.LIF (tau_rc = tau_mem, normalised voltage (v - v_reset) / (v_th - v_reset))",
             "IF (reset='subtract', tau_ref=0, non-negative input) -> nengo.SpikingRectifiedLinear",
+            "ALIF, LI, CubaLIF and the LIF / IF cases nengo's types differ on -> LinearNeurons, the "
+            "reference's own step (J = the step's synaptic drive in V): spike for spike",
             "AdEx, Izhikevich -> a nengo NeuronType running the model's own step (J = input current in A)",
             "nengo's LIF starts its refractory period at the interpolated spike time: rates agree, "
             "spike times may differ by a step",
@@ -180,11 +183,42 @@ class NeuronMap:
     initial: np.ndarray
 
 
-def neuron_map(model, initial_v: np.ndarray, dt: float) -> NeuronMap:
-    """The normalised-voltage parameters of ``model`` (LIF or IF) at step ``dt`` (s); the
-    identity for the nonlinear models, which nengo runs in our units."""
-    if model.kernel != LINEAR:  # ModelNeurons: v in volts, J in amperes, nothing scaled
+NATIVE, OWN_STEP, OWN_NONLINEAR_STEP = "native", "own step", "own nonlinear step"
+
+
+def nengo_kind(network: Network, population: str) -> str:
+    """How a population runs on nengo: as nengo's own LIF / SpikingRectifiedLinear where they
+    are the reference's model (:data:`NATIVE`), else as the reference's step inside a nengo
+    type (:data:`OWN_STEP`: LinearNeurons; :data:`OWN_NONLINEAR_STEP`: ModelNeurons)."""
+    model = network.populations[population].model
+    if model.kernel != LINEAR:
+        return OWN_NONLINEAR_STEP
+    if (
+        isinstance(model, LIF)
+        and type(model) is LIF
+        and model.reset == "value"
+        and model.integration == "exact"
+    ):
+        return NATIVE
+    if (
+        isinstance(model, IF)
+        and model.reset == "subtract"
+        and model.tau_ref == 0
+        and not negative_input(network, population)
+    ):
+        return NATIVE
+    return OWN_STEP
+
+
+def neuron_map(model, initial_v: np.ndarray, dt: float, kind: str = NATIVE) -> NeuronMap:
+    """The normalised-voltage parameters of ``model`` (LIF or IF as nengo's types) at step
+    ``dt`` (s); our own units for the models nengo runs with our step (``kind``): ``J`` is
+    then the step's drive (V; LinearNeurons) or the input current (A; ModelNeurons)."""
+    if kind == OWN_NONLINEAR_STEP:  # ModelNeurons: v in volts, J in amperes, nothing scaled
         return NeuronMap(1.0, 0.0, 0.0, 1.0, 1.0, np.asarray(initial_v, dtype=np.float64))
+    if kind == OWN_STEP:  # LinearNeurons: J is the drive (V) the reference adds in the step
+        gain = discrete_parameters(model, dt)["drive_gain"]
+        return NeuronMap(1.0, 0.0, 0.0, float(gain), 1.0, np.asarray(initial_v, dtype=np.float64))
     span = model.v_th - model.v_reset
     initial = (np.asarray(initial_v, dtype=np.float64) - model.v_reset) / span
     if isinstance(model, IF):
@@ -271,9 +305,18 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
     with model:
         for pop in network.populations.values():
             m = pop.model
-            mapped = neuron_map(m, lowered.initial_v[pop.name], dt)
+            kind = nengo_kind(network, pop.name)
+            mapped = neuron_map(m, lowered.initial_v[pop.name], dt, kind)
             handles.maps[pop.name] = mapped
-            if m.kernel != LINEAR:
+            if kind == OWN_STEP:
+                from hardware.nengo_neurons import linear_neurons
+
+                neuron_type = linear_neurons(m, dt, mapped.initial, lowered.initial_w[pop.name])
+                report.converted.append(
+                    f"{pop.name}: {type(m).__name__} -> LinearNeurons (the reference's step; J = the step's "
+                    f"synaptic drive in V, {mapped.input_gain:.6g} V per A of injected current)"
+                )
+            elif m.kernel != LINEAR:
                 from hardware.nengo_neurons import model_neurons
 
                 neuron_type = model_neurons(m, dt, mapped.initial, lowered.initial_w[pop.name])
@@ -341,7 +384,9 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
         for synapses in lowered.synapses:
             projection = synapses.projection
             post = network.populations[projection.post]
-            scale = transform_scale(post.model, projection.synapse, dt, handles.maps[post.name])
+            scale = transform_scale(
+                post.model, effective_synapse(network, projection), dt, handles.maps[post.name]
+            )
             if projection.pre in handles.ensembles:
                 pre_obj, n_pre = (
                     handles.ensembles[projection.pre].neurons,
@@ -349,9 +394,10 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
                 )
             else:
                 pre_obj, n_pre = handles.source_nodes[projection.pre], network.sources[projection.pre].size
-            if type(projection.synapse).__name__ == "Exponential":
-                synapse = nengo.Lowpass(projection.synapse.tau_syn)
-                what = f"Exponential(tau_syn={projection.synapse.tau_syn}) -> Lowpass"
+            kind = effective_synapse(network, projection)  # a CubaLIF's own current
+            if isinstance(kind, Exponential):
+                synapse = nengo.Lowpass(kind.tau_syn)
+                what = f"Exponential(tau_syn={kind.tau_syn}) -> Lowpass"
             else:
                 synapse = nengo.LinearFilter([1.0], [1.0], analog=False)
                 what = "Delta -> one-step discrete pass-through filter"
@@ -383,7 +429,8 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             "Poisson / rate-coded spikes are drawn by this adapter from the seed's stream in the "
             "reference's order (nengo's own Poisson process is not used)"
         )
-    if any(isinstance(p.model, LIF) and p.model.tau_ref > 0 for p in network.populations.values()):
+    if any(nengo_kind(network, n) == NATIVE and isinstance(p.model, LIF) and p.model.tau_ref > 0
+           for n, p in network.populations.items()):  # fmt: skip
         report.approximated.append(
             "nengo's LIF starts tau_ref at the interpolated spike time (reference: whole steps after "
             "the spike step): inter-spike intervals differ by < dt"
@@ -465,7 +512,7 @@ class NengoBackend(Backend):
         return capabilities()
 
     def check(self, network: Network) -> None:
-        check(network, self.name)
+        check_network(network, self.capabilities(), self.name)  # nengo-dl's table where it differs
 
     def _simulate(
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None
@@ -528,6 +575,7 @@ def deploy_script(
     from snn.config import SimulationDefaults, save_toml
 
     validate.steps(duration, dt)
+    backend.check(network)  # its own table (nengo-dl's differs), before anything is built
     _, handles = build_nengo(network, dt, seed, backend=backend.name)
     report = handles.report
     script = f"run_{backend.name.replace('-', '_')}.py"

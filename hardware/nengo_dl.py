@@ -45,7 +45,14 @@ class NengoDLBackend(NengoBackend):
 
     def capabilities(self) -> Capabilities:
         caps = capabilities()
-        return dataclasses.replace(caps, notes=(*caps.notes, "run in nengo_dl.Simulator"))
+        return dataclasses.replace(
+            caps,
+            # a delta synapse is nengo's discrete pass-through filter, whose D matrix nengo 4.1
+            # makes 2-D and nengo-dl 3.6's filter builder asserts is 1-D (AssertionError on build)
+            synapses=("Exponential",),
+            notes=(*caps.notes, "run in nengo_dl.Simulator",
+                   "no delta synapses: nengo-dl 3.6 cannot build nengo 4.1's pass-through filter"),
+        )  # fmt: skip
 
     def _simulate(
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None

@@ -8,6 +8,10 @@ current in amperes (Ensemble gain 1, bias 0: ``i_bias`` is one of the step's con
 its state ``voltage`` is ``v`` in volts and ``adaptation`` the model's second state variable
 (AdEx's ``w`` in A, Izhikevich's ``u`` in V), so a probe reads them unscaled.
 
+The linear models that nengo's own types cannot run as we do (ALIF's adaptive threshold,
+LI readouts, reset by subtraction, forward Euler, IF with a hold or negative input) run the
+same way as ``LinearNeurons``, with ``J`` the step's synaptic drive in volts.
+
 Imported only inside the nengo adapter (nengo is an optional extra).
 """
 
@@ -20,6 +24,7 @@ from numba import njit
 
 from snn.build.neurons import discrete_parameters
 from snn.kernels import steps
+from snn.kernels.simulate import step_linear_population
 from snn.models.base import ADEX, IZHIKEVICH
 
 
@@ -76,6 +81,81 @@ def neuron_class():
     return ModelNeurons
 
 
+@functools.cache
+def linear_class():
+    """The ``LinearNeurons`` class: a linear model's (LIF, ALIF, IF, LI, CubaLIF) step, the
+    simulator's own (:func:`snn.kernels.simulate.step_linear_population`), as a nengo type.
+
+    ``J`` is the step's synaptic drive in volts (what the reference adds to ``alpha v +
+    const_drive``); the state is ``voltage`` (V), ``adaptation`` (ALIF's ``b``) and
+    ``refractory`` (the countdown of :func:`snn.models.lif.holding`, held as floats).
+    """
+    import nengo
+    from nengo.params import BoolParam, IntParam, NumberParam, StringParam
+
+    class LinearNeurons(nengo.neurons.NeuronType):
+        """A neurobridge linear model's step as a nengo neuron type (:mod:`hardware.nengo_neurons`)."""
+
+        state = {
+            "voltage": nengo.dists.Choice([0.0]),
+            "adaptation": nengo.dists.Choice([0.0]),
+            "refractory": nengo.dists.Choice([0.0]),
+        }
+        spiking = True
+        negative = True
+
+        model_name = StringParam("model_name")
+        dt = NumberParam("dt", low=0, low_open=True)
+        alpha = NumberParam("alpha")
+        const_drive = NumberParam("const_drive")
+        v_th = NumberParam("v_th")
+        rho = NumberParam("rho")
+        beta = NumberParam("beta")
+        v_reset = NumberParam("v_reset")
+        reset_amount = NumberParam("reset_amount")
+        reset_subtract = BoolParam("reset_subtract")
+        ref_steps = IntParam("ref_steps", low=0)
+
+        def __init__(self, model_name, dt, values: dict, initial_state=None):
+            super().__init__(initial_state)
+            self.model_name, self.dt = model_name, dt
+            for name in ("alpha", "const_drive", "v_th", "rho", "beta", "v_reset", "reset_amount"):
+                setattr(self, name, float(values[name]))
+            self.reset_subtract, self.ref_steps = bool(values["reset_subtract"]), int(values["ref_steps"])
+
+        def max_rates_intercepts(self, gain, bias):  # meaningless here (see ModelNeurons)
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+        def step(self, dt, J, output, voltage, adaptation, refractory):
+            if dt != self.dt:
+                raise ValueError(f"{self.model_name} was built for dt = {self.dt} s, run at {dt} s")
+            fired = np.zeros(voltage.size, dtype=np.bool_)
+            drive = np.ascontiguousarray(J, dtype=np.float64)
+            params = (self.alpha, self.const_drive, self.v_th, self.rho, self.beta)
+            reset = (self.v_reset, self.reset_amount, self.reset_subtract, self.ref_steps)
+            step_linear_population((voltage, adaptation, refractory, drive, fired), params, reset)
+            output[...] = fired / dt
+
+    return LinearNeurons
+
+
+def linear_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray):
+    """A ``LinearNeurons`` for ``model`` at step ``dt`` (s), starting at ``initial_v`` (V) and
+    ``initial_w`` (ALIF's ``b``), shape ``(size,)``, nothing held."""
+    values = discrete_parameters(model, dt)
+    size = np.asarray(initial_v).size
+    return linear_class()(
+        type(model).__name__,
+        dt,
+        values,
+        initial_state={
+            "voltage": np.asarray(initial_v, float),
+            "adaptation": np.asarray(initial_w, float),
+            "refractory": np.zeros(size),
+        },
+    )
+
+
 def model_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray):
     """A ``ModelNeurons`` for ``model`` (AdEx or Izhikevich) at step ``dt`` (s), starting at
     ``initial_v`` (V) and ``initial_w`` (the second state), both shape ``(size,)``."""
@@ -91,4 +171,4 @@ def model_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray
     )
 
 
-__all__ = ["model_neurons", "neuron_class"]
+__all__ = ["linear_class", "linear_neurons", "model_neurons", "neuron_class"]

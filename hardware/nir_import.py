@@ -251,7 +251,7 @@ def choose_conventions(meta: dict, conventions=None, spikes: str | None = None) 
             f"({chosen.describe()}); pass conventions= (a producer's name: "
             f"{', '.join(PRODUCERS)}) or --nir-convention to choose",
             NIRConventionWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of hardware.nir.from_nir
         )
     if spikes is not None:
         chosen = dataclasses.replace(chosen, spikes=spikes)

@@ -297,10 +297,40 @@ def _update_population(pop, begin, end, state, neurons, channels, has_current, n
     )
     ref_steps = neurons.ref_steps[pop]
     for k in range(n_before, n_spikes):
-        i = state.spiked[k]
-        state.v[i] = steps.lif_reset(state.v[i], v_reset, reset_amount, reset_subtract)
-        state.refractory_left[i] = ref_steps
+        _reset(
+            state.spiked[k], state.v, state.refractory_left, v_reset, reset_amount, reset_subtract, ref_steps
+        )
     return n_spikes
+
+
+@njit(cache=True, inline="always")
+def _reset(i, v, refractory_left, v_reset, reset_amount, reset_subtract, ref_steps):
+    """Neuron ``i`` spiked: reset its ``v`` (:func:`snn.models.lif.reset`) and start its hold."""
+    v[i] = steps.lif_reset(v[i], v_reset, reset_amount, reset_subtract)
+    refractory_left[i] = ref_steps
+
+
+@njit(cache=True)
+def step_linear_population(state, params, reset):
+    """One step of a linear population whose synaptic drive (V, this step's
+    ``drive_gain i_ext + sum_c coef_c s_c``) is given per neuron: for a backend that computes
+    the drive itself (nengo's ``J``) and runs the simulator's own step on it.
+
+    ``state`` = (v, b, refractory_left, drive, fired) arrays of the population (in place;
+    ``fired`` bool); ``params`` = (alpha, const_drive, v_th, rho, beta) as in :func:`_integrate`;
+    ``reset`` = (v_reset, reset_amount, reset_subtract, ref_steps).
+    """
+    empty = state[0][:0]
+    no_channels = (empty, empty, 0.0, 0.0, 0.0, 0.0)
+    if params[3] < 1.0:  # ALIF: the LIF's step with the adaptive threshold
+        _integrate(state, params, no_channels, True, FROM_SCRATCH)
+    else:
+        _integrate(state, params, no_channels, False, FROM_SCRATCH)
+    v, refractory_left, fired = state[0], state[2], state[4]
+    v_reset, reset_amount, reset_subtract, ref_steps = reset
+    for i in range(v.size):
+        if fired[i]:
+            _reset(i, v, refractory_left, v_reset, reset_amount, reset_subtract, ref_steps)
 
 
 @njit(cache=True, inline="always")

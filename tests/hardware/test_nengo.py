@@ -141,7 +141,12 @@ def _network_with(model=None, synapse=None, weight=1e-3, delay=0.0, variable="sp
     net = snn.Network()
     net.add(snn.PoissonSource(name="in", size=4, rate=20.0))
     net.add(snn.Population(name="p", size=3, model=model or snn.LIF()))
-    net.connect("in", "p", snn.FixedProbability(p=0.5, weight=weight, delay=delay), synapse or snn.Delta())
+    net.connect(
+        "in",
+        "p",
+        snn.FixedProbability(p=0.5, weight=weight, delay=delay),
+        synapse or snn.Exponential(tau_syn=5e-3),
+    )
     net.probe("p", variable)
     return net
 
@@ -149,11 +154,6 @@ def _network_with(model=None, synapse=None, weight=1e-3, delay=0.0, variable="sp
 @pytest.mark.parametrize(
     "net, part",
     [
-        (_network_with(snn.ALIF()), "ALIF"),
-        (_network_with(snn.LI(), variable="v"), "LI"),
-        (_network_with(snn.LIF(reset="subtract")), "reset='subtract'"),
-        (_network_with(snn.IF(reset="value")), "reset='value'"),
-        (_network_with(snn.IF(reset="subtract"), weight=-1e-3), "negative weights"),
         (_network_with(delay=1e-3), "delays"),
         (_network_with(variable="i_syn"), "'i_syn'"),
     ],

@@ -40,14 +40,30 @@ def _alif_network() -> snn.Network:
     return net
 
 
-@pytest.mark.parametrize("name", ["nengo", "nengo-dl", "nir"])
-def test_a_refused_feature_fails_before_anything_is_written(tmp_path, name):
+def _delayed_network() -> snn.Network:
+    net = snn.Network("delayed")
+    net.add(snn.SpikeSource(name="in", size=2, times=[0.001], ids=[0]))
+    net.add(snn.Population(name="lif", size=3, model=snn.LIF(tau_ref=0.0)))
+    net.connect("in", "lif", snn.AllToAll(weights=0.01, delays=1e-3), snn.Exponential(tau_syn=5e-3))
+    net.probe("lif")
+    return net
+
+
+@pytest.mark.parametrize(
+    "name, network, part",
+    [
+        ("nengo", _delayed_network, "synaptic delays"),
+        ("nengo-dl", _delayed_network, "synaptic delays"),
+        ("nengo-dl", _alif_network, "Delta synapses"),
+        ("nir", _alif_network, "neuron model ALIF"),
+    ],
+)
+def test_a_refused_feature_fails_before_anything_is_written(tmp_path, name, network, part):
     backend = hardware.get(name)
-    assert "ALIF" not in backend.capabilities().neuron_models
-    with pytest.raises(snn.UnsupportedFeature, match=rf"backend '{name}' does not support neuron model ALIF"):
-        backend.deploy(_alif_network(), tmp_path / "artifact", dt=1e-4, duration=0.01)
-    with pytest.raises(snn.UnsupportedFeature, match="ALIF"):
-        backend.run(_alif_network(), 0.01, dt=1e-4)
+    with pytest.raises(snn.UnsupportedFeature, match=rf"backend '{name}' does not support {part}"):
+        backend.deploy(network(), tmp_path / "artifact", dt=1e-4, duration=0.01)
+    with pytest.raises(snn.UnsupportedFeature, match=part):
+        backend.run(network(), 0.01, dt=1e-4)
     assert list(tmp_path.iterdir()) == []
 
 

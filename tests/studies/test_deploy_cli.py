@@ -88,10 +88,10 @@ def test_deploy_nengo_writes_a_script_that_runs(tmp_path):
 
 
 def test_deploy_refuses_before_writing(tmp_path):
-    # the example has an LI readout, which nengo cannot express: exit 2 and no directory
+    # the example has synaptic delays, which nengo cannot express: exit 2 and no directory
     out = tmp_path / "x"
     done = snn_cli("deploy", ROOT / "examples" / "poisson_driven.toml", "--backend", "nengo", "--out", out)
-    assert done.returncode == 2 and "does not support neuron model LI" in done.stderr
+    assert done.returncode == 2 and "does not support synaptic delays" in done.stderr
     assert not out.exists()
 
 
