@@ -119,3 +119,15 @@ def test_nengo_dl_refuses_delta_synapses_before_building():
     _, net = lsnn_network()
     with pytest.raises(snn.UnsupportedFeature, match="Delta synapses"):
         hardware.get("nengo-dl").run(net, 0.01, dt=1e-3, progress=False)
+
+
+def test_the_backend_recall_study_scores_both_sides_alike():
+    from studies.experiments.lsnn_on_backends import recall
+    from studies.experiments.tasks import get
+
+    task = get("store-recall")
+    lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
+    weights = initial_weights(lsnn, np.random.default_rng(3), task.input_gain, task.recurrent_gain)
+    row = recall("nengo", lsnn, weights, task.test(np.random.default_rng(4)), sequences=2)
+    assert row["spikes"] > 100 and row["same_spikes"] >= 0.99
+    assert row["accuracy"] == row["numba_accuracy"]
