@@ -137,10 +137,9 @@ def run_graph(
 
 def _frame_steps(network: Network, frames: dict) -> int:
     """The number of steps of the input frames; each one's shape checked against its port."""
-    if set(frames) != set(network.sources):
-        raise ValidationError(
-            "inputs", f"must give every input port {sorted(network.sources)}, got {sorted(frames)}"
-        )
+    ports = input_ports(network)
+    if set(frames) != set(ports):
+        raise ValidationError("inputs", f"must give every input port {sorted(ports)}, got {sorted(frames)}")
     lengths = set()
     for name, values in frames.items():
         size = network.sources[name].size
@@ -152,6 +151,12 @@ def _frame_steps(network: Network, frames: dict) -> int:
     if len(lengths) != 1:
         raise ValidationError("inputs", f"every port needs the same number of steps, got {sorted(lengths)}")
     return lengths.pop()
+
+
+def input_ports(network: Network) -> list[str]:
+    """The sources of an imported graph that its ``nir.Input`` nodes became (the run's data;
+    a bias source that fires every step is not one)."""
+    return [name for name, source in network.sources.items() if isinstance(source, SpikeSource)]
 
 
 def _frames_source(name: str, size: int, frames: np.ndarray, dt: float) -> SpikeSource:
@@ -342,6 +347,7 @@ __all__ = [
     "NIRConventionWarning",
     "check",
     "from_nir",
+    "input_ports",
     "naming_file",
     "read",
     "run_graph",

@@ -10,17 +10,20 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * an ``LI`` whose every successor is a neuron node -> the ``Exponential(tau)`` synaptic current
   of that neuron (how we export several synaptic time constants into one population).
 * ``Linear`` / ``Affine`` (optionally behind or before a ``Delay``) -> an ``AllToAll`` projection per
-  (presynaptic node, target); an ``Affine`` bias -> ``i_bias`` (uniform) or a constant current.
+  (presynaptic node, target); an ``Affine`` bias -> ``i_bias`` (uniform) or a constant current,
+  and into a CubaLIF's synaptic current -> a source firing every step into that current.
 * a direct spike edge with no weight node -> one-to-one synapses of NIR weight 1.
 * ``Output`` -> a probe of the node it reads (spikes, or ``v`` of an LI population).
 
 Anything else (convolutions, pooling, Flatten, Threshold, I, Scale, subgraphs, per-neuron time
-constants, a bias into a current-based node) raises :class:`snn.UnsupportedFeature` naming the node
+constants, a bias behind a delay or into an LI current node) raises :class:`snn.UnsupportedFeature`
+naming the node
 (every unknown node type at once, each with its name and type).
 
 :func:`from_nir_graph` is a sequence of small passes over a shared :class:`GraphMapping`
 (:data:`PASSES`): conventions and adjacency, unknown nodes, synaptic-current LI nodes,
-neurons and inputs, projections, populations with their biases, projections in order, probes.
+neurons and inputs, projections, biases into CubaLIF currents, timing, populations with
+their biases, projections in order, probes.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from hardware.nir_fields import (
 )
 from snn.connectivity import AllToAll
 from snn.errors import UnsupportedFeature, ValidationError
-from snn.inputs import Current, SpikeSource
+from snn.inputs import Current, PoissonSource, SpikeSource
 from snn.network import PROBE_SPIKES, Network, Population
 from snn.synapses import Delta, Exponential
 
@@ -196,6 +199,8 @@ class GraphMapping:
     currents: dict[str, str] = dataclasses.field(default_factory=dict)
     populations: dict[str, Population] = dataclasses.field(default_factory=dict)
     biases: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    current_biases: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # into CubaLIF currents
+    depths: dict[str, int] = dataclasses.field(default_factory=dict)  # steps behind the producer
     projections: list = dataclasses.field(default_factory=list)
 
     def uniform(self, where: str, field_name: str, values: np.ndarray) -> float:
@@ -350,13 +355,43 @@ def _add_bias(mapping: GraphMapping, name: str, target: str, post: str, post_del
     node = mapping.nodes[name]
     if not isinstance(node, nir.Affine) or not np.any(array(node.bias) != 0):
         return
-    if target != post or isinstance(mapping.nodes[post], (nir.CubaLIF, nir.CubaLI)) or post_delay:
+    if target != post or post_delay:
         raise UnsupportedFeature(
-            f"a bias on {name!r} into the synaptic current or behind a delay ({target!r})",
+            f"a bias on {name!r} into an LI synaptic-current node or behind a delay ({target!r})",
             "nir",
-            "our constant currents drive the membrane directly",
+            "a constant current drives the membrane or a CubaLIF's own current directly",
         )
-    mapping.biases[post] = mapping.biases[post] + array(node.bias)
+    if isinstance(mapping.nodes[post], (nir.CubaLIF, nir.CubaLI)):  # into the synaptic current
+        mapping.current_biases[post] = mapping.current_biases.get(post, 0.0) + array(node.bias)
+    else:
+        mapping.biases[post] = mapping.biases[post] + array(node.bias)
+
+
+def add_current_biases(mapping: GraphMapping) -> None:
+    """Pass 6: an Affine bias ``b`` into a CubaLIF's synaptic current, ``tau_syn dI/dt = -I +
+    w_in (W S + b)``, is an input to that current in every step: a source that fires every
+    step (a Poisson source at ``1 / dt``, probability 1) with weights ``w_in b dt / tau_syn``,
+    the bias's share of one step, so the current rises from 0 as it does in the producer."""
+    for post, bias in mapping.current_biases.items():
+        source = f"{post}.bias"
+        mapping.names[source] = clean_name(f"{post}_bias")
+        mapping.network.add(PoissonSource(name=mapping.names[source], size=1, rate=1.0 / mapping.dt))
+        weights = (gain(mapping.nodes[post], mapping.dt) * bias)[None, :]  # (1, n_post)
+        mapping.projections.append(
+            (
+                len(mapping.projections),
+                f"{mapping.names[source]}_to_{mapping.names[post]}",
+                source,
+                post,
+                weights,
+                0.0,
+                Delta(),
+            )
+        )
+        mapping.report.converted.append(
+            f"Affine bias into the synaptic current of {post!r} -> source {mapping.names[source]!r} firing "
+            "every step into it (w_in b dt / tau_syn per step)"
+        )
 
 
 def _projection_delays(mapping: GraphMapping, name: str, pre_delay, post_delay, n_pre: int, n_post: int):
@@ -418,7 +453,7 @@ def map_projections(mapping: GraphMapping) -> None:
 
 
 def apply_timing(mapping: GraphMapping) -> None:
-    """Pass 6: the producer's timing. Under ``"same-step"`` a layer sees its inputs' spikes of
+    """Pass 7: the producer's timing. Under ``"same-step"`` a layer sees its inputs' spikes of
     the same step, here of the step before; so each population runs ``depth`` steps behind
     the producer (its longest feed-forward path from an input), a projection that skips
     layers gets the missing steps as a delay, a population's own recurrent projection (one
@@ -442,6 +477,7 @@ def apply_timing(mapping: GraphMapping) -> None:
                 delays + missing * mapping.dt,
                 synapse,
             )
+    mapping.depths = depth
     mapping.report.step_offsets = {mapping.names[node]: d for node, d in depth.items()}
     if any(depth.values()):
         mapping.report.converted.append(
@@ -457,6 +493,7 @@ def _depths(mapping: GraphMapping) -> dict[str, int]:
         if pre != post:
             feeds[post].add(pre)
     depth = {name: 0 for name, node in mapping.nodes.items() if isinstance(node, nir.Input)}
+    depth.update({f"{post}.bias": 0 for post in mapping.current_biases})  # sources, as inputs are
     visiting: list[str] = []
 
     def visit(name: str) -> int:
@@ -480,13 +517,16 @@ def _depths(mapping: GraphMapping) -> dict[str, int]:
 
 
 def add_populations(mapping: GraphMapping) -> None:
-    """Pass 6: the populations into the network, each with its biases (a uniform one as
+    """Pass 8: the populations into the network, each with its biases (a uniform one as
     ``i_bias``, per-neuron ones as a constant current)."""
     for name, pop in mapping.populations.items():
         bias = mapping.biases[name]
+        start = _start_behind(mapping, pop.model, bias, mapping.depths.get(name, 0))
         if np.any(bias) and np.all(bias == bias[0]):
             model = type(pop.model)(**{**_fields(pop.model), "i_bias": float(bias[0])})
-            pop = Population(name=pop.name, size=pop.size, model=model)
+            pop = Population(name=pop.name, size=pop.size, model=model, initial_v=start)
+        elif start is not None:
+            pop = Population(name=pop.name, size=pop.size, model=pop.model, initial_v=start)
         mapping.network.add(pop)
         if np.any(bias):
             if np.any(bias != bias[0]):
@@ -494,8 +534,24 @@ def add_populations(mapping: GraphMapping) -> None:
             mapping.report.converted.append(f"Affine bias into {name!r} -> constant input current (A)")
 
 
+def _start_behind(mapping: GraphMapping, model, bias: np.ndarray, depth: int):
+    """Initial potentials of a population that runs ``depth`` steps behind its producer
+    (same-step timing) with a constant drive: its first ``depth`` steps, before any input
+    can reach it, must bring it exactly to the producer's start, so it starts that many
+    steps of its own free step earlier (``v <- (v - const_drive) / alpha``). None when no
+    drive moves it (it rests at its start)."""
+    if depth == 0 or not np.any(bias):
+        return None
+    values = model.constants(mapping.dt)
+    drive = values["const_drive"] + values["drive_gain"] * bias
+    v = np.full(bias.shape, float(values["initial_v"]))
+    for _ in range(depth):
+        v = (v - drive) / values["alpha"]
+    return v
+
+
 def add_projections(mapping: GraphMapping) -> None:
-    """Pass 7: the projections into the network, in our written order where we wrote the graph
+    """Pass 9: the projections into the network, in our written order where we wrote the graph
     (so the channels sum in the same order as in the exported network)."""
     names, report = mapping.names, mapping.report
     for _, name, pre, post, weights, delays, synapse in sorted(mapping.projections, key=lambda p: p[0]):
@@ -509,7 +565,7 @@ def add_projections(mapping: GraphMapping) -> None:
 
 
 def add_probes(mapping: GraphMapping) -> None:
-    """Pass 8: each Output becomes a probe of the node it reads (spikes, or ``v`` of an LI)."""
+    """Pass 10: each Output becomes a probe of the node it reads (spikes, or ``v`` of an LI)."""
     for name, node in mapping.nodes.items():
         if not isinstance(node, nir.Output):
             continue
@@ -534,6 +590,7 @@ PASSES = (
     find_synaptic_currents,
     map_neurons_and_inputs,
     map_projections,
+    add_current_biases,
     apply_timing,
     add_populations,
     add_projections,

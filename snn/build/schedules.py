@@ -57,7 +57,9 @@ def build_schedules(network, ranges, n_neurons: int, dt: float, dtype) -> Schedu
         else:
             assert isinstance(source, RateEncoder)
             windows, window = source.values * source.max_rate, source.window
+        # a rate of 1/dt fires every step (``(1 / dt) * dt`` may round to 1 + 2e-16)
         probability = windows * dt
+        probability[np.abs(probability - 1.0) < 1e-12] = 1.0
         if np.any(probability > 1.0):
             field = "rate" if isinstance(source, PoissonSource) else "max_rate"
             raise ValidationError(

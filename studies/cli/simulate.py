@@ -204,11 +204,13 @@ def load_input(path: Path, network) -> dict:
         raise ValidationError("--input", f"{path}: not found") from None
     except (OSError, ValueError) as error:
         raise ValidationError("--input", f"{path}: not a readable .npz file ({error})") from None
-    missing = sorted(set(network.sources) - set(frames))
-    extra = sorted(set(frames) - set(network.sources))
+    from hardware.nir import input_ports
+
+    ports = input_ports(network)
+    missing, extra = sorted(set(ports) - set(frames)), sorted(set(frames) - set(ports))
     if missing or extra:
         raise ValidationError(
-            "--input", f"{path.name}: needs one array per input port {sorted(network.sources)}; "
+            "--input", f"{path.name}: needs one array per input port {sorted(ports)}; "
             f"missing {missing}, unknown {extra}"
         )  # fmt: skip
     return frames

@@ -35,19 +35,28 @@ def weights(n_in: int, scale: float, seed: int) -> torch.Tensor:
 
 
 # ---- snnTorch -------------------------------------------------------------------------------
+def biased(kind: str, linear: torch.nn.Linear, scale: float, seed: int) -> None:
+    """A constant input per neuron (an Affine bias in NIR) for the ``+ bias`` cases."""
+    if kind.endswith("+ bias"):
+        linear.bias.data = torch.tensor(np.random.default_rng(seed + 7).uniform(0.0, 0.01, N) * scale,
+                                        dtype=torch.float32)  # fmt: skip
+
+
 def snntorch_model(kind: str):
     snntorch = pytest.importorskip("snntorch")
     layers, n_in = [], N_IN
     for layer in range(2 if kind == "LIF chain" else 1):
-        linear = torch.nn.Linear(n_in, N, bias=False)
-        if kind == "CubaLIF":
+        linear = torch.nn.Linear(n_in, N, bias=kind.endswith("+ bias"))
+        if kind.startswith("CubaLIF"):
             linear.weight.data = weights(n_in, 0.1, layer)
+            biased(kind, linear, 0.1, layer)
             alpha, beta = torch.full((N,), 1 - DT / TAU_SYN), torch.full((N,), 1 - DT / TAU_MEM)
             cell = snntorch.Synaptic(
                 alpha=alpha, beta=beta, threshold=torch.ones(N), reset_mechanism="zero", init_hidden=True
             )
         else:
             linear.weight.data = weights(n_in, 1.0, layer)
+            biased(kind, linear, 1.0, layer)
             cell = snntorch.Leaky(beta=torch.full((N,), 1 - DT / TAU_MEM), threshold=torch.ones(N),
                                   reset_mechanism="zero", init_hidden=True)  # fmt: skip
         layers += [linear, cell]
@@ -82,10 +91,11 @@ def norse_graph(kind: str, path):
     norse = pytest.importorskip("norse.torch")
     layers, n_in = [], N_IN
     for layer in range(2 if kind == "LIF chain" else 1):
-        linear = torch.nn.Linear(n_in, N, bias=False)
+        linear = torch.nn.Linear(n_in, N, bias=kind.endswith("+ bias"))
         # Norse's cells add dt / tau * input per step: weights of tau / dt times the jump
         linear.weight.data = weights(n_in, TAU_MEM / DT, layer)
-        if kind == "CubaLIF":
+        biased(kind, linear, TAU_MEM / DT, layer)
+        if kind.startswith("CubaLIF"):
             params = norse.LIFParameters(
                 tau_mem_inv=torch.full((N,), 1 / TAU_MEM),
                 tau_syn_inv=torch.full((N,), 1 / TAU_SYN),
@@ -120,14 +130,14 @@ def norse_run(graph, inputs: np.ndarray) -> np.ndarray:
 
 def ours(path, producer: str, inputs: np.ndarray) -> tuple[np.ndarray, dict]:
     result, report = run_graph(path, {"input": inputs}, dt=DT, conventions=producer)
-    (node,) = [n for n in result.spikes if n != "input"][-1:]
+    (node,) = [n for n in result.spikes if n != "input" and not n.endswith("_bias")][-1:]
     times, ids = result.spikes[node]
     out = np.zeros((STEPS, N), dtype=np.float32)
     np.add.at(out, (np.rint(times / DT).astype(int), ids), 1)
     return out, report.step_offsets
 
 
-@pytest.mark.parametrize("kind", ["LIF", "LIF chain", "CubaLIF"])
+@pytest.mark.parametrize("kind", ["LIF", "LIF + bias", "LIF chain", "CubaLIF", "CubaLIF + bias"])
 @pytest.mark.parametrize("producer", ["snntorch", "norse"])
 def test_producer_graph_runs_here_spike_for_spike(producer, kind, tmp_path):
     path = tmp_path / f"{producer}.nir"
