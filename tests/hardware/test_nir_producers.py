@@ -19,7 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 nir = pytest.importorskip("nir")
 
-from hardware.nir import NIRConventionWarning, run_graph  # noqa: E402
+from hardware.nir import NIRConventionWarning, from_nir, run_graph  # noqa: E402
 
 DT, STEPS, N_IN, N = 1e-4, 3000, 5, 20
 TAU_MEM, TAU_SYN = 20e-3, 5e-3
@@ -168,3 +168,41 @@ def test_a_graph_that_does_not_say_who_wrote_it_warns_and_gets_the_producers_con
     # our conventions on the same file: the exact leak, a step later, an area-1 spike: wrong here
     mine, _ = ours(path, "neurobridge", frames())
     assert mine.sum() != theirs.sum()
+
+
+def test_snntorch_recurrent_lif_with_biases_runs_here_spike_for_spike(tmp_path):
+    # snnTorch 0.9's import of its own recurrent graph fails (nirtorch's GraphModule has no
+    # .items()), so the producer's run is the exported module as its importer would build
+    # the cell: reset in the spiking step (reset_delay=False), as for every other cell
+    snntorch = pytest.importorskip("snntorch")
+    from snntorch import utils
+    from snntorch.export_nir import export_to_nir
+
+    rng = np.random.default_rng(5)
+    linear = torch.nn.Linear(N_IN, N)
+    linear.weight.data = weights(N_IN, 1.0, 0)
+    linear.bias.data = torch.tensor(rng.uniform(0.0, 0.01, N), dtype=torch.float32)
+    beta = torch.full((N,), 1 - DT / TAU_MEM)
+    cell = snntorch.RLeaky(beta=beta, threshold=torch.ones(N), reset_mechanism="zero", init_hidden=True,
+                           all_to_all=True, linear_features=N)  # fmt: skip
+    cell.recurrent.weight.data = torch.tensor(rng.normal(0.0, 0.05, (N, N)), dtype=torch.float32)
+    cell.recurrent.bias.data = torch.tensor(rng.uniform(0.0, 0.005, N), dtype=torch.float32)
+    module = torch.nn.Sequential(linear, cell)
+    path = tmp_path / "rleaky.nir"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nir.write(path, export_to_nir(module, torch.zeros(1, N_IN), ignore_dims=[0]))
+    cell.reset_delay = False
+    utils.reset(module)
+    out = []
+    with torch.no_grad():
+        for x in torch.tensor(frames()[:, None, :]):
+            out.append(module(x).numpy()[0])
+    theirs = np.stack(out)
+    result, _ = run_graph(path, {"input": frames()}, dt=DT, conventions="snntorch")
+    times, ids = result.spikes["1_lif"]
+    mine = np.zeros_like(theirs)
+    np.add.at(mine, (np.rint(times / DT).astype(int), ids), 1)
+    network, _ = from_nir(path, dt=DT, conventions="snntorch")
+    assert theirs.sum() > 1000 and any(p.pre == p.post for p in network.projections)  # it is recurrent
+    np.testing.assert_array_equal(mine, theirs)
