@@ -15,13 +15,13 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * a direct spike edge with no weight node -> one-to-one synapses of NIR weight 1.
 * ``Output`` -> a probe of the node it reads (spikes, or ``v`` of an LI population).
 
-Anything else (convolutions, pooling, Flatten, Threshold, I, Scale, subgraphs, per-neuron time
-constants, a bias behind a delay or into an LI current node) raises :class:`snn.UnsupportedFeature`
-naming the node
-(every unknown node type at once, each with its name and type).
+Nested ``NIRGraph`` nodes are inlined first (:func:`flatten`). Anything else (convolutions,
+pooling, Flatten, Threshold, I, Scale, per-neuron time constants, a bias behind a delay or
+into an LI current node) raises :class:`snn.UnsupportedFeature` naming the node (every
+unknown node type at once, each with its name and type).
 
 :func:`from_nir_graph` is a sequence of small passes over a shared :class:`GraphMapping`
-(:data:`PASSES`): conventions and adjacency, unknown nodes, synaptic-current LI nodes,
+(:data:`PASSES`), after :func:`flatten`: conventions and adjacency, unknown nodes, synaptic-current LI nodes,
 neurons and inputs, projections, biases into CubaLIF currents, timing, populations with
 their biases, projections in order, probes.
 """
@@ -261,6 +261,47 @@ def choose_conventions(meta: dict, conventions=None, spikes: str | None = None) 
     if spikes is not None:
         chosen = dataclasses.replace(chosen, spikes=spikes)
     return chosen, source
+
+
+def flatten(graph: nir.NIRGraph) -> nir.NIRGraph:
+    """``graph`` with every nested ``NIRGraph`` node inlined: its nodes become ``<sub>.<node>``,
+    an edge into the subgraph (``sub``, or ``sub.<input>``) goes to what its Input node feeds,
+    an edge out of it (``sub``, or ``sub.<output>``) leaves from what feeds its Output node.
+    Nested subgraphs are inlined first; the metadata of the outer graph is kept."""
+    if not any(isinstance(node, nir.NIRGraph) for node in graph.nodes.values()):
+        return graph
+    nodes: dict = {}
+    edges: list[tuple[str, str]] = []
+    entries: dict[str, list[str]] = {}  # an outer reference to a subgraph input -> inner targets
+    exits: dict[str, list[str]] = {}  # an outer reference to a subgraph output -> inner sources
+    for name, node in graph.nodes.items():
+        if not isinstance(node, nir.NIRGraph):
+            nodes[name] = node
+            continue
+        inner = flatten(node)
+        inputs = [n for n, x in inner.nodes.items() if isinstance(x, nir.Input)]
+        outputs = [n for n, x in inner.nodes.items() if isinstance(x, nir.Output)]
+        for n, x in inner.nodes.items():
+            if n not in inputs and n not in outputs:
+                nodes[f"{name}.{n}"] = x
+        inner_edges = [(f"{name}.{a}", f"{name}.{b}") for a, b in inner.edges]
+        for port in inputs:
+            targets = [b for a, b in inner_edges if a == f"{name}.{port}"]
+            entries[f"{name}.{port}"] = targets
+            if len(inputs) == 1:
+                entries[name] = targets
+        for port in outputs:
+            sources = [a for a, b in inner_edges if b == f"{name}.{port}"]
+            exits[f"{name}.{port}"] = sources
+            if len(outputs) == 1:
+                exits[name] = sources
+        ports = {f"{name}.{p}" for p in (*inputs, *outputs)}
+        edges += [(a, b) for a, b in inner_edges if a not in ports and b not in ports]
+    for a, b in graph.edges:
+        for source in exits.get(a, [a]):
+            for target in entries.get(b, [b]):
+                edges.append((source, target))
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=dict(graph.metadata or {}), type_check=False)
 
 
 def start_mapping(graph: nir.NIRGraph, dt: float, spikes: str | None, conventions=None) -> GraphMapping:
@@ -601,7 +642,7 @@ PASSES = (
 def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None,
                    conventions=None) -> tuple[Network, MappingReport]:  # fmt: skip
     """The conversion proper (see the module docstring): :func:`start_mapping`, then :data:`PASSES`."""
-    mapping = start_mapping(graph, dt, spikes, conventions)
+    mapping = start_mapping(flatten(graph), dt, spikes, conventions)
     for run_pass in PASSES:
         run_pass(mapping)
     mapping.report.neurons = mapping.network.n_neurons

@@ -15,6 +15,7 @@ from snn.errors import UnsupportedFeature
 
 nir = pytest.importorskip("nir")
 from hardware import nir_import  # noqa: E402
+from hardware.nir import run_graph  # noqa: E402
 
 DT = 1e-4
 
@@ -156,3 +157,34 @@ def test_uneven_biases_are_a_constant_current_and_outputs_probe_what_they_read()
     assert probes == {"out": ("readout", "v"), "spikes": ("n", "spikes")}
     assert [p.name for p in network.projections] == ["w_to_n", "w2_to_readout"]
     assert report.neurons == 3
+
+
+def test_nested_graphs_are_inlined_and_run_as_their_flat_twin():
+    # the recurrent layer as a subgraph, the way snnTorch's importer nests an RNN
+    w_in = np.random.default_rng(0).uniform(20.0, 60.0, (4, 3))
+    w_rec = np.random.default_rng(1).normal(0.0, 20.0, (4, 4))
+    sub = graph(
+        {"input": nir.Input(input_type={"input": np.array([4])}), "lif": lif(4, tau=0.01),
+         "w_rec": nir.Linear(weight=w_rec), "output": nir.Output(output_type={"output": np.array([4])})},
+        [("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")],
+    )  # fmt: skip
+    outer = {"in": nir.Input(input_type={"input": np.array([3])}), "w": nir.Linear(weight=w_in),
+             "out": nir.Output(output_type={"output": np.array([4])})}  # fmt: skip
+    nested = graph({**outer, "rnn": sub}, [("in", "w"), ("w", "rnn"), ("rnn", "out")])
+    flat = graph(
+        {**outer, "rnn.lif": lif(4, tau=0.01), "rnn.w_rec": nir.Linear(weight=w_rec)},
+        [
+            ("in", "w"),
+            ("w", "rnn.lif"),
+            ("rnn.lif", "rnn.w_rec"),
+            ("rnn.w_rec", "rnn.lif"),
+            ("rnn.lif", "out"),
+        ],
+    )
+    inlined = nir_import.flatten(nested)
+    assert set(inlined.nodes) == set(flat.nodes) and set(inlined.edges) == set(flat.edges)
+    frames = (np.random.default_rng(2).random((400, 3)) < 0.1).astype(np.float64)
+    runs = [run_graph(g, {"in": frames}, dt=DT, conventions="snntorch")[0] for g in (nested, flat)]
+    assert runs[0].spikes["rnn_lif"][0].size > 20
+    for a, b in zip(runs[0].spikes["rnn_lif"], runs[1].spikes["rnn_lif"], strict=True):
+        np.testing.assert_array_equal(a, b)
