@@ -105,7 +105,7 @@ def run_graph(
     progress: bool | None = None,
 ):
     """Run a NIR graph on :class:`snn.Simulator` with ``inputs`` per ``nir.Input`` node (spike
-    counts per step, shape ``(steps, size)``, step ``t`` the producer's step ``t``), the
+    0/1 per channel and step, shape ``(steps, size)``, step ``t`` the producer's step ``t``), the
     way its producer runs it; returns ``(Result, MappingReport)`` with every spike at the
     producer's step (``report.step_offsets`` undone), over the inputs' ``steps``."""
     from snn.result import Result
@@ -145,8 +145,8 @@ def _frame_steps(network: Network, frames: dict) -> int:
         size = network.sources[name].size
         if values.ndim != 2 or values.shape[1] != size:
             raise ValidationError(f"inputs.{name}", f"must have shape (steps, {size}), got {values.shape}")
-        if values.dtype.kind not in "biuf" or np.any(values < 0) or np.any(values != np.rint(values)):
-            raise ValidationError(f"inputs.{name}", "must hold spike counts (non-negative integers)")
+        if values.dtype.kind not in "biuf" or not np.all((values == 0) | (values == 1)):
+            raise ValidationError(f"inputs.{name}", "must hold 0 or 1 spike per channel and step")
         lengths.add(values.shape[0])
     if len(lengths) != 1:
         raise ValidationError("inputs", f"every port needs the same number of steps, got {sorted(lengths)}")
@@ -160,13 +160,9 @@ def input_ports(network: Network) -> list[str]:
 
 
 def _frames_source(name: str, size: int, frames: np.ndarray, dt: float) -> SpikeSource:
-    """Spike counts per step as a SpikeSource (a count of k: k spikes in that step)."""
-    counts = frames.astype(np.int64)
-    steps, ids = np.nonzero(counts)
-    repeats = counts[steps, ids]
-    return SpikeSource(
-        name=name, size=size, times=np.repeat(steps, repeats) * dt, ids=np.repeat(ids, repeats)
-    )
+    """0/1 spikes per step as a SpikeSource (the spike of row ``t`` at ``t * dt``)."""
+    steps, ids = np.nonzero(frames)
+    return SpikeSource(name=name, size=size, times=steps * dt, ids=ids)
 
 
 def write(

@@ -60,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--input",
         type=Path,
         metavar="SPIKES.npz",
-        help="input spikes: one array per nir.Input node, named after it, shape (steps, size), spike "
-        "counts per step of the producer; the run lasts those steps and reports every spike at "
+        help="input spikes: one array per nir.Input node, named after it, shape (steps, size), 0 or 1 "
+        "per channel and step of the producer; the run lasts those steps and reports every spike at "
         "the producer's step (numba backend)",
     )
     nir_options.add_argument(

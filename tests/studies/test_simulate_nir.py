@@ -78,3 +78,12 @@ def test_input_arrays_must_name_the_ports(graph, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "missing ['input']" in err and "unknown ['other']" in err
+
+
+def test_more_than_one_spike_per_step_is_refused(graph, tmp_path, capsys):
+    path, _, _ = graph
+    np.savez(tmp_path / "two.npz", input=np.full((10, 5), 2, dtype=np.int64))
+    assert (
+        main(["simulate", str(path), "--input", str(tmp_path / "two.npz"), "--out", str(tmp_path / "o")]) == 2
+    )
+    assert "inputs.input: must hold 0 or 1 spike per channel and step" in capsys.readouterr().err
