@@ -10,20 +10,23 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * an ``LI`` whose every successor is a neuron node -> the ``Exponential(tau)`` synaptic current
   of that neuron (how we export several synaptic time constants into one population).
 * ``Linear`` / ``Affine`` (optionally behind or before a ``Delay``) -> an ``AllToAll`` projection per
-  (presynaptic node, target); an ``Affine`` bias -> ``i_bias`` (uniform) or a constant current,
+  (presynaptic node, target); a chain of weight-like nodes (``Conv1d``, ``Conv2d``, ``SumPool2d``,
+  ``AvgPool2d``, ``Flatten``, ``Scale``, ``Linear``, ``Affine``) between two neuron nodes -> one
+  ``Sparse`` projection of the chain's map (:mod:`hardware.nir_operators`), multi-dimensional
+  neuron nodes flattened row-major; an ``Affine`` bias -> ``i_bias`` (uniform) or a constant current,
   and into a CubaLIF's synaptic current -> a source firing every step into that current.
 * a direct spike edge with no weight node -> one-to-one synapses of NIR weight 1.
 * ``Output`` -> a probe of the node it reads (spikes, or ``v`` of an LI population).
 
-Nested ``NIRGraph`` nodes are inlined first (:func:`flatten`). Anything else (convolutions,
-pooling, Flatten, Threshold, I, Scale, per-neuron time constants, a bias behind a delay or
-into an LI current node) raises :class:`snn.UnsupportedFeature` naming the node (every
-unknown node type at once, each with its name and type).
+Nested ``NIRGraph`` nodes are inlined first (:func:`flatten`). Anything else (Threshold, I,
+per-neuron time constants, a bias behind a delay or into an LI current node) raises
+:class:`snn.UnsupportedFeature` naming the node (every unknown node type at once, each with
+its name and type).
 
 :func:`from_nir_graph` is a sequence of small passes over a shared :class:`GraphMapping`
-(:data:`PASSES`), after :func:`flatten`: conventions and adjacency, unknown nodes, synaptic-current LI nodes,
-neurons and inputs, projections, biases into CubaLIF currents, timing, populations with
-their biases, projections in order, probes.
+(:data:`PASSES`), after :func:`flatten`: conventions and adjacency, unknown nodes,
+synaptic-current LI nodes, neurons and inputs, projections, biases into CubaLIF currents,
+timing, populations with their biases, projections in order, probes.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 
 import nir
 import numpy as np
+import scipy.sparse
 
 from hardware.base import MappingReport
 from hardware.nir_fields import (
@@ -48,14 +52,15 @@ from hardware.nir_fields import (
     model_parameters,
     spike_area,
 )
-from snn.connectivity import AllToAll
+from hardware.nir_operators import OPERATOR_NODES, compose, operator
+from snn.connectivity import AllToAll, Sparse
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.inputs import Current, PoissonSource, SpikeSource
 from snn.network import PROBE_SPIKES, Network, Population
 from snn.synapses import Delta, Exponential
 
 NEURON_NODES = tuple(MODELS_OF)
-WEIGHT_NODES = (nir.Linear, nir.Affine)
+WEIGHT_NODES = OPERATOR_NODES  # Linear, Affine, Conv1d/2d, SumPool2d, AvgPool2d, Flatten, Scale
 
 
 def array(value) -> np.ndarray:
@@ -155,7 +160,11 @@ def _check_weight_rows(graph: nir.NIRGraph) -> None:
     nodes = graph.nodes
     for source, target in graph.edges:
         weight = getattr(nodes.get(source), "weight", None)
-        if not isinstance(nodes.get(source), WEIGHT_NODES) or weight is None or np.ndim(weight) != 2:
+        if (
+            not isinstance(nodes.get(source), (nir.Linear, nir.Affine))
+            or weight is None
+            or np.ndim(weight) != 2
+        ):
             continue
         size = _neuron_count(nodes.get(target))
         if size is not None and np.shape(weight)[0] != size:
@@ -391,10 +400,10 @@ def _synapse_into(mapping: GraphMapping, target: str, post: str):
     return Delta()
 
 
-def _add_bias(mapping: GraphMapping, name: str, target: str, post: str, post_delay: str | None) -> None:
-    """An Affine ``name``'s bias into population ``post`` (a constant current, A)."""
-    node = mapping.nodes[name]
-    if not isinstance(node, nir.Affine) or not np.any(array(node.bias) != 0):
+def _add_bias(mapping: GraphMapping, name: str, bias, target: str, post: str, post_delay: str | None) -> None:
+    """The bias (a constant current, A, per neuron of ``post``) that the weight nodes ending
+    in ``name`` add to population ``post``: into its membrane, or into a CubaLIF's current."""
+    if bias is None or not np.any(bias != 0):
         return
     if target != post or post_delay:
         raise UnsupportedFeature(
@@ -403,9 +412,9 @@ def _add_bias(mapping: GraphMapping, name: str, target: str, post: str, post_del
             "a constant current drives the membrane or a CubaLIF's own current directly",
         )
     if isinstance(mapping.nodes[post], (nir.CubaLIF, nir.CubaLI)):  # into the synaptic current
-        mapping.current_biases[post] = mapping.current_biases.get(post, 0.0) + array(node.bias)
+        mapping.current_biases[post] = mapping.current_biases.get(post, 0.0) + bias
     else:
-        mapping.biases[post] = mapping.biases[post] + array(node.bias)
+        mapping.biases[post] = mapping.biases[post] + bias
 
 
 def add_current_biases(mapping: GraphMapping) -> None:
@@ -459,37 +468,100 @@ def _projection_name(mapping: GraphMapping, name: str, pre: str, post: str, seve
     return rank, projection_name
 
 
+def node_shape(mapping: GraphMapping, name: str) -> tuple[int, ...]:
+    """The shape of what node ``name`` emits: an Input's port (a leading batch axis of 1
+    dropped), a neuron node's parameter shape (its population's size flattened)."""
+    node = mapping.nodes[name]
+    if isinstance(node, nir.Input):
+        shape = tuple(int(n) for n in array(node.input_type["input"]).astype(int))
+        return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
+    if name in mapping.populations:
+        params = np.shape(getattr(node, "v_threshold", getattr(node, "tau", getattr(node, "r", None))))
+        return (
+            params
+            if int(np.prod(params)) == mapping.populations[name].size
+            else (mapping.populations[name].size,)
+        )
+    raise ValidationError(f"nodes.{name}", "has no shape (not an Input or a neuron node)")
+
+
+def _chain(mapping: GraphMapping, head: str) -> list[str]:
+    """Weight nodes from ``head`` on, while each leads (with no Delay) to exactly one more."""
+    chain = [head]
+    while True:
+        after = mapping.post_of[chain[-1]]
+        if len(after) != 1 or not isinstance(mapping.nodes[after[0]], WEIGHT_NODES):
+            return chain
+        chain.append(after[0])
+
+
+def _chain_map(mapping: GraphMapping, chain: list[str], in_shape: tuple[int, ...]):
+    """``(M, b)`` of the chain for input shape ``in_shape``: ``M`` dense for one Linear/Affine
+    (``(n_out, n_in)``, as before), sparse otherwise."""
+    steps, shape = [], in_shape
+    for name in chain:
+        try:
+            matrix, bias, shape = operator(mapping.nodes[name], shape)
+        except ValidationError as error:
+            raise ValidationError(f"nodes.{name}.{error.field}", error.message) from None
+        steps.append((matrix, bias))
+    matrix, bias = compose(steps)
+    if len(chain) == 1 and isinstance(mapping.nodes[chain[0]], (nir.Linear, nir.Affine)):
+        return matrix.toarray(), bias
+    return matrix, bias
+
+
 def map_projections(mapping: GraphMapping) -> None:
-    """Pass 5: a projection per (presynaptic node, weight node or direct spike edge, target),
-    weights ``g W`` (:func:`hardware.nir_fields.gain`), delays from Delay nodes on either side."""
+    """Pass 5: a projection per (presynaptic node, chain of weight nodes or a direct spike
+    edge, target): the chain's one map ``M`` (:mod:`hardware.nir_operators`: ``Conv2d ->
+    SumPool2d -> Flatten -> Affine`` is one matrix), weights ``g M``
+    (:func:`hardware.nir_fields.gain`), delays from Delay nodes on either side."""
     nodes = mapping.nodes
     weight_nodes = [n for n in nodes if isinstance(nodes[n], WEIGHT_NODES)]
+    # a chain starts at a weight node fed by no other weight node; the rest ride along
+    heads = [
+        n for n in weight_nodes if not any(isinstance(nodes[p], WEIGHT_NODES) for p in mapping.pre_of[n])
+    ]
     direct = [n for n in nodes if mapping.spiking(n)]  # spike edges with no weight node: one-to-one, weight 1
-    for name in [*weight_nodes, *direct]:
+    for name in [*heads, *direct]:
         is_weight = name in weight_nodes
+        chain = _chain(mapping, name) if is_weight else [name]
+        last = chain[-1]
         sources = mapping.through_delay(name, forward=False) if is_weight else [(name, None)]
-        for target, post_delay in mapping.through_delay(name, forward=True):
+        for target, post_delay in mapping.through_delay(last, forward=True):
             if not isinstance(nodes[target], NEURON_NODES):
                 if not is_weight:
                     continue  # edges into weight nodes are read from the weight node; Outputs later
                 raise UnsupportedFeature(
-                    f"an edge from {name!r} into {type(nodes[target]).__name__} {target!r}", "nir"
+                    f"an edge from {last!r} into {type(nodes[target]).__name__} {target!r}", "nir"
                 )
             post = mapping.currents.get(target, target)
             if post not in mapping.populations:
                 raise UnsupportedFeature(
-                    f"an edge into the synaptic-current node {target!r} from {name!r}", "nir"
+                    f"an edge into the synaptic-current node {target!r} from {last!r}", "nir"
                 )
-            weight = array(nodes[name].weight) if is_weight else np.eye(mapping.populations[post].size)
-            if is_weight:
-                _add_bias(mapping, name, target, post, post_delay)
-            synapse = _synapse_into(mapping, target, post)
-            weights = (weight * gain(nodes[target], mapping.area)[:, None]).T  # (n_pre, n_post)
-            for pre, pre_delay in sources:
+            for pre, _ in sources:
                 if not mapping.spiking(pre):
                     raise UnsupportedFeature(f"a non-spike signal from {pre!r} into {name!r}", "nir")
-                delays = _projection_delays(mapping, name, pre_delay, post_delay, *weights.shape)
-                rank, projection_name = _projection_name(mapping, name, pre, post, len(sources) > 1)
+            if is_weight:
+                matrix, bias = _chain_map(mapping, chain, node_shape(mapping, sources[0][0]))
+                _add_bias(mapping, last, bias, target, post, post_delay)
+            else:
+                matrix = np.eye(mapping.populations[post].size)
+            if matrix.shape[0] != mapping.populations[post].size:
+                raise ValidationError(
+                    f"nodes.{last}", f"gives {matrix.shape[0]} values but feeds {target!r} with "
+                    f"{mapping.populations[post].size} neurons"
+                )  # fmt: skip
+            synapse = _synapse_into(mapping, target, post)
+            g = gain(nodes[target], mapping.area).ravel()
+            if isinstance(matrix, np.ndarray):
+                weights = (matrix * g[:, None]).T  # (n_pre, n_post)
+            else:
+                weights = (scipy.sparse.diags(g) @ matrix).T.tocsr()
+            for pre, pre_delay in sources:
+                delays = _projection_delays(mapping, last, pre_delay, post_delay, *weights.shape)
+                rank, projection_name = _projection_name(mapping, last, pre, post, len(sources) > 1)
                 mapping.projections.append((rank, projection_name, pre, post, weights, delays, synapse))
 
 
@@ -596,13 +668,17 @@ def add_projections(mapping: GraphMapping) -> None:
     (so the channels sum in the same order as in the exported network)."""
     names, report = mapping.names, mapping.report
     for _, name, pre, post, weights, delays, synapse in sorted(mapping.projections, key=lambda p: p[0]):
-        mapping.network.connect(
-            names[pre], names[post], AllToAll(weights=weights, delays=delays), synapse, name=name
-        )
+        if scipy.sparse.issparse(weights):  # a chain through convolutions or pooling: its synapses only
+            coo = weights.tocoo()
+            per_synapse = delays if np.ndim(delays) == 0 else np.asarray(delays)[coo.row, coo.col]
+            connectivity = Sparse(pre=coo.row, post=coo.col, weights=coo.data, delays=per_synapse)
+        else:
+            connectivity = AllToAll(weights=weights, delays=delays)
+        mapping.network.connect(names[pre], names[post], connectivity, synapse, name=name)
         report.converted.append(
             f"{name!r}: {names[pre]!r} -> {names[post]!r}, {type(synapse).__name__} synapses, weights w = g W"
         )
-        report.synapses += int(np.count_nonzero(weights))
+        report.synapses += int(weights.nnz if scipy.sparse.issparse(weights) else np.count_nonzero(weights))
 
 
 def add_probes(mapping: GraphMapping) -> None:

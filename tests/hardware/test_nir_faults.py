@@ -232,12 +232,12 @@ def test_graph_errors_name_the_file_and_the_node(tmp_path):
         "pool.nir": (
             {
                 "in": inp,
-                "p": nir.SumPool2d(np.array([2, 2]), np.array([2, 2]), np.array([0, 0])),
+                "p": nir.Threshold(threshold=np.ones(2)),
                 "n": _lif(2),
             },
             [("in", "p"), ("p", "n")],
             UnsupportedFeature,
-            "NIR node 'p' (SumPool2d) (in pool.nir)",
+            "NIR node 'p' (Threshold) (in pool.nir)",
         ),
     }
     for name, (nodes, edges, kind, message) in cases.items():
