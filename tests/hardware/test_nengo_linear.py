@@ -59,7 +59,7 @@ CASES = {
     ),
     "LIF subtract": (snn.LIF(v_rest=0.0, v_reset=0.0, v_th=0.02, tau_ref=0.0, reset="subtract"), None, 4e-3),
     "LIF euler": (snn.LIF(v_rest=0.0, v_reset=0.0, v_th=0.02, tau_ref=1e-3, integration="euler"), None, 4e-3),
-    "CubaLIF": (snn.CubaLIF(v_rest=0.0, v_reset=0.0, v_th=0.02, tau_ref=0.0, tau_syn=5e-3), None, 4.0),
+    "CubaLIF": (snn.CubaLIF(v_rest=0.0, v_reset=0.0, v_th=0.02, tau_ref=0.0, tau_syn=5e-3), None, 0.1),
     "IF with a hold": (snn.IF(v_reset=0.0, v_th=0.02, tau_ref=2e-3, reset="value"), None, 2e-3),
     "LI": (snn.LI(tau_mem=10e-3), snn.Exponential(tau_syn=5e-3), 1.0),
 }

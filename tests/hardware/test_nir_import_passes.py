@@ -188,3 +188,19 @@ def test_nested_graphs_are_inlined_and_run_as_their_flat_twin():
     assert runs[0].spikes["rnn_lif"][0].size > 20
     for a, b in zip(runs[0].spikes["rnn_lif"], runs[1].spikes["rnn_lif"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_reset_by_subtraction_and_euler_are_import_options():
+    nodes = {
+        "in": nir.Input(input_type={"input": np.array([2])}),
+        "w": nir.Linear(weight=np.eye(2)),
+        "n": lif(2),
+    }
+    g = graph(nodes, [("in", "w"), ("w", "n")])
+    chosen = {"spikes": "step", "discretisation": "euler", "timing": "same-step", "reset": "subtract"}
+    network, report = nir_import.from_nir_graph(g, DT, None, chosen)
+    model = network.populations["n"].model
+    assert (model.reset, model.integration) == ("subtract", "euler")
+    assert "reset 'subtract'" in report.converted[0]
+    with pytest.raises(snn.ValidationError, match="conventions.reset"):
+        nir_import.from_nir_graph(g, DT, None, {**chosen, "reset": "zero"})
