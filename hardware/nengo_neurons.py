@@ -33,29 +33,50 @@ def _step_population(kind, v, w, current, v_peak, v_reset, constants, fired):
     """One step of ``dt`` of every neuron of a nonlinear population (in place); ``fired``
     gets 1 where a neuron spiked."""
     for i in range(v.size):
-        if kind == ADEX:
-            v[i], w[i], spiked = steps.adex_step(v[i], w[i], current[i], v_peak, v_reset, constants)
-        else:
-            v[i], w[i], spiked = steps.izhikevich_step(v[i], w[i], current[i], v_peak, v_reset, constants)
+        v[i], w[i], spiked = steps.nonlinear_step(kind, v[i], w[i], current[i], v_peak, v_reset, constants)
         fired[i] = 1.0 if spiked else 0.0
+
+
+@functools.cache
+def _own_step_class():
+    """The base of both types (made on first use: nengo is imported only here): the model's
+    name, the ``dt`` its constants were made for, and no rate curve."""
+    import nengo
+    from nengo.params import NumberParam, StringParam
+
+    class OwnStepNeurons(nengo.neurons.NeuronType):
+        """A neuron type whose step is one of the reference's (see :mod:`hardware.nengo_neurons`)."""
+
+        spiking = True
+        negative = True
+
+        model_name = StringParam("model_name")
+        dt = NumberParam("dt", low=0, low_open=True)
+
+        def max_rates_intercepts(self, gain, bias):
+            # nengo asks for these when gain and bias are given; they mean nothing here (every
+            # connection targets the neurons directly), so report them as unknown
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+        def check_dt(self, dt: float) -> None:
+            if dt != self.dt:  # the constants (decay factors, substep length) were made for one dt
+                raise ValueError(f"{self.model_name} was built for dt = {self.dt} s, run at {dt} s")
+
+    return OwnStepNeurons
 
 
 @functools.cache
 def neuron_class():
     """The ``ModelNeurons`` class (made on first use: nengo is imported only here)."""
     import nengo
-    from nengo.params import IntParam, NdarrayParam, NumberParam, StringParam
+    from nengo.params import IntParam, NdarrayParam, NumberParam
 
-    class ModelNeurons(nengo.neurons.NeuronType):
+    class ModelNeurons(_own_step_class()):
         """A neurobridge model's step as a nengo neuron type (see :mod:`hardware.nengo_neurons`)."""
 
         state = {"voltage": nengo.dists.Choice([0.0]), "adaptation": nengo.dists.Choice([0.0])}
-        spiking = True
-        negative = True
 
-        model_name = StringParam("model_name")
         kind = IntParam("kind", low=ADEX, high=IZHIKEVICH)
-        dt = NumberParam("dt", low=0, low_open=True)
         v_peak = NumberParam("v_peak")
         v_reset = NumberParam("v_reset")
         constants = NdarrayParam("constants", shape=("*",))
@@ -65,14 +86,8 @@ def neuron_class():
             self.model_name, self.kind, self.dt = model_name, kind, dt
             self.v_peak, self.v_reset, self.constants = v_peak, v_reset, constants
 
-        def max_rates_intercepts(self, gain, bias):
-            # nengo asks for these when gain and bias are given; they mean nothing here (every
-            # connection targets the neurons directly), so report them as unknown
-            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
-
         def step(self, dt, J, output, voltage, adaptation):
-            if dt != self.dt:  # the constants (substep length) were made for one dt
-                raise ValueError(f"{self.model_name} was built for dt = {self.dt} s, run at {dt} s")
+            self.check_dt(dt)
             current = np.ascontiguousarray(J, dtype=np.float64)
             _step_population(self.kind, voltage, adaptation, current, self.v_peak, self.v_reset,
                              self.constants, output)  # fmt: skip
@@ -91,9 +106,9 @@ def linear_class():
     ``refractory`` (the countdown of :func:`snn.models.lif.holding`, held as floats).
     """
     import nengo
-    from nengo.params import BoolParam, IntParam, NumberParam, StringParam
+    from nengo.params import BoolParam, IntParam, NumberParam
 
-    class LinearNeurons(nengo.neurons.NeuronType):
+    class LinearNeurons(_own_step_class()):
         """A neurobridge linear model's step as a nengo neuron type (:mod:`hardware.nengo_neurons`)."""
 
         state = {
@@ -101,11 +116,7 @@ def linear_class():
             "adaptation": nengo.dists.Choice([0.0]),
             "refractory": nengo.dists.Choice([0.0]),
         }
-        spiking = True
-        negative = True
 
-        model_name = StringParam("model_name")
-        dt = NumberParam("dt", low=0, low_open=True)
         alpha = NumberParam("alpha")
         const_drive = NumberParam("const_drive")
         v_th = NumberParam("v_th")
@@ -123,12 +134,8 @@ def linear_class():
                 setattr(self, name, float(values[name]))
             self.reset_subtract, self.ref_steps = bool(values["reset_subtract"]), int(values["ref_steps"])
 
-        def max_rates_intercepts(self, gain, bias):  # meaningless here (see ModelNeurons)
-            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
-
         def step(self, dt, J, output, voltage, adaptation, refractory):
-            if dt != self.dt:
-                raise ValueError(f"{self.model_name} was built for dt = {self.dt} s, run at {dt} s")
+            self.check_dt(dt)
             fired = np.zeros(voltage.size, dtype=np.bool_)
             drive = np.ascontiguousarray(J, dtype=np.float64)
             params = (self.alpha, self.const_drive, self.v_th, self.rho, self.beta)

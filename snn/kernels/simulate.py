@@ -213,12 +213,9 @@ def _integrate_nonlinear(kind, state, begin, end, size, offset, has_current, dec
             else:
                 jump += x
             state.slots[slot] = x * decay[c]
-        if kind == ADEX:
-            v_new, w_new, spike = steps.adex_step(state.v[i] + jump, state.b[i], current, v_peak, v_reset, p)
-        else:
-            v_new, w_new, spike = steps.izhikevich_step(
-                state.v[i] + jump, state.b[i], current, v_peak, v_reset, p
-            )
+        v_new, w_new, spike = steps.nonlinear_step(
+            kind, state.v[i] + jump, state.b[i], current, v_peak, v_reset, p
+        )
         state.v[i] = v_new
         state.b[i] = w_new
         state.fired[i] = spike

@@ -12,6 +12,7 @@ from numba import njit
 
 from snn.learning import surrogates
 from snn.models import adex, alif, izhikevich, lif
+from snn.models.base import ADEX
 
 
 def _compiled(function):
@@ -30,3 +31,12 @@ izhikevich_step = _compiled(izhikevich.step)
 fast_sigmoid = _compiled(surrogates.fast_sigmoid)
 triangle = _compiled(surrogates.triangle)
 arctan = _compiled(surrogates.arctan)
+
+
+@njit(cache=True, inline="always")
+def nonlinear_step(kind, v, w, current, v_peak, v_reset, p):
+    """The step of the nonlinear model with kernel code ``kind`` (:data:`snn.models.base.ADEX`
+    or ``IZHIKEVICH``): ``(v, w, spiked)`` after ``dt``, ``current`` (A) held for the step."""
+    if kind == ADEX:
+        return adex_step(v, w, current, v_peak, v_reset, p)
+    return izhikevich_step(v, w, current, v_peak, v_reset, p)
