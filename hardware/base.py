@@ -16,6 +16,8 @@ from pathlib import Path
 
 from snn import validate
 from snn.errors import UnsupportedFeature, ValidationError
+from snn.models.base import RESETS
+from snn.models.lif import INTEGRATIONS
 from snn.network import Network
 
 
@@ -31,13 +33,13 @@ class ModelSupport:
     modes it reproduces; as: what the model becomes there (shown in refusals and the docs).
     """
 
-    resets: tuple[str, ...] = ("value", "subtract")
+    resets: tuple[str, ...] = RESETS
     refractory: bool = True
     negative_input: bool = True
     currents: bool = True
     substeps: bool = True
     synapses: tuple[str, ...] | None = None
-    integrations: tuple[str, ...] = ("exact", "euler")
+    integrations: tuple[str, ...] = INTEGRATIONS
     as_: str = ""
 
 
@@ -96,7 +98,7 @@ class Capabilities:
             row, has = self.support(name), {f.name for f in fields(MODELS[name])}
             lacks = []
             if "reset" in has:
-                lacks += [f"reset={reset!r}" for reset in ("value", "subtract") if reset not in row.resets]
+                lacks += [f"reset={reset!r}" for reset in RESETS if reset not in row.resets]
             if "tau_ref" in has and not row.refractory:
                 lacks.append("tau_ref > 0")
             if not row.negative_input:
@@ -108,26 +110,22 @@ class Capabilities:
             if row.synapses is not None:
                 lacks += [f"{kind} synapses" for kind in self.synapses if kind not in row.synapses]
             if "integration" in has:
-                lacks += [
-                    f"integration={mode!r}" for mode in ("exact", "euler") if mode not in row.integrations
-                ]
+                lacks += [f"integration={mode!r}" for mode in INTEGRATIONS if mode not in row.integrations]
             if lacks:
                 lines.append(f"{name} with {', '.join(lacks)}")
-        if not self.time_varying_currents:
-            lines.append("time-varying injected currents (constant ones only)")
-        if not self.initial_state:
-            lines.append("initial potentials other than the model's start (initial_v)")
-        if not self.probe_subsets:
-            lines.append("probes of a subset of neurons or of every k-th step")
-        if self.bias_rides_on is not None:
-            lines.append(f"a constant current into a population with no {self.bias_rides_on}-synapse input")
-        if not self.delays:
-            lines.append("synaptic delays")
-        if not self.plasticity:
-            lines.append("plasticity")
-        if not self.currents:
-            lines.append("injected currents")
-        return lines
+        backend_wide = (  # (refused?, what)
+            (not self.time_varying_currents, "time-varying injected currents (constant ones only)"),
+            (not self.initial_state, "initial potentials other than the model's start (initial_v)"),
+            (not self.probe_subsets, "probes of a subset of neurons or of every k-th step"),
+            (
+                self.bias_rides_on is not None,
+                f"a constant current into a population with no {self.bias_rides_on}-synapse input",
+            ),
+            (not self.delays, "synaptic delays"),
+            (not self.plasticity, "plasticity"),
+            (not self.currents, "injected currents"),
+        )
+        return lines + [what for refused, what in backend_wide if refused]
 
     def to_markdown(self, backend: str) -> str:
         """The table as documentation: one row per registered neuron model."""
@@ -390,13 +388,12 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
             )
         post = network.populations.get(projection.post)
         target = type(post.model).__name__ if post is not None else None
-        allowed = caps.support(target).synapses if target in caps.neuron_models else None
-        if allowed is not None and kind not in allowed:
-            row = caps.support(target)
+        row = caps.support(target) if target in caps.neuron_models else None
+        if row is not None and row.synapses is not None and kind not in row.synapses:
             raise UnsupportedFeature(
                 f"{kind} synapses into a {target} (projection {projection.name!r})",
                 backend,
-                f"{row.as_ or target} takes {' or '.join(allowed)} synapses here",
+                f"{row.as_ or target} takes {' or '.join(row.synapses)} synapses here",
             )
         if not caps.delays and has_delays(projection):
             raise UnsupportedFeature(

@@ -30,6 +30,7 @@ edge into the neuron node: ``I = W S + b``, so ``i_bias = b`` (A) with no spike-
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,12 +38,11 @@ import nir
 import numpy as np
 
 from snn.errors import ValidationError
-from snn.neurons import IF, LI, LIF, CubaLIF
+from snn.models.lif import INTEGRATIONS
+from snn.neurons import IF, LI, LIF, RESETS, CubaLIF
 
 SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
-DISCRETISATIONS: tuple[str, ...] = ("exact", "euler")
 TIMINGS: tuple[str, ...] = ("next-step", "same-step")
-RESETS: tuple[str, ...] = ("value", "subtract")
 METADATA_KEY = "neurobridge"
 
 
@@ -67,15 +67,21 @@ class Conventions:
     reset: str = "value"
 
     def __post_init__(self) -> None:
-        for name, allowed in (("spikes", SPIKE_CONVENTIONS), ("discretisation", DISCRETISATIONS),
-                              ("timing", TIMINGS), ("reset", RESETS)):  # fmt: skip
-            if getattr(self, name) not in allowed:
+        # discretisation and reset are the models' own modes (snn.models.lif, snn.models.base)
+        allowed = {
+            "spikes": SPIKE_CONVENTIONS,
+            "discretisation": INTEGRATIONS,
+            "timing": TIMINGS,
+            "reset": RESETS,
+        }
+        for name, values in allowed.items():
+            if getattr(self, name) not in values:
                 raise ValidationError(
-                    f"conventions.{name}", f"must be one of {allowed}, got {getattr(self, name)!r}"
+                    f"conventions.{name}", f"must be one of {values}, got {getattr(self, name)!r}"
                 )
 
     def to_dict(self) -> dict:
-        return {name: getattr(self, name) for name in ("spikes", "discretisation", "timing", "reset")}
+        return dataclasses.asdict(self)
 
     def describe(self) -> str:
         return ", ".join(f"{key} {value!r}" for key, value in self.to_dict().items())
@@ -106,7 +112,7 @@ def conventions_from(value) -> Conventions:
             )
         return PRODUCERS[value]
     if isinstance(value, dict):
-        unknown = set(value) - {"spikes", "discretisation", "timing", "reset"}
+        unknown = set(value) - {f.name for f in dataclasses.fields(Conventions)}
         if unknown:
             raise ValidationError("conventions", f"unknown field(s) {sorted(unknown)}")
         return Conventions(**value)
