@@ -44,6 +44,8 @@ from snn.neurons import IF, LI, LIF, RESETS, CubaLIF
 SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
 TIMINGS: tuple[str, ...] = ("next-step", "same-step")
 METADATA_KEY = "neurobridge"
+#: NIR's neuron nodes with a synaptic current of their own (an input enters the current, not v)
+CURRENT_BASED = (nir.CubaLIF, nir.CubaLI)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,7 +222,7 @@ def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], flo
 
 def gain(node: nir.NIRNode, area: float) -> np.ndarray:
     """Per-neuron factor ``g`` with our weight ``w = g W_nir`` for a spike edge into ``node``."""
-    if isinstance(node, (nir.CubaLIF, nir.CubaLI)):
+    if isinstance(node, CURRENT_BASED):
         return np.asarray(node.w_in, dtype=np.float64) * area / np.asarray(node.tau_syn, dtype=np.float64)
     r = np.asarray(node.r, dtype=np.float64)
     if isinstance(node, nir.IF):

@@ -42,6 +42,7 @@ import scipy.sparse
 
 from hardware.base import MappingReport
 from hardware.nir_fields import (
+    CURRENT_BASED,
     FOREIGN,
     METADATA_KEY,
     MODELS_OF,
@@ -365,7 +366,7 @@ def find_synaptic_currents(mapping: GraphMapping) -> None:
 
 def map_neurons_and_inputs(mapping: GraphMapping) -> None:
     """Pass 4: a population per neuron node (in our written order when we wrote the graph)
-    and a spike source per Input (a leading batch axis of 1, as Norse writes, is dropped)."""
+    and a spike source per Input (:func:`port_shape`)."""
     nodes, report = mapping.nodes, mapping.report
     order = mapping.meta.get("nodes", [])
     for name in sorted(nodes, key=lambda n: order.index(n) if n in order else len(order)):
@@ -377,14 +378,14 @@ def map_neurons_and_inputs(mapping: GraphMapping) -> None:
             cls, kwargs = model_parameters(
                 node, lambda f, values, n=name: mapping.uniform(n, f, values), conventions
             )
-            size = int(array(node.v_leak if hasattr(node, "v_leak") else node.r).size)
+            size = int(np.prod(neuron_shape(node)))
             mapping.populations[name] = Population(name=mapping.names[name], size=size, model=cls(**kwargs))
             report.converted.append(
                 f"nir.{type(node).__name__} {name!r} -> {cls.__name__} population ({size})"
             )
         elif isinstance(node, nir.Input):
             shape = array(node.input_type["input"]).astype(int)
-            size = int(shape[-1]) if shape.size > 1 and np.prod(shape[:-1]) == 1 else int(np.prod(shape))
+            size = int(np.prod(port_shape(node)))
             mapping.network.add(SpikeSource(name=mapping.names[name], size=size))
             report.converted.append(f"nir.Input {name!r} (shape {shape.tolist()}) -> spike source of {size}")
     mapping.biases = {name: np.zeros(p.size) for name, p in mapping.populations.items()}
@@ -393,7 +394,7 @@ def map_neurons_and_inputs(mapping: GraphMapping) -> None:
 def _synapse_into(mapping: GraphMapping, target: str, post: str):
     """The synapse of an edge into neuron node ``target`` (population ``post``)."""
     nodes = mapping.nodes
-    if isinstance(nodes[post], (nir.CubaLIF, nir.CubaLI)):
+    if isinstance(nodes[post], CURRENT_BASED):
         return Exponential(tau_syn=mapping.uniform(post, "tau_syn", array(nodes[post].tau_syn)))
     if target != post:  # through an LI synaptic-current node
         return Exponential(tau_syn=mapping.uniform(target, "tau", array(nodes[target].tau)))
@@ -411,7 +412,7 @@ def _add_bias(mapping: GraphMapping, name: str, bias, target: str, post: str, po
             "nir",
             "a constant current drives the membrane or a CubaLIF's own current directly",
         )
-    if isinstance(mapping.nodes[post], (nir.CubaLIF, nir.CubaLI)):  # into the synaptic current
+    if isinstance(mapping.nodes[post], CURRENT_BASED):  # into the synaptic current
         mapping.current_biases[post] = mapping.current_biases.get(post, 0.0) + bias
     else:
         mapping.biases[post] = mapping.biases[post] + bias
@@ -468,20 +469,26 @@ def _projection_name(mapping: GraphMapping, name: str, pre: str, post: str, seve
     return rank, projection_name
 
 
+def port_shape(node: nir.Input) -> tuple[int, ...]:
+    """An Input node's shape without a leading batch axis of 1 (Norse writes ``(1, n)`` and
+    ``(1, C, H, W)``); its spike source has ``prod(shape)`` channels, row-major."""
+    shape = tuple(int(n) for n in array(node.input_type["input"]).astype(int))
+    return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
+
+
+def neuron_shape(node) -> tuple[int, ...]:
+    """A neuron node's shape: that of its ``v_leak`` (``r`` for IF), which every neuron node
+    has; its population has ``prod(shape)`` neurons, row-major."""
+    return np.shape(array(node.v_leak if hasattr(node, "v_leak") else node.r))
+
+
 def node_shape(mapping: GraphMapping, name: str) -> tuple[int, ...]:
-    """The shape of what node ``name`` emits: an Input's port (a leading batch axis of 1
-    dropped), a neuron node's parameter shape (its population's size flattened)."""
+    """The shape of what node ``name`` emits: an Input's port or a neuron node's shape."""
     node = mapping.nodes[name]
     if isinstance(node, nir.Input):
-        shape = tuple(int(n) for n in array(node.input_type["input"]).astype(int))
-        return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
+        return port_shape(node)
     if name in mapping.populations:
-        params = np.shape(getattr(node, "v_threshold", getattr(node, "tau", getattr(node, "r", None))))
-        return (
-            params
-            if int(np.prod(params)) == mapping.populations[name].size
-            else (mapping.populations[name].size,)
-        )
+        return neuron_shape(node)
     raise ValidationError(f"nodes.{name}", "has no shape (not an Input or a neuron node)")
 
 
