@@ -182,6 +182,12 @@ class NeuronMap:
     step_gain: float
     initial: np.ndarray
 
+    @classmethod
+    def unscaled(cls, initial, input_gain: float = 1.0) -> NeuronMap:
+        """Our own units (the types that run the reference's step): voltage in V, no bias,
+        ``J`` per unit of input ``input_gain``."""
+        return cls(1.0, 0.0, 0.0, float(input_gain), 1.0, np.asarray(initial, dtype=np.float64))
+
 
 NATIVE, OWN_STEP, OWN_NONLINEAR_STEP = "native", "own step", "own nonlinear step"
 
@@ -194,8 +200,7 @@ def nengo_kind(network: Network, population: str) -> str:
     if model.kernel != LINEAR:
         return OWN_NONLINEAR_STEP
     if (
-        isinstance(model, LIF)
-        and type(model) is LIF
+        type(model) is LIF  # not ALIF or CubaLIF
         and model.reset == "value"
         and model.integration == "exact"
     ):
@@ -215,10 +220,9 @@ def neuron_map(model, initial_v: np.ndarray, dt: float, kind: str = NATIVE) -> N
     ``dt`` (s); our own units for the models nengo runs with our step (``kind``): ``J`` is
     then the step's drive (V; LinearNeurons) or the input current (A; ModelNeurons)."""
     if kind == OWN_NONLINEAR_STEP:  # ModelNeurons: v in volts, J in amperes, nothing scaled
-        return NeuronMap(1.0, 0.0, 0.0, 1.0, 1.0, np.asarray(initial_v, dtype=np.float64))
+        return NeuronMap.unscaled(initial_v)
     if kind == OWN_STEP:  # LinearNeurons: J is the drive (V) the reference adds in the step
-        gain = discrete_parameters(model, dt)["drive_gain"]
-        return NeuronMap(1.0, 0.0, 0.0, float(gain), 1.0, np.asarray(initial_v, dtype=np.float64))
+        return NeuronMap.unscaled(initial_v, discrete_parameters(model, dt)["drive_gain"])
     span = model.v_th - model.v_reset
     initial = (np.asarray(initial_v, dtype=np.float64) - model.v_reset) / span
     if isinstance(model, IF):
@@ -303,9 +307,10 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
     handles = NengoHandles(concrete=lowered, dt=dt, stimulus=stimulus, report=report)
     model = nengo.Network(label=network.name, seed=seed)
     with model:
+        kinds = {name: nengo_kind(network, name) for name in network.populations}
         for pop in network.populations.values():
             m = pop.model
-            kind = nengo_kind(network, pop.name)
+            kind = kinds[pop.name]
             mapped = neuron_map(m, lowered.initial_v[pop.name], dt, kind)
             handles.maps[pop.name] = mapped
             if kind == OWN_STEP:
@@ -384,9 +389,8 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
         for synapses in lowered.synapses:
             projection = synapses.projection
             post = network.populations[projection.post]
-            scale = transform_scale(
-                post.model, effective_synapse(network, projection), dt, handles.maps[post.name]
-            )
+            effective = effective_synapse(network, projection)  # a CubaLIF's own current
+            scale = transform_scale(post.model, effective, dt, handles.maps[post.name])
             if projection.pre in handles.ensembles:
                 pre_obj, n_pre = (
                     handles.ensembles[projection.pre].neurons,
@@ -394,10 +398,9 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
                 )
             else:
                 pre_obj, n_pre = handles.source_nodes[projection.pre], network.sources[projection.pre].size
-            kind = effective_synapse(network, projection)  # a CubaLIF's own current
-            if isinstance(kind, Exponential):
-                synapse = nengo.Lowpass(kind.tau_syn)
-                what = f"Exponential(tau_syn={kind.tau_syn}) -> Lowpass"
+            if isinstance(effective, Exponential):
+                synapse = nengo.Lowpass(effective.tau_syn)
+                what = f"Exponential(tau_syn={effective.tau_syn}) -> Lowpass"
             else:
                 synapse = nengo.LinearFilter([1.0], [1.0], analog=False)
                 what = "Delta -> one-step discrete pass-through filter"
@@ -429,7 +432,7 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             "Poisson / rate-coded spikes are drawn by this adapter from the seed's stream in the "
             "reference's order (nengo's own Poisson process is not used)"
         )
-    if any(nengo_kind(network, n) == NATIVE and isinstance(p.model, LIF) and p.model.tau_ref > 0
+    if any(kinds[n] == NATIVE and isinstance(p.model, LIF) and p.model.tau_ref > 0
            for n, p in network.populations.items()):  # fmt: skip
         report.approximated.append(
             "nengo's LIF starts tau_ref at the interpolated spike time (reference: whole steps after "
@@ -460,7 +463,7 @@ def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int
         mapped = handles.maps[probe.target]
         values = np.asarray(data[handles.probes[probe.name]])[: n_steps // probe.every]
         if probe.variable in SECOND_STATE:  # kept unscaled
-            mapped = NeuronMap(1.0, 0.0, 0.0, 1.0, 1.0, mapped.initial)
+            mapped = NeuronMap.unscaled(mapped.initial)
         neurons = (
             np.arange(network.populations[probe.target].size) if probe.neurons is None else probe.neurons
         )
