@@ -15,7 +15,7 @@ import numpy as np
 
 from snn import validate
 from snn.models.base import NeuronModel, linear_only, register
-from snn.models.lif import Integration, check_euler_step, check_integration, leak_constants, leaky_channel
+from snn.models.lif import Integration, check_integration, check_membrane_step, leak_constants, leaky_channel
 
 
 @register
@@ -66,5 +66,4 @@ class LI(NeuronModel):
 
     def check_step(self, dt: float) -> None:
         """Forward Euler needs dt <= tau_mem."""
-        if self.integration == "euler":
-            check_euler_step("LI.tau_mem", self.tau_mem, dt)
+        check_membrane_step(self, dt)

@@ -153,6 +153,13 @@ def leaky_channel(tau_mem: float, resistance: float, synapse, dt: float,
     return exponential_channel(tau_mem, resistance, synapse.tau_syn, dt)
 
 
+def check_membrane_step(model, dt: float) -> None:
+    """A leaky membrane (``tau_mem``, ``integration``) integrated with forward Euler needs
+    ``dt <= tau_mem``."""
+    if model.integration == "euler":
+        check_euler_step(f"{type(model).__name__}.tau_mem", model.tau_mem, dt)
+
+
 def check_integration(model) -> None:
     """``integration`` is one of :data:`INTEGRATIONS`."""
     if model.integration not in INTEGRATIONS:
@@ -221,5 +228,4 @@ class LIF(NeuronModel):
 
     def check_step(self, dt: float) -> None:
         """Whether this model can step by ``dt`` (s): forward Euler needs dt <= tau_mem."""
-        if self.integration == "euler":
-            check_euler_step(f"{type(self).__name__}.tau_mem", self.tau_mem, dt)
+        check_membrane_step(self, dt)
