@@ -74,19 +74,22 @@ def from_nir(
     a :class:`NIRConventionWarning`. ``spikes`` overrides the spike convention alone. Under
     same-step timing the populations run behind the producer by ``report.step_offsets``
     steps: :func:`run_graph` shifts them back."""
-    if isinstance(graph, nir.NIRGraph):
-        check_graph(graph)
-        return from_nir_graph(graph, dt, spikes, conventions)
-    name = Path(graph).name
-    graph = read(graph)  # its errors name the file already
+    name = None
+    if not isinstance(graph, nir.NIRGraph):
+        name = Path(graph).name
+        graph = read(graph)  # its errors name the file already
     with naming_file(name):
         check_graph(graph)
         return from_nir_graph(graph, dt, spikes, conventions)
 
 
 @contextlib.contextmanager
-def naming_file(name: str):
-    """Errors about a graph's nodes raised inside also name the file ``name`` they came from."""
+def naming_file(name: str | None):
+    """Errors about a graph's nodes raised inside also name the file ``name`` they came from
+    (None: a graph given in memory, nothing to add)."""
+    if name is None:
+        yield
+        return
     try:
         yield
     except ValidationError as error:

@@ -87,3 +87,11 @@ def test_more_than_one_spike_per_step_is_refused(graph, tmp_path, capsys):
         main(["simulate", str(path), "--input", str(tmp_path / "two.npz"), "--out", str(tmp_path / "o")]) == 2
     )
     assert "inputs.input: must hold 0 or 1 spike per channel and step" in capsys.readouterr().err
+
+
+def test_the_conventions_flag_offers_every_producer():
+    # simulate.py lists the names itself so that building the parser does not import nir
+    from hardware.nir_fields import PRODUCERS
+    from studies.cli.simulate import PRODUCER_NAMES
+
+    assert sorted(PRODUCER_NAMES) == sorted(PRODUCERS)
