@@ -13,6 +13,13 @@ from typing import IO
 
 from snn.errors import ValidationError
 
+#: Staging folders and temp files this process is writing now, so that an interrupt that
+#: ends the process at once (the ``snn`` executable's, see :func:`abandon_and_exit`) can
+#: remove them without unwinding the stack.
+_being_written: dict[str, None] = {}
+_swapping = 0  # > 0 while an output is being renamed into place (see _swap)
+_exit_after_swap: list[tuple[int, str]] = []  # an exit asked for during a swap, made after it
+
 
 def current_umask() -> int:
     mask = os.umask(0)
@@ -25,17 +32,59 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    _being_written[temp] = None
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temp, path)
+        with _swap():
+            os.replace(temp, path)
+            _being_written.pop(temp, None)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        _being_written.pop(temp, None)
     return path
+
+
+@contextlib.contextmanager
+def _swap() -> Iterator[None]:
+    """Renames that put an output in place: an exit asked for meanwhile waits for them."""
+    global _swapping
+    _swapping += 1
+    try:
+        yield
+    finally:
+        _swapping -= 1
+        if not _swapping and _exit_after_swap:
+            abandon_and_exit(*_exit_after_swap[0])
+
+
+def abandon_and_exit(code: int, message: str = "") -> None:
+    """End the process now with ``code``: delete every staging folder and temp file it was
+    writing, print ``message`` to stderr, and ``os._exit`` without unwinding the stack.
+
+    For a signal handler: an interrupt can land inside a C library's Python callback (llvmlite
+    calls Python back while it links numba's cached code), where an exception would be
+    swallowed and leave the library in a state that crashes the process (seen in CI:
+    SIGTERM 0.6 s into ``snn simulate``, exit -11). Exiting from the handler unwinds nothing.
+    If an output is being renamed into place, the exit waits until it is (a few system calls),
+    so the destination is either the old output or the new one, never neither.
+    """
+    if _swapping:
+        _exit_after_swap.append((code, message))
+        return
+    for path in list(_being_written):
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            Path(path).unlink(missing_ok=True)
+    if message:
+        os.write(2, message.encode())
+    os._exit(code)
 
 
 #: A file every output directory written through :func:`staged` holds. An existing
@@ -97,20 +146,24 @@ def staged(out: Path, field: str = "out") -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_PARTIAL}-{os.getpid()}-", dir=out.parent))
+    _being_written[str(staging)] = None
     try:
         yield staging
         (staging / MARKER).write_text(
             "written by neurobridge; this folder is replaced whole by the next run\n"
         )
         staging.chmod(0o777 & ~current_umask())
-        if out.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_OLD}-{os.getpid()}-", dir=out.parent))
-            os.replace(out, aside / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            os.replace(staging, out)
+        with _swap():
+            if out.exists():
+                aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_OLD}-{os.getpid()}-", dir=out.parent))
+                os.replace(out, aside / out.name)
+                os.replace(staging, out)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(staging, out)
+            _being_written.pop(str(staging), None)
     finally:
+        _being_written.pop(str(staging), None)
         shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -44,14 +44,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 _signalled: list[int] = []  # the interrupts received (SIGINT, SIGTERM) during main()
+_command = ["snn"]  # the command being run, for the executable's interrupt message
 
 
 def _interrupted(signum, frame) -> None:
-    # SIGTERM ends the run the way Ctrl-C does, so staged outputs are cleaned up; remember it,
-    # because an interrupt that lands inside a C extension's import (numba's, seen in CI) comes
-    # back out as that module's ImportError, not as a KeyboardInterrupt
+    # in-process use (tests, an embedding app): SIGTERM ends the run the way Ctrl-C does, so
+    # staged outputs are cleaned up as the stack unwinds; remember it, because an interrupt
+    # that lands inside a C extension's import (numba's, seen in CI) comes back out as that
+    # module's ImportError, not as a KeyboardInterrupt
     _signalled.append(signum)
     raise KeyboardInterrupt
+
+
+def _end_now(signum, frame) -> None:
+    # the executable: end the process from the handler, unwinding nothing. An exception raised
+    # here can land inside a C library's Python callback (llvmlite's, while numba links cached
+    # code), which swallows it and then crashes (seen in CI: exit -11, SIGTERM at 0.6 s)
+    _signalled.append(signum)
+    message = f"{_command[0]}: interrupted\n"
+    atomic = sys.modules.get("snn.atomic")
+    if atomic is None:  # nothing can be half-written before snn.atomic is imported
+        os.write(2, message.encode())
+        os._exit(130)
+    atomic.abandon_and_exit(130, message)  # returns only while an output is being renamed in
 
 
 def _after_the_work(signum, frame) -> None:
@@ -75,20 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
+def main(argv: list[str] | None = None, *, executable: bool = False) -> int:
     """Run one ``snn`` command; returns its exit code.
 
-    ``restore_signals``: put back the SIGINT/SIGTERM handlers found on entry when done (the
-    executable passes False: it exits right after, and an interrupt during the exit must
-    not undo a finished run's exit code).
+    In-process (the default), SIGINT and SIGTERM raise KeyboardInterrupt, staged outputs are
+    removed as it unwinds, the result is 130, and the handlers found on entry are put back.
+    ``executable=True`` (the ``snn`` program): an interrupt ends the process at once with 130
+    (:func:`snn.atomic.abandon_and_exit`), and once the command has returned an interrupt is
+    only noted, so one during the process's exit cannot undo a finished run's exit code.
     """
     command = "snn"
+    _command[0] = command
     _signalled.clear()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     ours = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
+    during = _end_now if executable else _interrupted
     for sig, handler in previous.items():
         if handler is ours[sig]:  # only where nobody else (a test harness, an embedding app) has one
-            signal.signal(sig, _interrupted)
+            signal.signal(sig, during)
     try:
         parser = build_parser()
         try:
@@ -99,6 +118,7 @@ def main(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
             parser.print_help()
             return 2
         command = f"snn {args.command}"
+        _command[0] = command
         from snn.errors import UnsupportedFeature, ValidationError
         from studies.cli.output import check_destinations
 
@@ -106,7 +126,7 @@ def main(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
             check_destinations(args)  # an unwritable --out or --json fails now, not after the work
             code = importlib.import_module(COMMANDS[args.command][0]).run(args)
             for sig in previous:
-                if signal.getsignal(sig) is _interrupted:
+                if signal.getsignal(sig) is during:
                     signal.signal(sig, _after_the_work)
             return code
         except (ValidationError, UnsupportedFeature) as error:
@@ -129,21 +149,21 @@ def main(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
         for sig, handler in previous.items():
             if handler is not ours[sig]:
                 continue
-            if restore_signals:
+            if not executable:
                 signal.signal(sig, handler)
-            elif signal.getsignal(sig) is _interrupted:  # the process ends next: see _after_the_work
+            elif signal.getsignal(sig) is during:  # the process ends next: see _after_the_work
                 signal.signal(sig, _after_the_work)
 
 
 def console() -> None:
     """The ``snn`` executable: :func:`main`, then exit with its code.
 
-    After an interrupt, :func:`main` has already unwound every staged output; the process
-    then ends at once, because worker threads still finishing a kernel block could
-    otherwise be interrupted again during interpreter shutdown and turn the exit code
-    into a death by SIGINT.
+    An interrupt normally ends the process inside :func:`main` (see ``executable``); one
+    that surfaced as an error instead (130 returned) still ends it at once, because worker
+    threads still finishing a kernel block could otherwise be interrupted again during
+    interpreter shutdown and turn the exit code into a death by SIGINT.
     """
-    code = main(restore_signals=False)
+    code = main(executable=True)
     if code == 130:
         sys.stdout.flush()
         sys.stderr.flush()
