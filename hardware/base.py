@@ -54,8 +54,8 @@ class Capabilities:
     ``refractory``). refused_models: per model it does not run, why and what to use instead.
     probe_variables: recordable state (``"spikes"``, ``"v"``, ...). currents: injected
     currents. delays: per-synapse integer-step delays. resets: ``"value"`` and/or
-    ``"subtract"``. plasticity: learning rules run online (none yet). max_neurons /
-    max_synapses: size limits (None: memory only). exact: whether runs match the Numba
+    ``"subtract"``. plasticity: the learning rules (:mod:`snn.plasticity` class names) run
+    online. max_neurons / max_synapses: size limits (None: memory only). exact: whether runs match the Numba
     reference spike for spike (else: statistically).
     """
 
@@ -122,10 +122,15 @@ class Capabilities:
                 f"a constant current into a population with no {self.bias_rides_on}-synapse input",
             ),
             (not self.delays, "synaptic delays"),
-            (not self.plasticity, "plasticity"),
+            (bool(self._refused_rules()), f"plasticity: {', '.join(self._refused_rules())}"),
             (not self.currents, "injected currents"),
         )
         return lines + [what for refused, what in backend_wide if refused]
+
+    def _refused_rules(self) -> list[str]:
+        from snn.plasticity import RULES
+
+        return [name for name in RULES if name not in self.plasticity]
 
     def to_markdown(self, backend: str) -> str:
         """The table as documentation: one row per registered neuron model."""
@@ -398,6 +403,15 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
         if not caps.delays and has_delays(projection):
             raise UnsupportedFeature(
                 f"synaptic delays (projection {projection.name!r})", backend, "use delay 0"
+            )
+        rule = type(projection.plasticity).__name__ if projection.plasticity is not None else None
+        if rule is not None and rule not in caps.plasticity:
+            raise UnsupportedFeature(
+                f"{rule} plasticity (projection {projection.name!r})",
+                backend,
+                f"learning rules here: {', '.join(caps.plasticity)}"
+                if caps.plasticity
+                else "no learning rules here",
             )
     if network.currents and not caps.currents:
         raise UnsupportedFeature("injected currents", backend, "use a spike source instead")

@@ -75,13 +75,18 @@ class Population:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Projection:
-    """Synapses from node ``pre`` (population or spike source) to population ``post``."""
+    """Synapses from node ``pre`` (population or spike source) to population ``post``.
+
+    ``plasticity``: a learning rule (:mod:`snn.plasticity`) that changes the weights
+    online, or None (static weights).
+    """
 
     name: str
     pre: str
     post: str
     connectivity: Connectivity
     synapse: Synapse = field(default_factory=Delta)
+    plasticity: object = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", validate.name("Projection.name", self.name))
@@ -98,9 +103,18 @@ class Projection:
             raise ValidationError(
                 "Projection.synapse", f"must be Delta() or Exponential(tau_syn), got {self.synapse!r}"
             )
+        if self.plasticity is not None:
+            from snn.plasticity import RULES
+
+            if not isinstance(self.plasticity, tuple(RULES.values())):
+                raise ValidationError(
+                    "Projection.plasticity",
+                    f"must be a rule of snn.plasticity ({', '.join(RULES)}) or None, got {self.plasticity!r}",
+                )
 
 
 PROBE_SPIKES = "spikes"
+PROBE_WEIGHTS = "w"  # a learning projection's weights (Network.probe_weights)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -179,8 +193,10 @@ class Network:
         connectivity: Connectivity,
         synapse: Synapse | None = None,
         name: str | None = None,
+        plasticity=None,
     ) -> Projection:
-        """Add a projection from node ``pre`` to population ``post``."""
+        """Add a projection from node ``pre`` to population ``post`` (``plasticity``: a
+        learning rule of :mod:`snn.plasticity`, or None)."""
         index = len(self.projections)
         projection = Projection(
             name=name or f"{pre}_to_{post}_{index}",
@@ -188,6 +204,7 @@ class Network:
             post=post,
             connectivity=connectivity,
             synapse=synapse if synapse is not None else Delta(),
+            plasticity=plasticity,
         )
         return self.add_projection(projection)
 
@@ -207,6 +224,12 @@ class Network:
             )
         if any(p.name == projection.name for p in self.projections):
             raise ValidationError(f"{where}.name", "is already used")
+        if projection.plasticity is not None and not post.model.spiking:
+            raise ValidationError(
+                f"{where}.plasticity",
+                f"{type(projection.plasticity).__name__} needs the postsynaptic spikes, and "
+                f"{projection.post!r} ({type(post.model).__name__}) emits none",
+            )
         try:  # a model with its own synaptic current (CubaLIF) accepts only that one
             post.model.input_synapse(projection.synapse)
         except ValidationError as error:
@@ -253,8 +276,34 @@ class Network:
         )
         return self.add_probe(probe)
 
+    def probe_weights(
+        self, projection: str, *, synapses=None, every: int = 1, name: str | None = None
+    ) -> Probe:
+        """Record the weights of a learning projection every ``every`` steps; ``synapses``:
+        indices into the projection's synapses (its own order, as
+        :meth:`snn.Simulator.weights` lists them; default all)."""
+        probe = Probe(
+            name=name or f"{projection}_w",
+            target=projection,
+            variable=PROBE_WEIGHTS,
+            neurons=synapses,
+            every=every,
+        )
+        return self.add_probe(probe)
+
     def add_probe(self, probe: Probe) -> Probe:
         where = f"probes[{probe.name}]"
+        if probe.variable == PROBE_WEIGHTS:
+            learning = [p for p in self.projections if p.name == probe.target and p.plasticity is not None]
+            if not learning:
+                names = [p.name for p in self.projections if p.plasticity is not None]
+                raise ValidationError(
+                    f"{where}.target", f"weights are probed on a learning projection; those here: {names}"
+                )
+            if any(p.name == probe.name for p in self.probes):
+                raise ValidationError(f"{where}.name", "is already used")
+            self.probes.append(probe)  # synapse indices are checked when built (random connectivity)
+            return probe
         size = self.node_size(probe.target, f"{where}.target")
         if probe.variable != PROBE_SPIKES:
             if probe.target not in self.populations:

@@ -75,13 +75,19 @@ def _split_metadata(metadata) -> RunMetadata:
 
 @dataclass
 class Result:
-    """Spikes per node, traces per probe name, and run metadata (a JSON-able dict)."""
+    """Spikes per node, traces per probe name, and run metadata (a JSON-able dict).
+
+    ``weights``: the weights of every learning projection at the end of the run, in the
+    projection's own synapse order (:meth:`snn.Simulator.weights` gives their pre and post);
+    weight probes are traces with ``variable == "w"`` whose ``neurons`` are synapse indices.
+    """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
     traces: dict[str, Trace]
     sizes: dict[str, int]
     duration: float
     metadata: dict = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.metadata = _split_metadata(self.metadata)
@@ -132,6 +138,8 @@ class Result:
             arrays[f"traces/{name}/t"] = trace.t
             arrays[f"traces/{name}/values"] = trace.values
             arrays[f"traces/{name}/neurons"] = trace.neurons
+        for name, values in self.weights.items():
+            arrays[f"weights/{name}"] = values
         header = {
             "format": FORMAT,
             "sizes": self.sizes,
@@ -139,6 +147,7 @@ class Result:
             "duration": self.duration,
             "metadata": dict(self.metadata),  # without the timings
             "traces": {n: {"target": t.target, "variable": t.variable} for n, t in self.traces.items()},
+            "weights": list(self.weights),
         }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
@@ -176,6 +185,10 @@ class Result:
                 and np.array_equal(trace.neurons, theirs.neurons)
             ):
                 return False
+        if set(self.weights) != set(other.weights) or not all(
+            np.array_equal(w, other.weights[name]) for name, w in self.weights.items()
+        ):
+            return False
         return self.sizes == other.sizes and self.duration == other.duration
 
     # ---- plots -------------------------------------------------------------------
@@ -341,9 +354,20 @@ def _load(path: Path, cls):
             if target in sizes and neurons.size and (neurons.min() < 0 or neurons.max() >= sizes[target]):
                 raise bad(f"traces/{n}/neurons", f"must be in [0, {sizes[target]})")
             traces[n] = Trace(t, values, neurons, target, info["variable"])
+        names = header.get("weights", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise bad("header.weights", "must list learning projection names")
+        weights = {}
+        for n in names:
+            weights[n] = array(f"weights/{n}", "f", 1)
+            if not np.isfinite(weights[n]).all():
+                raise bad(f"weights/{n}", "must be finite")
         known = {"header"} | {f"spikes/{n}/{k}" for n in nodes for k in ("times", "ids")}
         known |= {f"traces/{n}/{k}" for n in infos for k in ("t", "values", "neurons")}
+        known |= {f"weights/{n}" for n in names}
         extra = sorted(set(members) - known)
         if extra:
             raise bad(extra[0], "unexpected entry")
-    return cls(spikes=spikes, traces=traces, sizes=sizes, duration=duration, metadata=metadata)
+    return cls(
+        spikes=spikes, traces=traces, sizes=sizes, duration=duration, metadata=metadata, weights=weights
+    )

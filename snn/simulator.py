@@ -50,6 +50,12 @@ def default_threads(n_neurons: int) -> int:
     return max(1, min(max_workers(), n_neurons // NEURONS_PER_THREAD))
 
 
+def _reward_kind() -> int:
+    from snn.plasticity.kernels import REWARD
+
+    return REWARD
+
+
 def _versions() -> dict:
     import numba
 
@@ -146,6 +152,10 @@ class Simulator:
         self.network_name = network.name
         n_neurons = self.model.n_neurons
         self.threads = default_threads(n_neurons) if threads is None else min(threads, max(n_neurons, 1))
+        self.plastic = self.model.plasticity
+        if self.plastic is not None:
+            self.threads = 1  # learning rules run on one worker (see snn.plasticity.kernels)
+            self._weight_probes = self._check_weight_probes(network)
         self._probe_specs = {
             p.name: (
                 p.target,
@@ -192,6 +202,51 @@ class Simulator:
         self._split = _WorkSplit(
             neurons, partition_rows(c.indptr, c.targets, c.weights, c.delays, owners, self.threads)
         )
+
+    def _check_weight_probes(self, network) -> list:
+        """(name, projection, synapse indices, every) per weight probe, indices checked."""
+        from snn.network import PROBE_WEIGHTS
+
+        probes = []
+        for probe in network.probes:
+            if probe.variable != PROBE_WEIGHTS:
+                continue
+            count = self.plastic.positions[probe.target].size
+            chosen = np.arange(count) if probe.neurons is None else probe.neurons
+            if chosen.size and (chosen.min() < 0 or chosen.max() >= count):
+                raise ValidationError(
+                    f"probes[{probe.name}].neurons",
+                    f"synapse indices must be in [0, {count}) for projection {probe.target!r}",
+                )
+            probes.append((probe.name, probe.target, chosen, probe.every))
+        return probes
+
+    def _rule_index(self, projection: str, field: str) -> int:
+        if self.plastic is None or projection not in self.plastic.names:
+            names = [] if self.plastic is None else self.plastic.names
+            raise ValidationError(field, f"{projection!r} is not a learning projection; those here: {names}")
+        return self.plastic.names.index(projection)
+
+    def weights(self, projection: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pre, post, w) of a learning projection's synapses now: indices within its pre
+        and post nodes, and the weights (a copy), in the projection's own synapse order."""
+        self._rule_index(projection, "projection")
+        pre, post = self.plastic.pre_post[projection]
+        return (
+            pre.copy(),
+            post.copy(),
+            self.model.connectivity.weights[self.plastic.positions[projection]].copy(),
+        )
+
+    def reward(self, projection: str, amount: float) -> None:
+        """Deliver ``amount`` of dopamine to a :class:`~snn.plasticity.RewardSTDP`
+        projection (it acts from the next step; see the rule)."""
+        from snn.plasticity import RewardSTDP
+
+        r = self._rule_index(projection, "projection")
+        if self.plastic.arrays["kind"][r] != _reward_kind():
+            raise ValidationError("projection", f"{projection!r} does not learn with {RewardSTDP.__name__}")
+        self.plastic.arrays["dopamine"][r] += validate.finite("amount", amount)
 
     @property
     def nbytes_connectivity(self) -> int:
@@ -255,12 +310,21 @@ class Simulator:
             self.pointers["rate"], sc.rate_step, sc.rate_source, sc.rate_value,
         )  # fmt: skip
 
+        plastic, weight_rows = self._plastic_arrays(n_steps) if self.plastic is not None else (None, None)
+
         def work(worker: int, split: _WorkSplit, begin: int, end: int, sync: np.ndarray) -> int:
             recording = kernels.Recording(
                 probes.record_node, spike_steps, spike_nodes, spike_count,
                 probes.every, probes.var, probes.ptr, probes.index, probe_out, probe_out_ptr, probe_rows,
             )  # fmt: skip
             layout = kernels.Work(split.neurons, split.rows, sync, split.spike_counts)
+            if plastic is not None:
+                from snn.plasticity.kernels import run_block_plastic
+
+                return run_block_plastic(
+                    begin, end, layout, state, neurons, channels, synapses, schedule, self.rng, recording,
+                    plastic, self.dt,
+                )  # fmt: skip
             return kernels.run_block(
                 begin, end, worker, layout, state, neurons, channels, synapses, schedule, self.rng, recording
             )
@@ -308,7 +372,7 @@ class Simulator:
         if bar is not None:
             bar.close()
         self._check_finite()
-        return self._result(
+        result = self._result(
             first_step,
             n_steps,
             spike_steps[: spike_count[0]],
@@ -319,6 +383,44 @@ class Simulator:
             run_s,
             choice.count,
         )
+        if plastic is not None:
+            self._add_plasticity(result, first_step, plastic, weight_rows)
+        return result
+
+    def _plastic_arrays(self, n_steps: int):
+        """The kernels' :class:`~snn.plasticity.kernels.Plastic` for a run of ``n_steps``
+        (the rules' state persists across runs; weight probe buffers are this run's)."""
+        from snn.plasticity.kernels import Plastic
+
+        every = np.array([e for *_, e in self._weight_probes], dtype=np.int64)
+        rows = np.array([(self.step + n_steps) // e - self.step // e for e in every], dtype=np.int64)
+        chosen = [self.plastic.positions[target][index] for _, target, index, _ in self._weight_probes]
+        widths = np.array([c.size for c in chosen], dtype=np.int64)
+        need = float(np.sum(rows.astype(np.float64) * widths)) * self.model.dtype.itemsize
+        resources.require(need, f"the weight probe records of {n_steps} steps", field="duration")
+        out_ptr = np.concatenate([[0], np.cumsum(rows * widths)]).astype(np.int64)
+        plastic = Plastic(
+            **self.plastic.arrays,
+            probe_every=every,
+            probe_ptr=np.concatenate([[0], np.cumsum(widths)]).astype(np.int64),
+            probe_syn=np.concatenate(chosen).astype(np.int64) if chosen else np.zeros(0, np.int64),
+            probe_out=np.zeros(int(out_ptr[-1]), dtype=self.model.dtype),
+            probe_out_ptr=out_ptr,
+            probe_rows=np.zeros(every.size, dtype=np.int64),
+        )
+        return plastic, widths
+
+    def _add_plasticity(self, result: Result, first_step: int, plastic, widths) -> None:
+        """Final weights of every learning projection and the weight probes' traces."""
+        weights = self.model.connectivity.weights
+        result.weights = {name: weights[self.plastic.positions[name]].copy() for name in self.plastic.names}
+        for q, (name, target, index, every) in enumerate(self._weight_probes):
+            rows = plastic.probe_rows[q]
+            begin = plastic.probe_out_ptr[q]
+            values = plastic.probe_out[begin : begin + rows * widths[q]].reshape(rows, widths[q])
+            first = (first_step // every + 1) * every
+            t = (np.arange(rows) * every + first - first_step) * self.dt
+            result.traces[name] = Trace(t=t, values=values.copy(), neurons=index, target=target, variable="w")
 
     def _check_finite(self) -> None:
         """Refuse to return a run whose state went NaN or infinite (one numpy pass over the

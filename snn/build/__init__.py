@@ -20,7 +20,7 @@ from snn.build.schedules import Schedules, build_schedules
 from snn.connectivity import AllToAll, FixedInDegree, FixedProbability, Sparse
 from snn.errors import ValidationError
 from snn.kernels import connect as connect_kernels
-from snn.network import PROBE_SPIKES, Network
+from snn.network import PROBE_SPIKES, PROBE_WEIGHTS, Network
 
 
 @dataclass
@@ -47,6 +47,9 @@ class Connectivity:
     delays: np.ndarray  # uint16 per synapse, or empty when every delay is 0
     max_delay: int
     per_projection: dict
+    #: per synapse, the index of its projection in ``network.projections`` (int32); built
+    #: only when a projection learns (empty otherwise)
+    projection: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Model:
     connectivity: Connectivity
     schedules: Schedules
     probes: Probes
+    plasticity: object = None  # snn.plasticity.build.PlasticModel when a projection learns
 
     @property
     def nbytes_synapses(self) -> int:
@@ -275,10 +279,11 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         block.indices += np.int32(slot_base[p] + local_channel * post.size)  # post index -> slot
         blocks.append((pre_start, block))
         per_projection[projection.name] = block.n_synapses
-    connectivity = _merge(blocks, n_nodes, dtype, per_projection)
+    plastic = any(projection.plasticity is not None for projection in network.projections)
+    connectivity = _merge(blocks, n_nodes, dtype, per_projection, with_projection=plastic)
     schedules = build_schedules(network, ranges, n_neurons, dt, dtype)
     probes = _probes(network, ranges, n_nodes)
-    return Model(
+    model = Model(
         dt=dt,
         dtype=dtype,
         node_names=node_names,
@@ -290,9 +295,16 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
         schedules=schedules,
         probes=probes,
     )
+    if plastic:
+        from snn.plasticity.build import build_plasticity
+
+        model.plasticity = build_plasticity(network, model, ranges, [block for _, block in blocks])
+    return model
 
 
-def _merge(blocks: list[tuple[int, CSRBlock]], n_nodes: int, dtype, per_projection) -> Connectivity:
+def _merge(
+    blocks: list[tuple[int, CSRBlock]], n_nodes: int, dtype, per_projection, with_projection: bool = False
+) -> Connectivity:
     """One CSR over all nodes; rows of projections that share a pre node are concatenated."""
     total = sum(b.n_synapses for _, b in blocks)
     max_delay = max((int(np.max(b.delays)) if np.size(b.delays) else 0 for _, b in blocks), default=0)
@@ -326,7 +338,12 @@ def _merge(blocks: list[tuple[int, CSRBlock]], n_nodes: int, dtype, per_projecti
             np.broadcast_to(np.asarray(b.delays, dtype=np.uint16), b.indices.shape) for _, b in blocks
         ]
         _, delays = merged(per_synapse, np.uint16)
-    return Connectivity(indptr, targets, weights, delays, max_delay, per_projection)
+    connectivity = Connectivity(indptr, targets, weights, delays, max_delay, per_projection)
+    if with_projection:
+        _, connectivity.projection = merged(
+            [np.full(b.n_synapses, k, dtype=np.int32) for k, (_, b) in enumerate(blocks)], np.int32
+        )
+    return connectivity
 
 
 def _probes(network: Network, ranges, n_nodes: int) -> Probes:
@@ -336,6 +353,8 @@ def _probes(network: Network, ranges, n_nodes: int) -> Probes:
     record_node = np.zeros(n_nodes, dtype=np.bool_)
     names, every, var, index = [], [], [], []
     for probe in network.probes:
+        if probe.variable == PROBE_WEIGHTS:  # the plasticity kernels sample those
+            continue
         begin, size = ranges[probe.target]
         local = np.arange(size) if probe.neurons is None else probe.neurons
         if probe.variable == PROBE_SPIKES:

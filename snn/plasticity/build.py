@@ -1,0 +1,151 @@
+"""The builder's plasticity part: learning rules -> the arrays of
+:class:`snn.plasticity.kernels.Plastic` (per synapse of the merged CSR, per rule)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snn.plasticity import kernels as k
+from snn.plasticity.rules import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
+
+
+@dataclass
+class PlasticModel:
+    """What the simulator needs to run a network's learning rules.
+
+    ``names[r]``: the projection of rule ``r``; ``positions[name]``: that projection's
+    synapses in the merged CSR, in the projection's own order (pre-major, as its
+    connectivity made them); ``pre_post[name]``: their (pre, post) indices within the nodes.
+    ``arrays``: the rule-independent part of :class:`~snn.plasticity.kernels.Plastic`
+    (everything but the weight probes, which each run sizes)."""
+
+    names: list
+    positions: dict
+    pre_post: dict
+    arrays: dict
+
+
+def rule_parameters(rule) -> tuple[int, np.ndarray]:
+    """(kernel kind, parameter row) of one rule (see the column names in the kernels)."""
+    p = np.zeros(k.N_PARAMS)
+    p[k.W_MIN], p[k.W_MAX] = rule.w_min, rule.w_max
+    p[k.SOFT] = rule.bounds == "soft"
+    if isinstance(rule, (PairSTDP, RewardSTDP)):
+        p[k.A_PLUS], p[k.A_MINUS] = rule.a_plus, rule.a_minus
+        p[k.TAU_PLUS], p[k.TAU_MINUS] = rule.tau_plus, rule.tau_minus
+    if isinstance(rule, PairSTDP):
+        p[k.NEAREST] = rule.pairing == "nearest"
+        return k.PAIR, p
+    if isinstance(rule, RewardSTDP):
+        p[k.RATE], p[k.TAU_C], p[k.TAU_D] = rule.learning_rate, rule.tau_c, rule.tau_dopamine
+        return k.REWARD, p
+    if isinstance(rule, TripletSTDP):
+        p[k.A_PLUS], p[k.A3_PLUS], p[k.A_MINUS], p[k.A3_MINUS] = (
+            rule.a2_plus,
+            rule.a3_plus,
+            rule.a2_minus,
+            rule.a3_minus,
+        )
+        p[k.TAU_PLUS], p[k.TAU_MINUS], p[k.TAU_X], p[k.TAU_Y] = (
+            rule.tau_plus,
+            rule.tau_minus,
+            rule.tau_x,
+            rule.tau_y,
+        )
+        return k.TRIPLET, p
+    p[k.RATE], p[k.TAU_RATE] = rule.learning_rate, rule.tau_rate
+    if isinstance(rule, Oja):
+        p[k.BETA] = rule.beta
+        return k.OJA, p
+    assert isinstance(rule, BCM)
+    p[k.TAU_THETA], p[k.SQUARED] = rule.tau_theta, rule.threshold == "squared"
+    return k.BCM, p
+
+
+def _neuron_of_slot(model) -> np.ndarray:
+    """The global neuron index each synaptic slot belongs to."""
+    owner = np.empty(model.channels.n_slots, dtype=np.int32)
+    starts = model.neurons.start
+    for pop in range(starts.size - 1):
+        size = starts[pop + 1] - starts[pop]
+        for channel in range(model.channels.ptr[pop + 1] - model.channels.ptr[pop]):
+            begin = model.channels.slot_base[pop] + channel * size
+            owner[begin : begin + size] = np.arange(starts[pop], starts[pop + 1], dtype=np.int32)
+    return owner
+
+
+def build_plasticity(network, model, ranges: dict, blocks) -> PlasticModel:
+    """The plasticity arrays of ``model`` (built from ``network``); ``ranges[name]`` =
+    (first node, size)."""
+    c = model.connectivity
+    n_syn = c.targets.size
+    n_nodes = model.n_nodes
+    pre = np.repeat(np.arange(n_nodes, dtype=np.int32), np.diff(c.indptr))
+    post = _neuron_of_slot(model)[c.targets] if n_syn else np.zeros(0, np.int32)
+    rule_of = np.full(n_syn, -1, dtype=np.int32)
+    names, kinds, params, syn_lists = [], [], [], []
+    positions, pre_post = {}, {}
+    pre_off, post_off, pre_first, post_first = [0], [0], [], []
+    for index, projection in enumerate(network.projections):
+        if projection.plasticity is None:
+            continue
+        r = len(names)
+        where = np.flatnonzero(c.projection == index)
+        rule_of[where] = r
+        kind, row = rule_parameters(projection.plasticity)
+        names.append(projection.name)
+        kinds.append(kind)
+        params.append(row)
+        syn_lists.append(where)
+        positions[projection.name] = where
+        pre_begin, pre_size = ranges[projection.pre]
+        post_begin, post_size = ranges[projection.post]
+        pre_post[projection.name] = (pre[where] - pre_begin, post[where] - post_begin)
+        rate_rule = kind in (k.OJA, k.BCM)
+        pre_off.append(pre_off[-1] + (pre_size if rate_rule else 0))
+        post_off.append(post_off[-1] + (post_size if rate_rule else 0))
+        pre_first.append(pre_begin)
+        post_first.append(post_begin)
+    kinds = np.asarray(kinds, dtype=np.int64)
+    timing = (rule_of >= 0) & np.isin(rule_of, np.flatnonzero(kinds < k.OJA))
+    timing_syn = np.flatnonzero(timing)
+    order = timing_syn[np.argsort(post[timing_syn], kind="stable")]
+    post_ptr = np.zeros(model.n_neurons + 1, dtype=np.int64)
+    np.add.at(post_ptr, post[timing_syn].astype(np.int64) + 1, 1)
+    post_ptr = np.cumsum(post_ptr)
+    if c.delays.size:
+        delays = np.unique(c.delays[timing_syn]).astype(np.int64)
+    else:
+        delays = np.zeros(1 if timing_syn.size else 0, dtype=np.int64)
+    rows = int(delays.max()) + 1 if delays.size else 1
+    node_plastic = np.zeros(n_nodes, dtype=np.bool_)
+    node_plastic[pre[timing_syn]] = True
+    arrays = dict(
+        rule=rule_of,
+        pre=pre,
+        post=post,
+        last=np.zeros(n_syn, dtype=np.int64),
+        traces=np.zeros((4, n_syn)),
+        eligibility=np.zeros(n_syn),
+        kind=kinds,
+        params=np.asarray(params, dtype=np.float64).reshape(len(params), k.N_PARAMS),
+        dopamine=np.zeros(len(names)),
+        syn_ptr=np.cumsum([0] + [w.size for w in syn_lists]).astype(np.int64),
+        syn_list=np.concatenate(syn_lists).astype(np.int64),
+        pre_off=np.asarray(pre_off, dtype=np.int64),
+        post_off=np.asarray(post_off, dtype=np.int64),
+        pre_first=np.asarray(pre_first, dtype=np.int64),
+        post_first=np.asarray(post_first, dtype=np.int64),
+        rate_pre=np.zeros(pre_off[-1]),
+        rate_post=np.zeros(post_off[-1]),
+        theta=np.zeros(post_off[-1]),
+        post_ptr=post_ptr,
+        post_syn=order.astype(np.int64),
+        delays=delays,
+        history=np.zeros((rows, n_nodes), dtype=np.int64),
+        history_count=np.zeros(rows, dtype=np.int64),
+        node_plastic=node_plastic,
+    )
+    return PlasticModel(names=names, positions=positions, pre_post=pre_post, arrays=arrays)

@@ -1,0 +1,303 @@
+"""The learning rules' updates (``@njit``), run after each step of :func:`run_block_plastic`.
+
+Step ``k`` of a plastic network: the reference step (:func:`snn.kernels.simulate.run_block`
+for one step: integrate, threshold, propagate with the weights as they are), then
+
+1. presynaptic arrivals: every plastic synapse whose presynaptic spike of step ``k - d``
+   arrives now (``d`` its delay), in spike-list order then synapse order;
+2. postsynaptic spikes of step ``k``, through the transpose index (``post_ptr``/``post_syn``);
+3. the rules that act every step: eligibility decay and dopamine (reward STDP), Oja, BCM;
+4. weight probes due after step ``k``.
+
+So a pre and a post spike of the same step pair with ``Delta t = 0`` in Brian2's order
+(pre pathway first). Plastic networks run on one worker: bit-identical for any
+``threads`` (Simulator notes it in its metadata).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from snn.kernels.simulate import run_block
+
+PAIR = 0
+TRIPLET = 1
+REWARD = 2
+OJA = 3
+BCM = 4
+
+# columns of Plastic.params (one row per rule)
+A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS, W_MIN, W_MAX, SOFT, NEAREST = range(8)
+A3_PLUS, A3_MINUS, TAU_X, TAU_Y, RATE, TAU_C, TAU_D, BETA, TAU_RATE, TAU_THETA, SQUARED = range(8, 19)
+N_PARAMS = 19
+
+
+class Plastic(NamedTuple):
+    """Plasticity arrays (see :mod:`snn.plasticity.build`).
+
+    Per synapse of the merged CSR: ``rule`` (-1 static), ``pre`` node, ``post`` neuron,
+    ``last`` (step its traces were last brought up to date), ``traces`` (4, synapses: pair
+    and reward: pre, post; triplet: r1, o1, r2, o2), ``eligibility``. Per rule: ``kind``,
+    ``params`` (rules, N_PARAMS), ``dopamine`` level, ``syn_ptr``/``syn_list`` (its synapses),
+    rate offsets ``pre_off``/``post_off`` into ``rate_pre``/``rate_post``/``theta`` with
+    ``pre_first``/``post_first`` the first node of its pre and post. Transpose:
+    ``post_ptr`` (n_neurons + 1) / ``post_syn``: spike-timing synapses into each neuron.
+    ``delays``: the distinct delays (steps) of spike-timing synapses; ``history``
+    (rows, n_nodes) / ``history_count`` (rows): the last ``rows`` steps' spike lists;
+    ``node_plastic``: whether a node has spike-timing synapses. Weight probes: probe ``q``
+    samples ``probe_syn[probe_ptr[q]:probe_ptr[q + 1]]`` every ``probe_every[q]`` steps into
+    ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far."""
+
+    rule: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    last: np.ndarray
+    traces: np.ndarray
+    eligibility: np.ndarray
+    kind: np.ndarray
+    params: np.ndarray
+    dopamine: np.ndarray
+    syn_ptr: np.ndarray
+    syn_list: np.ndarray
+    pre_off: np.ndarray
+    post_off: np.ndarray
+    pre_first: np.ndarray
+    post_first: np.ndarray
+    rate_pre: np.ndarray
+    rate_post: np.ndarray
+    theta: np.ndarray
+    post_ptr: np.ndarray
+    post_syn: np.ndarray
+    delays: np.ndarray
+    history: np.ndarray
+    history_count: np.ndarray
+    node_plastic: np.ndarray
+    probe_every: np.ndarray
+    probe_ptr: np.ndarray
+    probe_syn: np.ndarray
+    probe_out: np.ndarray
+    probe_out_ptr: np.ndarray
+    probe_rows: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def potentiate(w, amount, p):
+    """``w`` raised by ``amount`` (>= 0) under the rule's bounds (``p`` its parameter row)."""
+    if p[SOFT] != 0.0:
+        return w + amount * (p[W_MAX] - w) / (p[W_MAX] - p[W_MIN])
+    return min(w + amount, p[W_MAX])
+
+
+@njit(cache=True, inline="always")
+def depress(w, amount, p):
+    """``w`` lowered by ``amount`` (>= 0) under the rule's bounds."""
+    if p[SOFT] != 0.0:
+        return w - amount * (w - p[W_MIN]) / (p[W_MAX] - p[W_MIN])
+    return max(w - amount, p[W_MIN])
+
+
+@njit(cache=True, inline="always")
+def change(w, amount, p):
+    """``w`` moved by a signed ``amount`` under the rule's bounds."""
+    return potentiate(w, amount, p) if amount >= 0.0 else depress(w, -amount, p)
+
+
+@njit(cache=True, inline="always")
+def _catch_up(syn, kind, p, step, dt, plastic):
+    """Decay synapse ``syn``'s traces exactly from its last update to ``step``."""
+    elapsed = (step - plastic.last[syn]) * dt
+    if elapsed > 0.0:
+        traces = plastic.traces
+        traces[0, syn] *= math.exp(-elapsed / p[TAU_PLUS])
+        traces[1, syn] *= math.exp(-elapsed / p[TAU_MINUS])
+        if kind == TRIPLET:
+            traces[2, syn] *= math.exp(-elapsed / p[TAU_X])
+            traces[3, syn] *= math.exp(-elapsed / p[TAU_Y])
+        plastic.last[syn] = step
+
+
+@njit(cache=True, inline="always")
+def _bump(value, nearest):
+    return 1.0 if nearest else value + 1.0
+
+
+@njit(cache=True)
+def on_pre(syn, step, dt, plastic, weights):
+    """A presynaptic spike arrives at spike-timing synapse ``syn`` in ``step``."""
+    r = plastic.rule[syn]
+    kind = plastic.kind[r]
+    p = plastic.params[r]
+    _catch_up(syn, kind, p, step, dt, plastic)
+    traces = plastic.traces
+    if kind == PAIR:
+        weights[syn] = depress(weights[syn], p[A_MINUS] * traces[1, syn], p)
+        traces[0, syn] = _bump(traces[0, syn], p[NEAREST] != 0.0)
+    elif kind == TRIPLET:
+        weights[syn] = depress(weights[syn], traces[1, syn] * (p[A_MINUS] + p[A3_MINUS] * traces[2, syn]), p)
+        traces[0, syn] += 1.0
+        traces[2, syn] += 1.0
+    else:  # REWARD: the pairing goes into the eligibility
+        plastic.eligibility[syn] -= p[A_MINUS] * traces[1, syn]
+        traces[0, syn] += 1.0
+
+
+@njit(cache=True)
+def on_post(syn, step, dt, plastic, weights):
+    """The postsynaptic neuron of spike-timing synapse ``syn`` spiked in ``step``."""
+    r = plastic.rule[syn]
+    kind = plastic.kind[r]
+    p = plastic.params[r]
+    _catch_up(syn, kind, p, step, dt, plastic)
+    traces = plastic.traces
+    if kind == PAIR:
+        weights[syn] = potentiate(weights[syn], p[A_PLUS] * traces[0, syn], p)
+        traces[1, syn] = _bump(traces[1, syn], p[NEAREST] != 0.0)
+    elif kind == TRIPLET:
+        weights[syn] = potentiate(weights[syn], traces[0, syn] * (p[A_PLUS] + p[A3_PLUS] * traces[3, syn]), p)
+        traces[1, syn] += 1.0
+        traces[3, syn] += 1.0
+    else:
+        plastic.eligibility[syn] += p[A_PLUS] * traces[0, syn]
+        traces[1, syn] += 1.0
+
+
+@njit(cache=True)
+def _arrivals(step, node_list, count, delay, row_ptr, synapse_delays, dt, plastic, weights):
+    """Spikes of ``node_list[:count]`` (emitted ``delay`` steps ago) reach their plastic
+    synapses of that delay now."""
+    has_delays = synapse_delays.size > 0
+    for k in range(count):
+        node = node_list[k]
+        if not plastic.node_plastic[node]:
+            continue
+        for syn in range(row_ptr[node, 0], row_ptr[node, 1]):
+            if plastic.rule[syn] < 0 or plastic.kind[plastic.rule[syn]] >= OJA:
+                continue
+            if (synapse_delays[syn] if has_delays else 0) == delay:
+                on_pre(syn, step, dt, plastic, weights)
+
+
+@njit(cache=True)
+def _rate_rules(step, spiked, listed, n_neurons, counts, dt, plastic, weights):
+    """Every step: eligibility and dopamine (reward STDP), rate traces, Oja and BCM."""
+    for r in range(plastic.kind.size):
+        kind = plastic.kind[r]
+        p = plastic.params[r]
+        first, end = plastic.syn_ptr[r], plastic.syn_ptr[r + 1]
+        if kind == REWARD:
+            decay_c = math.exp(-dt / p[TAU_C])
+            level = plastic.dopamine[r]
+            for j in range(first, end):
+                syn = plastic.syn_list[j]
+                c = plastic.eligibility[syn]
+                if level != 0.0 and c != 0.0:
+                    weights[syn] = change(weights[syn], p[RATE] * c * level * dt, p)
+                plastic.eligibility[syn] = c * decay_c
+            plastic.dopamine[r] = level * math.exp(-dt / p[TAU_D])
+        elif kind == OJA or kind == BCM:
+            keep = math.exp(-dt / p[TAU_RATE])
+            pre_rate = plastic.rate_pre[plastic.pre_off[r] : plastic.pre_off[r + 1]]
+            post_rate = plastic.rate_post[plastic.post_off[r] : plastic.post_off[r + 1]]
+            pre_rate *= keep
+            post_rate *= keep
+            jump = (1.0 - keep) / dt
+            pre_first, post_first = plastic.pre_first[r], plastic.post_first[r]
+            for part in range(2):  # the step's neurons, then its sources
+                base = listed + (0 if part == 0 else n_neurons)
+                for k in range(base, base + counts[part]):
+                    node = spiked[k]
+                    if 0 <= node - pre_first < pre_rate.size:
+                        pre_rate[node - pre_first] += jump
+                    if 0 <= node - post_first < post_rate.size:
+                        post_rate[node - post_first] += jump
+            theta = plastic.theta[plastic.post_off[r] : plastic.post_off[r + 1]]
+            rate = p[RATE] * dt
+            for j in range(first, end):
+                syn = plastic.syn_list[j]
+                x = pre_rate[plastic.pre[syn] - pre_first]
+                y = post_rate[plastic.post[syn] - post_first]
+                w = weights[syn]
+                if kind == OJA:
+                    delta = rate * (x * y - p[BETA] * y * y * w)
+                else:
+                    delta = rate * x * y * (y - theta[plastic.post[syn] - post_first])
+                weights[syn] = min(max(w + delta, p[W_MIN]), p[W_MAX])
+            if kind == BCM:
+                keep_theta = math.exp(-dt / p[TAU_THETA])
+                for j in range(post_rate.size):
+                    target = post_rate[j] * post_rate[j] if p[SQUARED] != 0.0 else post_rate[j]
+                    theta[j] = keep_theta * theta[j] + (1.0 - keep_theta) * target
+
+
+@njit(cache=True)
+def _sample_weights(step, plastic, weights):
+    for q in range(plastic.probe_every.size):
+        if (step + 1) % plastic.probe_every[q] != 0:
+            continue
+        begin, end = plastic.probe_ptr[q], plastic.probe_ptr[q + 1]
+        base = plastic.probe_out_ptr[q] + plastic.probe_rows[q] * (end - begin)
+        if base + end - begin > plastic.probe_out_ptr[q + 1]:
+            continue
+        for j in range(end - begin):
+            plastic.probe_out[base + j] = weights[plastic.probe_syn[begin + j]]
+        plastic.probe_rows[q] += 1
+
+
+@njit(cache=True, nogil=True)
+def run_block_plastic(
+    step_begin, step_end, work, state, neurons, channels, synapses, schedule, rng, recording, plastic, dt
+):
+    """Advance steps ``[step_begin, step_end)`` on one worker with the learning rules
+    applied after each step; returns the first step not done (early when the spike record
+    must grow, as :func:`snn.kernels.simulate.run_block`)."""
+    n_neurons = schedule.n_neurons
+    n_nodes = work.rows.shape[0]
+    rows = plastic.history.shape[0]
+    weights = synapses.weights
+    step = step_begin
+    while step < step_end:
+        if (
+            run_block(step, step + 1, 0, work, state, neurons, channels, synapses, schedule, rng, recording)
+            == step
+        ):
+            break
+        half = step % 2
+        listed = half * n_nodes
+        counts = work.spike_counts[half]
+        # the step's spike list, neurons then sources, into the history row of this step
+        here = plastic.history[step % rows]
+        n = 0
+        for part in range(2):
+            base = listed + (0 if part == 0 else n_neurons)
+            for k in range(base, base + counts[part]):
+                here[n] = state.spiked[k]
+                n += 1
+        plastic.history_count[step % rows] = n
+        for d in plastic.delays:
+            if d > step:
+                continue
+            row = (step - d) % rows
+            _arrivals(
+                step,
+                plastic.history[row],
+                plastic.history_count[row],
+                d,
+                work.rows,
+                synapses.delays,
+                dt,
+                plastic,
+                weights,
+            )
+        for k in range(listed, listed + counts[0]):
+            neuron = state.spiked[k]
+            for j in range(plastic.post_ptr[neuron], plastic.post_ptr[neuron + 1]):
+                on_post(plastic.post_syn[j], step, dt, plastic, weights)
+        _rate_rules(step, state.spiked, listed, n_neurons, counts, dt, plastic, weights)
+        if plastic.probe_every.size > 0:
+            _sample_weights(step, plastic, weights)
+        step += 1
+    return step
