@@ -28,6 +28,8 @@ Layout (every table optional except ``population``; unknown keys are errors)::
     post = "exc"
     connectivity = { type = "FixedProbability", p = 0.1, weight = 2e-3 }
     synapse = { type = "Exponential", tau_syn = 5e-3 }   # or { type = "Delta" } (default)
+    # optional: a learning rule of snn.plasticity (PairSTDP, TripletSTDP, RewardSTDP, Oja, BCM)
+    # plasticity = { type = "PairSTDP", a_plus = 0.01, a_minus = 0.0105, w_max = 1.0 }
 
     [[current]]
     target = "exc"
@@ -61,6 +63,7 @@ from snn.errors import ValidationError
 from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, SpikeSource
 from snn.network import Network, Population, Probe, Projection, Uniform
 from snn.neurons import MODELS
+from snn.plasticity import RULES
 from snn.synapses import SYNAPSES
 
 SOURCES = {cls.__name__: cls for cls in (PoissonSource, SpikeSource, RateEncoder, LatencyEncoder)}
@@ -181,7 +184,7 @@ def _add_projection(net: Network, where: str, index: int, entry: Any) -> None:
     entry = _take(
         where,
         _table(where, entry),
-        ("name", "pre", "post", "connectivity", "synapse"),
+        ("name", "pre", "post", "connectivity", "synapse", "plasticity"),
         ("pre", "post", "connectivity"),
     )
     rule = _typed(
@@ -189,9 +192,19 @@ def _add_projection(net: Network, where: str, index: int, entry: Any) -> None:
     )
     synapse_table = _table(f"{where}.synapse", entry.get("synapse", {"type": "Delta"}))
     synapse = _typed(f"{where}.synapse", synapse_table, SYNAPSES)
+    plasticity = None
+    if "plasticity" in entry:
+        plasticity = _typed(f"{where}.plasticity", _table(f"{where}.plasticity", entry["plasticity"]), RULES)
     name = entry.get("name", f"{entry['pre']}_to_{entry['post']}_{index}")
     net.add_projection(
-        Projection(name=name, pre=entry["pre"], post=entry["post"], connectivity=rule, synapse=synapse)
+        Projection(
+            name=name,
+            pre=entry["pre"],
+            post=entry["post"],
+            connectivity=rule,
+            synapse=synapse,
+            plasticity=plasticity,
+        )
     )
 
 
@@ -315,6 +328,7 @@ def network_to_dict(network: Network, defaults: SimulationDefaults | None = None
             "post": p.post,
             "connectivity": _fields(p.connectivity),
             "synapse": _fields(p.synapse),
+            **({"plasticity": _fields(p.plasticity)} if p.plasticity is not None else {}),
         }
         for p in network.projections
     ]

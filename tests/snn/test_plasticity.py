@@ -1,0 +1,171 @@
+"""Learning rules in the reference simulator: closed-form windows, published protocols,
+bounds, bad input, weights as results."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import snn
+from snn.plasticity import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
+
+DT = 1e-4
+W0 = 1e-3  # the learning synapse's weight (V): far too small to move the postsynaptic neuron
+
+
+def _pair_network(pre_steps, post_steps, rule, delay_steps=0, w0=W0):
+    """One learning synapse pre -> post; the postsynaptic neuron is made to spike exactly at
+    ``post_steps`` by a strong driver (a source spike in step k fires the neuron in k + 1)."""
+    net = snn.Network()
+    net.add(snn.SpikeSource(name="pre", size=1, times=np.asarray(pre_steps) * DT, ids=np.zeros(len(pre_steps), int)))
+    driver = (np.asarray(post_steps) - 1) * DT
+    net.add(snn.SpikeSource(name="drive", size=1, times=driver, ids=np.zeros(len(post_steps), int)))
+    net.add(snn.Population(name="post", size=1, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_ref=0)))
+    net.connect(
+        "pre",
+        "post",
+        snn.Sparse(pre=[0], post=[0], weights=w0, delays=delay_steps * DT),
+        plasticity=rule,
+        name="learn",
+    )
+    net.connect("drive", "post", snn.Sparse(pre=[0], post=[0], weights=10.0))
+    net.probe("post")
+    return net
+
+
+def _run_pair(pre_steps, post_steps, rule, duration, delay_steps=0, w0=W0):
+    sim = snn.Simulator(_pair_network(pre_steps, post_steps, rule, delay_steps, w0), dt=DT, progress=False)
+    result = sim.run(duration)
+    fired = np.rint(result.spikes["post"][0] / DT).astype(int)
+    assert np.array_equal(fired, post_steps), "the driver must place every postsynaptic spike"
+    return result.weights["learn"][0] - w0
+
+
+@pytest.mark.parametrize("delay_steps", [0, 30])
+@pytest.mark.parametrize("lag_steps", [-200, -37, -1, 0, 1, 12, 150])
+def test_pair_window_matches_the_closed_form(lag_steps, delay_steps):
+    # Delta t = t_post - (t_pre + delay): the rule sees the presynaptic spike when it arrives
+    rule = PairSTDP(a_plus=1e-4, a_minus=1.2e-4, tau_plus=16.8e-3, tau_minus=33.7e-3)
+    pre = 500
+    dw = _run_pair([pre], [pre + delay_steps + lag_steps], rule, 0.2, delay_steps)
+    lag = lag_steps * DT
+    expected = 1e-4 * math.exp(-lag / 16.8e-3) if lag_steps >= 0 else -1.2e-4 * math.exp(lag / 33.7e-3)
+    assert dw == pytest.approx(expected, rel=1e-9, abs=0)
+
+
+def test_nearest_pairing_counts_only_the_last_spike_and_all_to_all_sums():
+    pre, post = [500, 520], [600]  # two presynaptic spikes before one postsynaptic
+    common = dict(a_plus=1e-4, a_minus=0.0, tau_plus=20e-3, tau_minus=20e-3)
+    all_pairs = _run_pair(pre, post, PairSTDP(**common, pairing="all"), 0.1)
+    nearest = _run_pair(pre, post, PairSTDP(**common, pairing="nearest"), 0.1)
+    both = math.exp(-100 * DT / 20e-3) + math.exp(-80 * DT / 20e-3)
+    assert all_pairs == pytest.approx(1e-4 * both, rel=1e-9)
+    assert nearest == pytest.approx(1e-4 * math.exp(-80 * DT / 20e-3), rel=1e-9)
+
+
+def test_bounds_hard_clip_and_soft_scale_with_the_distance_to_the_bound():
+    rule = dict(a_plus=0.3, a_minus=0.0, tau_plus=20e-3, tau_minus=20e-3, w_min=0.0, w_max=1.0)
+    hard = _run_pair([500], [500], PairSTDP(**rule, bounds="hard"), 0.1, w0=0.9)
+    soft = _run_pair([500], [500], PairSTDP(**rule, bounds="soft"), 0.1, w0=0.9)
+    assert hard == pytest.approx(0.1, rel=1e-12)  # clipped at w_max
+    assert soft == pytest.approx(0.3 * (1.0 - 0.9), rel=1e-12)
+
+
+def _triplet_pairing(frequency, lag_ms, pairs=60):
+    """Pfister & Gerstner's pairing protocol: 60 pre/post pairs at ``frequency``."""
+    period = int(round(1.0 / frequency / DT))
+    start = 1000
+    pre = start + period * np.arange(pairs)
+    post = pre + int(round(lag_ms * 1e-3 / DT))
+    if lag_ms < 0:
+        pre, post = pre - post[0] + start, post - post[0] + start
+    rule = TripletSTDP(w_min=-1.0, w_max=1.0)
+    duration = (max(pre[-1], post[-1]) + 2000) * DT
+    return _run_pair(list(pre), list(post), rule, duration, w0=0.0)
+
+
+def test_triplet_reproduces_the_frequency_dependence_of_pairing():
+    # Pfister & Gerstner 2006, Fig. 4 (their fit to Sjostrom et al. 2001, visual cortex): with
+    # the minimal all-to-all model, post-before-pre (-10 ms) depresses at low frequency and
+    # potentiates at 50 Hz (the sign changes between 20 and 40 Hz); pre-before-post (+10 ms)
+    # does almost nothing at 1 Hz (their Fig. 4 and the data: no LTP at low frequency) and
+    # potentiates more the higher the frequency
+    frequencies = (1.0, 10.0, 20.0, 40.0, 50.0)
+    change = {lag: [_triplet_pairing(f, lag) for f in frequencies] for lag in (10, -10)}
+    assert all(c < 0 for c in change[-10][:3]) and change[-10][-1] > 0, change
+    assert change[10][-1] > 0 and abs(change[10][0]) < 0.01 * change[10][-1], change
+    assert np.all(np.diff(change[10]) > 0), "+10 ms: potentiation grows with frequency"
+    assert change[10][-1] > change[-10][-1]
+
+
+def test_learning_is_reproducible_and_weights_round_trip(tmp_path):
+    def network():
+        net = snn.Network()
+        net.add(snn.PoissonSource(name="inputs", size=50, rate=20.0))
+        net.add(snn.Population(name="out", size=5, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_mem=10e-3)))
+        net.connect(
+            "inputs",
+            "out",
+            snn.FixedProbability(p=0.5, weight=0.15, delay=1e-3),
+            plasticity=PairSTDP(a_plus=0.01, a_minus=0.0105, w_max=0.3),
+            name="learn",
+        )
+        net.probe("out")
+        net.probe_weights("learn", synapses=[0, 3, 7], every=100)
+        return net
+
+    first = snn.Simulator(network(), dt=DT, seed=4, progress=False, threads=2).run(1.0)
+    second = snn.Simulator(network(), dt=DT, seed=4, progress=False, threads=1).run(1.0)
+    assert first.equals(second)
+    trace = first.traces["learn_w"]
+    assert trace.values.shape == (100, 3) and trace.variable == "w"
+    assert np.array_equal(trace.values[-1], first.weights["learn"][[0, 3, 7]])
+    assert not np.array_equal(trace.values[0], trace.values[-1]), "the weights moved"
+    loaded = snn.Result.load(first.save(tmp_path / "r.npz"))
+    assert loaded.equals(first) and np.array_equal(loaded.weights["learn"], first.weights["learn"])
+
+
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: PairSTDP(a_plus=-0.1), "PairSTDP.a_plus"),
+        (lambda: PairSTDP(w_min=1.0, w_max=0.5), "PairSTDP.w_max"),
+        (lambda: PairSTDP(tau_minus=0.0), "PairSTDP.tau_minus"),
+        (lambda: PairSTDP(pairing="some"), "PairSTDP.pairing"),
+        (lambda: TripletSTDP(tau_y=-1e-3), "TripletSTDP.tau_y"),
+        (lambda: RewardSTDP(learning_rate=-1.0), "RewardSTDP.learning_rate"),
+        (lambda: Oja(learning_rate=float("nan")), "Oja.learning_rate"),
+        (lambda: BCM(threshold="median"), "BCM.threshold"),
+        (lambda: BCM(bounds="soft"), "BCM.bounds"),
+    ],
+)
+def test_bad_rules_name_the_field(make, field):
+    with pytest.raises(snn.ValidationError) as error:
+        make()
+    assert error.value.field == field
+
+
+def test_a_rule_needs_postsynaptic_spikes():
+    net = snn.Network()
+    net.add(snn.PoissonSource(name="inputs", size=3))
+    net.add(snn.Population(name="readout", size=2, model=snn.LI()))
+    with pytest.raises(snn.ValidationError, match="needs the postsynaptic spikes") as error:
+        net.connect("inputs", "readout", snn.AllToAll(weights=0.1), plasticity=PairSTDP(), name="learn")
+    assert error.value.field == "projections[learn].plasticity"
+    with pytest.raises(snn.ValidationError, match="learning projection"):
+        net.probe_weights("nothing")
+
+
+def test_toml_round_trip_and_unknown_rule_keys(tmp_path):
+    from snn.config import network_from_dict, network_to_dict
+
+    net = _pair_network([10], [20], TripletSTDP(a3_minus=1e-4, w_min=-math.inf))
+    again, _ = network_from_dict(network_to_dict(net))
+    assert again.projections[0].plasticity == net.projections[0].plasticity
+    data = network_to_dict(net)
+    data["projection"][0]["plasticity"]["a4_plus"] = 1.0
+    with pytest.raises(snn.ValidationError, match="unknown field of TripletSTDP") as error:
+        network_from_dict(data)
+    assert error.value.field == "projection[0].plasticity.a4_plus"
