@@ -156,16 +156,18 @@ def main(argv: list[str] | None = None, *, executable: bool = False) -> int:
 
 
 def console() -> None:
-    """The ``snn`` executable: :func:`main`, then exit with its code.
+    """The ``snn`` executable: :func:`main`, then exit with its code at once.
 
-    An interrupt normally ends the process inside :func:`main` (see ``executable``); one
-    that surfaced as an error instead (130 returned) still ends it at once, because worker
-    threads still finishing a kernel block could otherwise be interrupted again during
-    interpreter shutdown and turn the exit code into a death by SIGINT.
+    Its outputs are written (and synced) by then, so the process skips the interpreter's
+    finalisation: that resets the signal handlers to the defaults, and an interrupt during
+    the second or so it takes (numba, torch) killed a finished run by SIGINT or SIGTERM with
+    no message (seen twice in CI at 1.2 s). Worker threads still finishing a kernel block end
+    with the process.
     """
     code = main(executable=True)
-    if code == 130:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
-    sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, OSError):  # the reader went away (`snn ... | head`): nothing to add
+            pass
+    os._exit(code)

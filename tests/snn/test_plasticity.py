@@ -19,7 +19,11 @@ def _pair_network(pre_steps, post_steps, rule, delay_steps=0, w0=W0):
     """One learning synapse pre -> post; the postsynaptic neuron is made to spike exactly at
     ``post_steps`` by a strong driver (a source spike in step k fires the neuron in k + 1)."""
     net = snn.Network()
-    net.add(snn.SpikeSource(name="pre", size=1, times=np.asarray(pre_steps) * DT, ids=np.zeros(len(pre_steps), int)))
+    net.add(
+        snn.SpikeSource(
+            name="pre", size=1, times=np.asarray(pre_steps) * DT, ids=np.zeros(len(pre_steps), int)
+        )
+    )
     driver = (np.asarray(post_steps) - 1) * DT
     net.add(snn.SpikeSource(name="drive", size=1, times=driver, ids=np.zeros(len(post_steps), int)))
     net.add(snn.Population(name="post", size=1, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_ref=0)))
@@ -104,7 +108,9 @@ def test_learning_is_reproducible_and_weights_round_trip(tmp_path):
     def network():
         net = snn.Network()
         net.add(snn.PoissonSource(name="inputs", size=50, rate=20.0))
-        net.add(snn.Population(name="out", size=5, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_mem=10e-3)))
+        net.add(
+            snn.Population(name="out", size=5, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_mem=10e-3))
+        )
         net.connect(
             "inputs",
             "out",
