@@ -54,12 +54,13 @@ from pathlib import Path
 import numpy as np
 
 from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, probe_variables
+from hardware.brian2_rules import RULES_RUN
 from hardware.lowering import Concrete, concrete, source_spikes
 from snn import validate
 from snn.build import effective_synapse, population_synapses
 from snn.build.neurons import discrete_parameters
 from snn.errors import ValidationError
-from snn.network import PROBE_SPIKES, Network
+from snn.network import PROBE_SPIKES, PROBE_WEIGHTS, Network
 from snn.neurons import ALIF, IF, LI, MODELS
 from snn.result import Result, Trace
 from snn.synapses import Delta, Exponential
@@ -76,6 +77,7 @@ class Built:
     groups: dict = field(default_factory=dict)  # node name -> NeuronGroup / SpikeGeneratorGroup
     spike_monitors: dict = field(default_factory=dict)  # node name -> SpikeMonitor
     state_monitors: dict = field(default_factory=dict)  # probe name -> (StateMonitor, probe, neurons)
+    learning: dict = field(default_factory=dict)  # learning projection name -> its Synapses
     report: MappingReport | None = None
 
 
@@ -279,11 +281,19 @@ def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
         else:
             on_pre = "v_post += w * int(refractory_left_post <= 0)"  # free in the next step
             namespace = {}
+    on_post = None
+    if projection.plasticity is not None:  # the rule's statements after the weight's delivery
+        from hardware.brian2_rules import rule_equations
+
+        rule = rule_equations(b2, projection.plasticity, unit)
+        model, on_pre, on_post = f"{model}\n{rule.model}", f"{on_pre}\n{rule.on_pre}", rule.on_post
+        namespace = {**namespace, **rule.namespace}
     group = b2.Synapses(
         groups[projection.pre],
         groups[projection.post],
         model=model,
         on_pre=on_pre,
+        on_post=on_post,
         namespace=namespace,
         name=f"proj_{projection.name}",
     )
@@ -325,8 +335,19 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
     built.objects += _currents(b2, network, built.groups, dt, n_steps)
     for synapses in lowered.synapses:
         if synapses.n_synapses:
-            built.objects.append(_synapses(b2, synapses, built.groups, network, dt))
+            group = _synapses(b2, synapses, built.groups, network, dt)
+            built.objects.append(group)
+            if synapses.projection.plasticity is not None:
+                built.learning[synapses.projection.name] = group
     for probe in network.probes:
+        if probe.variable == PROBE_WEIGHTS:  # sampled at the end of the step, as the reference does
+            group = built.learning[probe.target]
+            chosen = np.arange(len(group)) if probe.neurons is None else probe.neurons
+            monitor = b2.StateMonitor(
+                group, "w", record=chosen, when="end", order=10, name=f"probe_{probe.name}"
+            )
+            built.state_monitors[probe.name] = (monitor, probe, chosen)
+            continue
         group = built.groups[probe.target]
         if probe.variable == PROBE_SPIKES:
             if probe.target not in built.spike_monitors:
@@ -363,7 +384,10 @@ def _result(b2, built: Built, network: Network, dt: float, n_steps: int, metadat
         spikes[name] = (steps[order] * dt, ids[order])
     traces = {}
     for name, (monitor, probe, neurons) in built.state_monitors.items():
-        values = np.asarray(getattr(monitor, probe.variable)[:], dtype=np.float64).T  # (steps, neurons)
+        values = getattr(monitor, probe.variable)[:]
+        if probe.variable == PROBE_WEIGHTS:
+            values = values / _weight_unit(b2, network, probe.target)
+        values = np.asarray(values, dtype=np.float64).T  # (steps, neurons)
         rows = np.arange(probe.every - 1, n_steps, probe.every)  # the steps the reference samples
         traces[name] = Trace(
             t=(rows + 1) * dt,
@@ -373,7 +397,19 @@ def _result(b2, built: Built, network: Network, dt: float, n_steps: int, metadat
             variable=probe.variable,
         )
     sizes = {name: network.node_size(name, "sizes") for name in [*network.populations, *network.sources]}
-    return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata)
+    weights = {
+        name: np.asarray(group.w[:] / _weight_unit(b2, network, name), dtype=np.float64)
+        for name, group in built.learning.items()
+    }
+    return Result(
+        spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata, weights=weights
+    )
+
+
+def _weight_unit(b2, network: Network, name: str):
+    """The unit of projection ``name``'s weights: A into exponential synapses, else V."""
+    projection = next(p for p in network.projections if p.name == name)
+    return b2.amp if isinstance(effective_synapse(network, projection), Exponential) else b2.volt
 
 
 class Brian2Backend(Backend):
@@ -407,9 +443,13 @@ class Brian2Backend(Backend):
             },  # fmt: skip
             synapses=("Delta", "Exponential"),
             sources=("SpikeSource", "PoissonSource", "RateEncoder", "LatencyEncoder"),
-            probe_variables=probe_variables(MODELS[name] for name in MODELS if name in self.MODELS_RUN),
+            probe_variables=(
+                *probe_variables(MODELS[name] for name in MODELS if name in self.MODELS_RUN),
+                PROBE_WEIGHTS,
+            ),
             currents=True,
             delays=True,
+            plasticity=RULES_RUN,
             exact=True,
             notes=(
                 f"target {self.target}",

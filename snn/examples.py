@@ -77,3 +77,69 @@ def cuba(params: CubaParameters | None = None, record_v: int = 0) -> Network:
     if record_v:
         net.probe("exc", "v", neurons=range(min(record_v, n_exc)))
     return net
+
+
+@dataclass(frozen=True, kw_only=True)
+class SongParameters:
+    """Parameters of :func:`song2000` (SI units), those of Brian2's STDP example after Song,
+    Miller & Abbott (2000): 1000 Poisson inputs at 15 Hz onto one LIF neuron (tau_mem
+    10 ms, rest -74 mV, threshold -54 mV, reset -60 mV, no refractory period), exponential
+    synapses of 5 ms. Brian2's synapse adds ``g (E_e - v_reset)`` with ``g`` <= ``g_max``
+    = 0.01 and ``E_e`` = 0 mV: here the weight is that drive, ``w_max = g_max * 60 mV``.
+    Additive pair STDP: ``a_plus = 0.01 w_max``, ``a_minus = 1.05 a_plus`` (tau 20 ms both)."""
+
+    n_inputs: int = 1000
+    rate: float = 15.0
+    tau_mem: float = 10e-3
+    v_rest: float = -74e-3
+    v_th: float = -54e-3
+    v_reset: float = -60e-3
+    tau_syn: float = 5e-3
+    w_max: float = 0.01 * 60e-3
+    a_plus: float = 0.01
+    depression_ratio: float = 1.05
+    tau_stdp: float = 20e-3
+    seed: int = 0  # draws the initial weights, uniform in [0, w_max)
+
+    def __post_init__(self) -> None:
+        validate.count("song2000.n_inputs", self.n_inputs)
+        validate.positive("song2000.rate", self.rate)
+
+
+def song2000(params: SongParameters | None = None) -> Network:
+    """The Song, Miller & Abbott (2000) STDP network; the learning projection is
+    ``"inputs_out"``, spikes of the output neuron recorded."""
+    import numpy as np
+
+    from snn.connectivity import Sparse
+    from snn.inputs import PoissonSource
+    from snn.plasticity import PairSTDP
+
+    params = params or SongParameters()
+    net = Network("song2000")
+    net.add(PoissonSource(name="inputs", size=params.n_inputs, rate=params.rate))
+    model = LIF(
+        tau_mem=params.tau_mem, v_rest=params.v_rest, v_reset=params.v_reset, v_th=params.v_th, tau_ref=0.0
+    )
+    net.add(Population(name="out", size=1, model=model, initial_v=params.v_rest))
+    weights = np.random.default_rng(params.seed).uniform(0.0, params.w_max, params.n_inputs)
+    rule = PairSTDP(
+        a_plus=params.a_plus * params.w_max,
+        a_minus=params.a_plus * params.depression_ratio * params.w_max,
+        tau_plus=params.tau_stdp,
+        tau_minus=params.tau_stdp,
+        w_min=0.0,
+        w_max=params.w_max,
+    )
+    net.connect(
+        "inputs",
+        "out",
+        Sparse(
+            pre=np.arange(params.n_inputs), post=np.zeros(params.n_inputs, dtype=np.int64), weights=weights
+        ),
+        synapse=Exponential(tau_syn=params.tau_syn),
+        plasticity=rule,
+        name="inputs_out",
+    )
+    net.probe("out")
+    return net

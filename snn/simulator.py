@@ -163,6 +163,7 @@ class Simulator:
                 np.arange(network.node_size(p.target, "probe")) if p.neurons is None else p.neurons,
             )
             for p in network.probes
+            if p.variable != "w"  # weight probes: see _check_weight_probes
         }
         self.step = 0
         self.rng = seed_streams(seed)[2]
