@@ -110,6 +110,7 @@ import numpy as np
 
 from hardware.base import Backend, Capabilities, MappingReport, ModelSupport, check_network, negative_input
 from hardware.lowering import Concrete, Stimulus, concrete
+from hardware.nengo_rules import RULES_RUN
 from snn import validate
 from snn.build import channel_coefficients, effective_synapse
 from snn.build.neurons import discrete_parameters
@@ -149,7 +150,10 @@ def capabilities() -> Capabilities:
         probe_variables=(PROBE_SPIKES, "v", *SECOND_STATE),
         currents=True,
         delays=False,
+        plasticity=RULES_RUN,
         notes=(
+            "Oja, BCM -> nengo.Oja, nengo.BCM (rates one step later; no weight bounds; BCM's theta "
+            "filters y; presynaptic neurons only): see hardware.nengo_rules",
             "LIF -> nengo.LIF (tau_rc = tau_mem, normalised voltage (v - v_reset) / (v_th - v_reset))",
             "IF (reset='subtract', tau_ref=0, non-negative input) -> nengo.SpikingRectifiedLinear",
             "ALIF, LI, CubaLIF and the LIF / IF cases nengo's types differ on -> LinearNeurons, the "
@@ -166,6 +170,11 @@ def check(network: Network, backend: str = NAME) -> None:
     """Raise :class:`snn.UnsupportedFeature` for the first part of ``network`` that
     :func:`build_nengo` cannot translate faithfully (the rules are :func:`capabilities`)."""
     check_network(network, capabilities(), backend)
+    from hardware.nengo_rules import check_rule
+
+    for projection in network.projections:
+        if projection.plasticity is not None:
+            check_rule(projection, projection.pre in network.populations, backend)
 
 
 # ---- the parameter mapping ----------------------------------------------------------
@@ -261,6 +270,7 @@ class NengoHandles:
     spike_probes: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
     report: MappingReport | None = None
+    learning: dict = field(default_factory=dict)  # projection -> (weights probe, its synapses, scale)
 
     def input_data(self, n_steps: int) -> dict:
         """Every input node's output for ``n_steps`` steps from the start, ``(n_steps, size)``
@@ -404,12 +414,26 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             else:
                 synapse = nengo.LinearFilter([1.0], [1.0], analog=False)
                 what = "Delta -> one-step discrete pass-through filter"
-            nengo.Connection(
-                pre_obj,
-                handles.ensembles[projection.post].neurons,
-                transform=_sparse((post.size, n_pre), synapses.post, synapses.pre, synapses.weights * scale),
-                synapse=synapse,
-            )
+            if projection.plasticity is not None:  # nengo learns on dense transforms only
+                from hardware.nengo_rules import learning_rule
+
+                matrix = synapses.dense(n_pre, post.size) * scale
+                rule = learning_rule(nengo, projection.plasticity, scale)
+                connection = nengo.Connection(
+                    pre_obj, handles.ensembles[projection.post].neurons, transform=matrix, synapse=synapse,
+                    learning_rule_type=rule,
+                )  # fmt: skip
+                handles.learning[projection.name] = (nengo.Probe(connection, "weights"), synapses, scale)
+                what += f", {type(projection.plasticity).__name__} -> nengo.{type(rule).__name__}"
+            else:
+                nengo.Connection(
+                    pre_obj,
+                    handles.ensembles[projection.post].neurons,
+                    transform=_sparse(
+                        (post.size, n_pre), synapses.post, synapses.pre, synapses.weights * scale
+                    ),
+                    synapse=synapse,
+                )
             report.converted.append(f"{projection.name}: {what}, transform = weight x {scale:.6g}")
         for probe in network.probes:
             if probe.variable == PROBE_SPIKES:
@@ -488,7 +512,13 @@ def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int
         "mapping": handles.report.to_dict() if handles.report else {},
         "versions": versions,
     }
-    return Result(spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata)
+    weights = {  # the transform at the last step, back in our units, in the projection's order
+        name: np.asarray(data[probe])[n_steps - 1][synapses.post, synapses.pre] / scale
+        for name, (probe, synapses, scale) in handles.learning.items()
+    }
+    return Result(
+        spikes=spikes, traces=traces, sizes=sizes, duration=n_steps * dt, metadata=metadata, weights=weights
+    )
 
 
 def versions(**extra: str) -> dict:

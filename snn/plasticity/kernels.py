@@ -215,22 +215,55 @@ def _rate_rules(step, spiked, listed, n_neurons, counts, dt, plastic, weights):
                     if 0 <= node - post_first < post_rate.size:
                         post_rate[node - post_first] += jump
             theta = plastic.theta[plastic.post_off[r] : plastic.post_off[r + 1]]
-            rate = p[RATE] * dt
+            if kind == BCM:  # the threshold first, so it includes this step's rate (as nengo.BCM)
+                follow_threshold(p, dt, post_rate, theta)
             for j in range(first, end):
                 syn = plastic.syn_list[j]
+                y_index = plastic.post[syn] - post_first
                 x = pre_rate[plastic.pre[syn] - pre_first]
-                y = post_rate[plastic.post[syn] - post_first]
-                w = weights[syn]
-                if kind == OJA:
-                    delta = rate * (x * y - p[BETA] * y * y * w)
-                else:
-                    delta = rate * x * y * (y - theta[plastic.post[syn] - post_first])
-                weights[syn] = min(max(w + delta, p[W_MIN]), p[W_MAX])
-            if kind == BCM:
-                keep_theta = math.exp(-dt / p[TAU_THETA])
-                for j in range(post_rate.size):
-                    target = post_rate[j] * post_rate[j] if p[SQUARED] != 0.0 else post_rate[j]
-                    theta[j] = keep_theta * theta[j] + (1.0 - keep_theta) * target
+                weights[syn] = rate_update(kind, p, dt, x, post_rate[y_index], weights[syn], theta[y_index])
+
+
+@njit(cache=True, inline="always")
+def rate_update(kind, p, dt, x, y, w, theta):
+    """One step of a rate rule for a synapse of weight ``w`` between rates ``x`` (pre) and
+    ``y`` (post), Hz: Oja ``w + lr dt (x y - beta y^2 w)``, BCM ``w + lr dt x y (y - theta)``,
+    clipped to the rule's bounds."""
+    rate = p[RATE] * dt
+    if kind == OJA:
+        delta = rate * (x * y - p[BETA] * y * y * w)
+    else:
+        delta = rate * x * y * (y - theta)
+    return min(max(w + delta, p[W_MIN]), p[W_MAX])
+
+
+@njit(cache=True, inline="always")
+def follow_threshold(p, dt, post_rate, theta):
+    """BCM's sliding threshold after a step: low-pass of ``y^2`` (or ``y``) over ``tau_theta``."""
+    keep = math.exp(-dt / p[TAU_THETA])
+    for j in range(post_rate.size):
+        target = post_rate[j] * post_rate[j] if p[SQUARED] != 0.0 else post_rate[j]
+        theta[j] = keep * theta[j] + (1.0 - keep) * target
+
+
+@njit(cache=True)
+def learn_on_rates(kind, p, dt, weights, pre_rates, theta):
+    """Run a rate rule on given presynaptic rates ``pre_rates`` (steps, n_pre) with linear
+    postsynaptic units ``y = weights @ x``; ``weights`` (n_post, n_pre) and ``theta``
+    (n_post,) change in place. Returns the postsynaptic rates (steps, n_post). The same
+    updates as the simulator's, in the same order (BCM's threshold, then the weights)."""
+    n_post, n_pre = weights.shape
+    post_rates = np.empty((pre_rates.shape[0], n_post))
+    for t in range(pre_rates.shape[0]):
+        x = pre_rates[t]
+        y = weights @ x
+        post_rates[t] = y
+        if kind == BCM:
+            follow_threshold(p, dt, y, theta)
+        for i in range(n_post):
+            for j in range(n_pre):
+                weights[i, j] = rate_update(kind, p, dt, x[j], y[i], weights[i, j], theta[i])
+    return post_rates
 
 
 @njit(cache=True)
