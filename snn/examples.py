@@ -47,8 +47,10 @@ class CubaParameters:
         return int(round(self.n_neurons * self.excitatory_fraction))
 
 
-def cuba(params: CubaParameters | None = None, record_v: int = 0) -> Network:
-    """The CUBA network; spikes of every neuron recorded, ``v`` of the first ``record_v``."""
+def cuba(params: CubaParameters | None = None, record_v: int = 0, plasticity=None) -> Network:
+    """The CUBA network; spikes of every neuron recorded, ``v`` of the first ``record_v``.
+    ``plasticity``: a learning rule (:mod:`snn.plasticity`) on the excitatory-to-excitatory
+    synapses (``snn bench plasticity``), or None."""
     params = params or CubaParameters()
     model = LIF(
         tau_mem=params.tau_mem,
@@ -71,6 +73,7 @@ def cuba(params: CubaParameters | None = None, record_v: int = 0) -> Network:
                 FixedProbability(p=params.p, weight=weight),
                 synapse=Exponential(tau_syn=tau),
                 name=f"{pre}_{post}",
+                plasticity=plasticity if (pre, post) == ("exc", "exc") else None,
             )
     net.probe("exc")
     net.probe("inh")

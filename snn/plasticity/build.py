@@ -127,7 +127,7 @@ def build_plasticity(network, model, ranges: dict, blocks) -> PlasticModel:
         pre=pre,
         post=post,
         last=np.zeros(n_syn, dtype=np.int64),
-        traces=np.zeros((4, n_syn)),
+        traces=np.zeros((n_syn, 4)),  # a synapse's traces share a cache line
         eligibility=np.zeros(n_syn),
         kind=kinds,
         params=np.asarray(params, dtype=np.float64).reshape(len(params), k.N_PARAMS),

@@ -1,4 +1,6 @@
-"""`snn bench cuba`: the reference simulator against Brian2 on the same CUBA network.
+"""`snn bench cuba`: the reference simulator against Brian2 on the same CUBA network;
+`snn bench plasticity`: the same with pair STDP on its E->E synapses
+(:mod:`studies.cli.bench_plasticity`).
 
 Both simulators build the network from the same :class:`snn.examples.CubaParameters`
 in this one process. Simulation time excludes building and compiling, which are reported
@@ -18,6 +20,7 @@ import sys
 from studies.cli.output import path_argument, table, write_json
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
+DEFAULT_NEURONS = {"cuba": [4000, 8000, 16000, 32000], "plasticity": [4000]}
 FRESH_PROCESS = """
 import json, snn
 from snn.kernels import connect, simulate
@@ -33,13 +36,18 @@ print(json.dumps({"compile_s": result.metadata["compile_s"],
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", choices=["cuba"], help="the benchmark network")
+    parser.add_argument(
+        "model",
+        choices=["cuba", "plasticity"],
+        help="the benchmark: cuba (static), plasticity (CUBA with pair STDP on E->E, ours with and "
+        "without STDP against Brian2 cython and cpp_standalone with the same rule)",
+    )
     parser.add_argument(
         "--neurons",
         type=int,
         nargs="+",
-        default=[4000, 8000, 16000, 32000],
-        help="network sizes (default %(default)s)",
+        help=f"network sizes (default {DEFAULT_NEURONS['cuba']} for cuba, "
+        f"{DEFAULT_NEURONS['plasticity']} for plasticity)",
     )
     parser.add_argument(
         "--duration", type=float, default=1.0, help="biological time per run in s (default %(default)s)"
@@ -90,6 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check(args) -> None:
     from snn.errors import ValidationError
 
+    if args.neurons is None:
+        args.neurons = DEFAULT_NEURONS[args.model]
     if any(n < 2 for n in args.neurons):
         raise ValidationError("--neurons", "every size must be >= 2")
     if not args.duration > 0:
@@ -165,6 +175,10 @@ def run_backend(name: str, params, duration: float, dt: float, seed: int) -> dic
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    if args.model == "plasticity":
+        from studies.cli.bench_plasticity import run_plasticity
+
+        return run_plasticity(args)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
