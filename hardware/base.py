@@ -411,7 +411,8 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
                 backend,
                 f"learning rules here: {', '.join(caps.plasticity)}"
                 if caps.plasticity
-                else "no learning rules here",
+                else "no learning rules here; snn.plasticity.freeze(network, simulator) keeps the "
+                "weights a run learned, as static ones",
             )
     if network.currents and not caps.currents:
         raise UnsupportedFeature("injected currents", backend, "use a spike source instead")

@@ -10,6 +10,7 @@ Rules are data (:mod:`snn.plasticity.rules`); the builder turns them into arrays
 (:mod:`snn.plasticity.build`) and :mod:`snn.plasticity.kernels` updates the weights.
 """
 
+from snn.plasticity.freeze import freeze
 from snn.plasticity.rules import BCM, RULES, Oja, PairSTDP, PlasticityRule, RewardSTDP, TripletSTDP
 
-__all__ = ["BCM", "RULES", "Oja", "PairSTDP", "PlasticityRule", "RewardSTDP", "TripletSTDP"]
+__all__ = ["BCM", "RULES", "Oja", "PairSTDP", "PlasticityRule", "RewardSTDP", "TripletSTDP", "freeze"]

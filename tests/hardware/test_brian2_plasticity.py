@@ -3,9 +3,6 @@ reference simulator in the same test."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,10 +11,10 @@ import snn
 from snn.errors import UnsupportedFeature
 from snn.examples import SongParameters, song2000
 from snn.plasticity import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
+from studies.experiments.stdp_protocols import DT
+from studies.experiments.stdp_protocols import pair_network as _pair_network
 
 pytest.importorskip("brian2")
-sys.path.insert(0, str(Path(__file__).parents[1] / "snn"))
-from test_plasticity import DT, _pair_network  # noqa: E402
 
 
 @pytest.mark.parametrize(

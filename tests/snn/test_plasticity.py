@@ -10,41 +10,9 @@ import pytest
 
 import snn
 from snn.plasticity import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
+from studies.experiments.stdp_protocols import DT, pair_network, pairing_protocol, weight_change
 
-DT = 1e-4
-W0 = 1e-3  # the learning synapse's weight (V): far too small to move the postsynaptic neuron
-
-
-def _pair_network(pre_steps, post_steps, rule, delay_steps=0, w0=W0):
-    """One learning synapse pre -> post; the postsynaptic neuron is made to spike exactly at
-    ``post_steps`` by a strong driver (a source spike in step k fires the neuron in k + 1)."""
-    net = snn.Network()
-    net.add(
-        snn.SpikeSource(
-            name="pre", size=1, times=np.asarray(pre_steps) * DT, ids=np.zeros(len(pre_steps), int)
-        )
-    )
-    driver = (np.asarray(post_steps) - 1) * DT
-    net.add(snn.SpikeSource(name="drive", size=1, times=driver, ids=np.zeros(len(post_steps), int)))
-    net.add(snn.Population(name="post", size=1, model=snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_ref=0)))
-    net.connect(
-        "pre",
-        "post",
-        snn.Sparse(pre=[0], post=[0], weights=w0, delays=delay_steps * DT),
-        plasticity=rule,
-        name="learn",
-    )
-    net.connect("drive", "post", snn.Sparse(pre=[0], post=[0], weights=10.0))
-    net.probe("post")
-    return net
-
-
-def _run_pair(pre_steps, post_steps, rule, duration, delay_steps=0, w0=W0):
-    sim = snn.Simulator(_pair_network(pre_steps, post_steps, rule, delay_steps, w0), dt=DT, progress=False)
-    result = sim.run(duration)
-    fired = np.rint(result.spikes["post"][0] / DT).astype(int)
-    assert np.array_equal(fired, post_steps), "the driver must place every postsynaptic spike"
-    return result.weights["learn"][0] - w0
+_run_pair = weight_change
 
 
 @pytest.mark.parametrize("delay_steps", [0, 30])
@@ -78,16 +46,7 @@ def test_bounds_hard_clip_and_soft_scale_with_the_distance_to_the_bound():
 
 
 def _triplet_pairing(frequency, lag_ms, pairs=60):
-    """Pfister & Gerstner's pairing protocol: 60 pre/post pairs at ``frequency``."""
-    period = int(round(1.0 / frequency / DT))
-    start = 1000
-    pre = start + period * np.arange(pairs)
-    post = pre + int(round(lag_ms * 1e-3 / DT))
-    if lag_ms < 0:
-        pre, post = pre - post[0] + start, post - post[0] + start
-    rule = TripletSTDP(w_min=-1.0, w_max=1.0)
-    duration = (max(pre[-1], post[-1]) + 2000) * DT
-    return _run_pair(list(pre), list(post), rule, duration, w0=0.0)
+    return pairing_protocol(TripletSTDP(w_min=-1.0, w_max=1.0), frequency, lag_ms, pairs)
 
 
 def test_triplet_reproduces_the_frequency_dependence_of_pairing():
@@ -167,7 +126,7 @@ def test_a_rule_needs_postsynaptic_spikes():
 def test_toml_round_trip_and_unknown_rule_keys(tmp_path):
     from snn.config import network_from_dict, network_to_dict
 
-    net = _pair_network([10], [20], TripletSTDP(a3_minus=1e-4, w_min=-math.inf))
+    net = pair_network([10], [20], TripletSTDP(a3_minus=1e-4, w_min=-math.inf))
     again, _ = network_from_dict(network_to_dict(net))
     assert again.projections[0].plasticity == net.projections[0].plasticity
     data = network_to_dict(net)
