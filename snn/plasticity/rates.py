@@ -18,13 +18,14 @@ from snn.plasticity.rules import BCM, Oja
 
 
 def learn_on_rates(
-    rule: Oja | BCM, weights: np.ndarray, pre_rates: np.ndarray, dt: float
+    rule: Oja | BCM, weights: np.ndarray, pre_rates: np.ndarray, dt: float, theta: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Apply ``rule`` for ``len(pre_rates)`` steps of ``dt`` (s).
 
-    ``weights``: (n_post, n_pre) start; ``pre_rates``: (steps, n_pre), Hz. Returns
-    (final weights, postsynaptic rates (steps, n_post), BCM's final threshold (n_post,),
-    zeros for Oja); the inputs are not changed.
+    ``weights``: (n_post, n_pre) start; ``pre_rates``: (steps, n_pre), Hz; ``theta``: BCM's
+    starting threshold (n_post,), default 0 (pass the one returned to continue a run).
+    Returns (final weights, postsynaptic rates (steps, n_post), BCM's final threshold
+    (n_post,), zeros for Oja); the inputs are not changed.
     """
     from snn.plasticity.build import rule_parameters
     from snn.plasticity.kernels import learn_on_rates as kernel
@@ -39,6 +40,8 @@ def learn_on_rates(
             "pre_rates", f"must be (steps, {weights.shape[-1]}) for weights of shape {weights.shape}"
         )
     kind, params = rule_parameters(rule)
-    theta = np.zeros(weights.shape[0])
+    theta = np.zeros(weights.shape[0]) if theta is None else np.array(theta, dtype=np.float64)
+    if theta.shape != (weights.shape[0],):
+        raise ValidationError("theta", f"must have shape ({weights.shape[0]},), got {theta.shape}")
     post = kernel(kind, params, dt, weights, np.ascontiguousarray(pre_rates), theta)
     return weights, post, theta
