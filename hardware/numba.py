@@ -6,8 +6,9 @@ from pathlib import Path
 
 from hardware.base import Backend, Capabilities, MappingReport, probe_variables
 from snn.inputs import SPIKE_SOURCES
-from snn.network import Network
+from snn.network import PROBE_WEIGHTS, Network
 from snn.neurons import MODELS
+from snn.plasticity import RULES
 from snn.synapses import SYNAPSES
 
 
@@ -27,11 +28,15 @@ class NumbaBackend(Backend):
             neuron_models=tuple(MODELS),
             synapses=tuple(SYNAPSES),
             sources=tuple(cls.__name__ for cls in SPIKE_SOURCES),
-            probe_variables=probe_variables(MODELS.values()),
+            probe_variables=(*probe_variables(MODELS.values()), PROBE_WEIGHTS),
             currents=True,
             delays=True,
+            plasticity=tuple(RULES),
             exact=True,
-            notes=("the reference: every other backend is compared with it",),
+            notes=(
+                "the reference: every other backend is compared with it",
+                "a network with a learning rule runs on one worker thread",
+            ),
         )
 
     def _simulate(self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None):

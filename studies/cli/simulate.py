@@ -160,6 +160,16 @@ def run(args: argparse.Namespace) -> int:
         "run_s": meta["run_s"],
         "versions": meta["versions"],
     }
+    if result.weights:  # learning projections: where their weights ended
+        summary["learned_weights"] = {
+            name: {
+                "mean": float(w.mean()),
+                "min": float(w.min()),
+                "max": float(w.max()),
+                "synapses": int(w.size),
+            }
+            for name, w in result.weights.items()
+        }
     out: Path = args.out
     names = {"spikes": "spikes.npz", "raster": "raster.png", "summary": "summary.json"}
     summary["files"] = {key: str(out / name) for key, name in names.items()}
@@ -180,6 +190,13 @@ def run(args: argparse.Namespace) -> int:
                 ("simulated", f"{result.duration:g} s at dt = {dt:g} s ({summary['dtype']})"),
                 ("mean rate", f"{summary['mean_rate_hz']:.3g} Hz"),
                 ("CV of ISI", summary["cv_isi"]),
+                *[
+                    (
+                        f"weights {name}",
+                        f"mean {w['mean']:.4g}, range [{w['min']:.4g}, {w['max']:.4g}] after learning",
+                    )
+                    for name, w in summary.get("learned_weights", {}).items()
+                ],
                 (
                     "build / compile / run",
                     f"{meta['build_s']:.3f} / {meta['compile_s']:.3f} / {meta['run_s']:.3f} s",
