@@ -384,7 +384,7 @@ def _result(b2, built: Built, network: Network, dt: float, n_steps: int, metadat
         spikes[name] = (steps[order] * dt, ids[order])
     traces = {}
     for name, (monitor, probe, neurons) in built.state_monitors.items():
-        values = getattr(monitor, probe.variable)[:]
+        values = getattr(monitor, "w" if probe.variable == PROBE_WEIGHTS else probe.variable)[:]
         if probe.variable == PROBE_WEIGHTS:
             values = values / _weight_unit(b2, network, probe.target)
         values = np.asarray(values, dtype=np.float64).T  # (steps, neurons)

@@ -114,7 +114,7 @@ class Projection:
 
 
 PROBE_SPIKES = "spikes"
-PROBE_WEIGHTS = "w"  # a learning projection's weights (Network.probe_weights)
+PROBE_WEIGHTS = "weights"  # a learning projection's weights (Network.probe_weights); AdEx has a "w"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -283,7 +283,7 @@ class Network:
         indices into the projection's synapses (its own order, as
         :meth:`snn.Simulator.weights` lists them; default all)."""
         probe = Probe(
-            name=name or f"{projection}_w",
+            name=name or f"{projection}_weights",
             target=projection,
             variable=PROBE_WEIGHTS,
             neurons=synapses,

@@ -79,7 +79,7 @@ class Result:
 
     ``weights``: the weights of every learning projection at the end of the run, in the
     projection's own synapse order (:meth:`snn.Simulator.weights` gives their pre and post);
-    weight probes are traces with ``variable == "w"`` whose ``neurons`` are synapse indices.
+    weight probes are traces with ``variable == "weights"`` whose ``neurons`` are synapse indices.
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]

@@ -22,6 +22,7 @@ import numpy as np
 from snn import resources, validate
 from snn.build import Model, build, seed_streams
 from snn.errors import ValidationError
+from snn.network import PROBE_WEIGHTS
 from snn.result import Result, Trace
 from snn.workers import WorkerChoice, Workers, even_split, max_workers
 
@@ -163,7 +164,7 @@ class Simulator:
                 np.arange(network.node_size(p.target, "probe")) if p.neurons is None else p.neurons,
             )
             for p in network.probes
-            if p.variable != "w"  # weight probes: see _check_weight_probes
+            if p.variable != PROBE_WEIGHTS  # weight probes: see _check_weight_probes
         }
         self.step = 0
         self.rng = seed_streams(seed)[2]
@@ -206,8 +207,6 @@ class Simulator:
 
     def _check_weight_probes(self, network) -> list:
         """(name, projection, synapse indices, every) per weight probe, indices checked."""
-        from snn.network import PROBE_WEIGHTS
-
         probes = []
         for probe in network.probes:
             if probe.variable != PROBE_WEIGHTS:
@@ -421,7 +420,9 @@ class Simulator:
             values = plastic.probe_out[begin : begin + rows * widths[q]].reshape(rows, widths[q])
             first = (first_step // every + 1) * every
             t = (np.arange(rows) * every + first - first_step) * self.dt
-            result.traces[name] = Trace(t=t, values=values.copy(), neurons=index, target=target, variable="w")
+            result.traces[name] = Trace(
+                t=t, values=values.copy(), neurons=index, target=target, variable=PROBE_WEIGHTS
+            )
 
     def _check_finite(self) -> None:
         """Refuse to return a run whose state went NaN or infinite (one numpy pass over the

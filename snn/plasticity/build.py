@@ -147,5 +147,6 @@ def build_plasticity(network, model, ranges: dict, blocks) -> PlasticModel:
         history=np.zeros((rows, n_nodes), dtype=np.int64),
         history_count=np.zeros(rows, dtype=np.int64),
         node_plastic=node_plastic,
+        events=np.zeros(max(timing_syn.size, 1), dtype=np.int64),
     )
     return PlasticModel(names=names, positions=positions, pre_post=pre_post, arrays=arrays)

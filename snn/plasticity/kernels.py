@@ -48,7 +48,8 @@ class Plastic(NamedTuple):
     ``post_ptr`` (n_neurons + 1) / ``post_syn``: spike-timing synapses into each neuron.
     ``delays``: the distinct delays (steps) of spike-timing synapses; ``history``
     (rows, n_nodes) / ``history_count`` (rows): the last ``rows`` steps' spike lists;
-    ``node_plastic``: whether a node has spike-timing synapses. Weight probes: probe ``q``
+    ``node_plastic``: whether a node has spike-timing synapses; ``events``: scratch, the
+    synapses a step's spikes reach (one slot per synapse). Weight probes: probe ``q``
     samples ``probe_syn[probe_ptr[q]:probe_ptr[q + 1]]`` every ``probe_every[q]`` steps into
     ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far."""
 
@@ -76,6 +77,7 @@ class Plastic(NamedTuple):
     history: np.ndarray
     history_count: np.ndarray
     node_plastic: np.ndarray
+    events: np.ndarray
     probe_every: np.ndarray
     probe_ptr: np.ndarray
     probe_syn: np.ndarray
@@ -166,46 +168,50 @@ def timing_event(kind, presynaptic, w, traces, c, p):
 
 
 @njit(cache=True)
-def _arrivals(step, node_list, count, delay, row_ptr, synapse_delays, dt, plastic, weights):
-    """Spikes of ``node_list[:count]`` (emitted ``delay`` steps ago) reach their plastic
-    synapses of that delay now."""
+def _arrivals(step, node_list, count, delay, row_ptr, synapse_delays, plastic, events, n_events):
+    """List in ``events`` from ``n_events`` on the spike-timing synapses that the spikes of
+    ``node_list[:count]`` (emitted ``delay`` steps ago) reach now; returns the new count."""
     has_delays = synapse_delays.size > 0
-    rule, kinds, params, traces, last, eligibility = (
-        plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
-    )  # fmt: skip
+    rule, kinds = plastic.rule, plastic.kind
     for k in range(count):
         node = node_list[k]
         if not plastic.node_plastic[node]:
             continue
         for syn in range(row_ptr[node, 0], row_ptr[node, 1]):
             r = rule[syn]
-            if r < 0 or kinds[r] >= OJA or (synapse_delays[syn] if has_delays else 0) != delay:
-                continue
-            kind, p = kinds[r], row(params, r)
-            state = (traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3])
-            state = decayed(state, (step - last[syn]) * dt, kind, p)
-            w, state, c = timing_event(kind, True, weights[syn], state, eligibility[syn], p)
-            weights[syn], eligibility[syn], last[syn] = w, c, step
-            traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3] = state
+            if r >= 0 and kinds[r] < OJA and (synapse_delays[syn] if has_delays else 0) == delay:
+                events[n_events] = syn
+                n_events += 1
+    return n_events
 
 
 @njit(cache=True)
-def _posts(step, spiked, listed, count, dt, plastic, weights):
-    """The step's postsynaptic spikes reach their neurons' spike-timing synapses."""
-    rule, kinds, params, traces, last, eligibility = (
-        plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
-    )  # fmt: skip
+def _posts(spiked, listed, count, plastic, events):
+    """List in ``events`` the spike-timing synapses into the step's spiking neurons."""
+    n_events = 0
     for k in range(listed, listed + count):
         neuron = spiked[k]
         for j in range(plastic.post_ptr[neuron], plastic.post_ptr[neuron + 1]):
-            syn = plastic.post_syn[j]
-            r = rule[syn]
-            kind, p = kinds[r], row(params, r)
-            state = (traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3])
-            state = decayed(state, (step - last[syn]) * dt, kind, p)
-            w, state, c = timing_event(kind, False, weights[syn], state, eligibility[syn], p)
-            weights[syn], eligibility[syn], last[syn] = w, c, step
-            traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3] = state
+            events[n_events] = plastic.post_syn[j]
+            n_events += 1
+    return n_events
+
+
+@njit(cache=True)
+def _apply_events(events, count, presynaptic, step, dt, plastic, weights):
+    """One spike event (pre arrival or post spike) at each synapse of ``events[:count]``."""
+    rule, kinds, params, traces, last, eligibility = (
+        plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
+    )  # fmt: skip
+    for k in range(count):
+        syn = events[k]
+        r = rule[syn]
+        kind, p = kinds[r], row(params, r)
+        state = (traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3])
+        state = decayed(state, (step - last[syn]) * dt, kind, p)
+        w, state, c = timing_event(kind, presynaptic, weights[syn], state, eligibility[syn], p)
+        weights[syn], eligibility[syn], last[syn] = w, c, step
+        traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3] = state
 
 
 @njit(cache=True)
@@ -337,22 +343,21 @@ def run_block_plastic(
                 here[n] = state.spiked[k]
                 n += 1
         plastic.history_count[step % rows] = n
+        # each synapse receives at most one arrival and one postsynaptic spike per step, so
+        # the order within each list does not matter; arrivals first (Brian2's order)
+        events = plastic.events
+        n_events = 0
         for d in plastic.delays:
             if d > step:
                 continue
-            row = (step - d) % rows
-            _arrivals(
-                step,
-                plastic.history[row],
-                plastic.history_count[row],
-                d,
-                work.rows,
-                synapses.delays,
-                dt,
-                plastic,
-                weights,
+            then = (step - d) % rows
+            spikes, count = plastic.history[then], plastic.history_count[then]
+            n_events = _arrivals(
+                step, spikes, count, d, work.rows, synapses.delays, plastic, events, n_events
             )
-        _posts(step, state.spiked, listed, counts[0], dt, plastic, weights)
+        _apply_events(events, n_events, True, step, dt, plastic, weights)
+        n_events = _posts(state.spiked, listed, counts[0], plastic, events)
+        _apply_events(events, n_events, False, step, dt, plastic, weights)
         _rate_rules(step, state.spiked, listed, n_neurons, counts, dt, plastic, weights)
         if plastic.probe_every.size > 0:
             _sample_weights(step, plastic, weights)

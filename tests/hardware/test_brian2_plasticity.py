@@ -38,7 +38,9 @@ def test_spike_protocols_change_the_weight_as_the_reference_does(rule):
         theirs = backend.run(net, 0.1, dt=DT)
         assert np.array_equal(ours.spikes["post"][0], theirs.spikes["post"][0])
         assert theirs.weights["learn"] == pytest.approx(ours.weights["learn"], rel=1e-12, abs=1e-18)
-        assert theirs.traces["learn_w"].values == pytest.approx(ours.traces["learn_w"].values, rel=1e-12)
+        assert theirs.traces["learn_weights"].values == pytest.approx(
+            ours.traces["learn_weights"].values, rel=1e-12
+        )
         assert ours.weights["learn"][0] != net.projections[0].connectivity.weights
 
 

@@ -84,8 +84,8 @@ def test_learning_is_reproducible_and_weights_round_trip(tmp_path):
     first = snn.Simulator(network(), dt=DT, seed=4, progress=False, threads=2).run(1.0)
     second = snn.Simulator(network(), dt=DT, seed=4, progress=False, threads=1).run(1.0)
     assert first.equals(second)
-    trace = first.traces["learn_w"]
-    assert trace.values.shape == (100, 3) and trace.variable == "w"
+    trace = first.traces["learn_weights"]
+    assert trace.values.shape == (100, 3) and trace.variable == "weights"
     assert np.array_equal(trace.values[-1], first.weights["learn"][[0, 3, 7]])
     assert not np.array_equal(trace.values[0], trace.values[-1]), "the weights moved"
     loaded = snn.Result.load(first.save(tmp_path / "r.npz"))

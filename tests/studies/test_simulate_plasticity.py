@@ -37,7 +37,7 @@ target = "out"
 
 [[probe]]
 target = "learn"
-variable = "w"
+variable = "weights"
 every = 100
 """
 
@@ -52,7 +52,7 @@ def test_a_learning_network_runs_and_saves_its_weights(tmp_path, capsys):
     result = snn.Result.load(tmp_path / "o" / "spikes.npz")
     learned = result.weights["learn"]
     assert learned.size > 300 and not np.allclose(learned, 0.05)
-    assert result.traces["learn_w"].values.shape == (100, learned.size)
+    assert result.traces["learn_weights"].values.shape == (100, learned.size)
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["learned_weights"]["learn"]["mean"] == float(learned.mean())
 
