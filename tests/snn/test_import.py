@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
@@ -48,3 +48,9 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     exec(compile(blocks[2], "README.md", "exec"), lsnn)
     assert lsnn["spikes"].shape == (16, 2000, 20) and lsnn["spikes"].sum() > 0
     assert np.isfinite(lsnn["grads"].loss) and "readout" in lsnn["net"].populations
+
+    learning: dict = {}
+    exec(compile(blocks[3].replace("sim.run(100.0)", "sim.run(2.0)"), "README.md", "exec"), learning)
+    learned = learning["result"].weights["inputs_out"]
+    assert learned.shape == (1000,) and np.array_equal(learning["w"], learned)
+    assert not learning["static"].projections[0].plasticity
