@@ -118,3 +118,12 @@ def test_a_learning_projection_from_a_spike_source_is_refused():
     net.connect("drive", "post", snn.AllToAll(weights=0.1), plasticity=Oja(), name="from_source")
     with pytest.raises(UnsupportedFeature, match="from a spike source"):
         hardware.get("nengo").run(net, 0.01, dt=1e-4)
+
+
+def test_two_learning_synapses_between_one_pair_are_refused():
+    net = _learning_network(Oja())
+    net.connect(
+        "pre", "post", snn.Sparse(pre=[0, 0], post=[1, 1], weights=0.1), plasticity=Oja(), name="twice"
+    )
+    with pytest.raises(UnsupportedFeature, match="two synapses between one pair"):
+        hardware.get("nengo").run(net, 0.01, dt=1e-4)
