@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from snn import resources, validate
-from snn.build import Model, build, seed_streams
+from snn.build import Model, build, neuron_of_slot, seed_streams
 from snn.errors import ValidationError
 from snn.network import PROBE_WEIGHTS
 from snn.result import Result, Trace
@@ -51,10 +51,24 @@ def default_threads(n_neurons: int) -> int:
     return max(1, min(max_workers(), n_neurons // NEURONS_PER_THREAD))
 
 
-def _reward_kind() -> int:
-    from snn.plasticity.kernels import REWARD
+def _record_buffers(every: np.ndarray, widths: np.ndarray, step: int, n_steps: int, dtype, what: str):
+    """(flat output, its offsets per probe, rows so far) for probes of ``widths`` values
+    sampled every ``every`` steps over steps ``[step, step + n_steps)``; refuses, naming
+    ``what``, a record larger than memory."""
+    rows_total = np.array([(step + n_steps) // e - step // e for e in every], dtype=np.int64)
+    # in floats: a probe over 10^9 steps must be refused, not overflow or allocate 373 GiB
+    need = float(np.sum(rows_total.astype(np.float64) * widths)) * np.dtype(dtype).itemsize
+    resources.require(need, f"the {what} of {n_steps} steps", field="duration")
+    out_ptr = np.concatenate([[0], np.cumsum(rows_total * widths)]).astype(np.int64)
+    return np.zeros(int(out_ptr[-1]), dtype=dtype), out_ptr, np.zeros(every.size, dtype=np.int64)
 
-    return REWARD
+
+def _sampled(out, out_ptr, rows, width, q: int, every: int, first_step: int, dt: float):
+    """(times, values (rows, width)) of probe ``q`` of a run that began at ``first_step``:
+    a sample is taken at the end of every ``every``-th step."""
+    values = out[out_ptr[q] : out_ptr[q] + rows * width].reshape(rows, width)
+    first = (first_step // every + 1) * every
+    return (np.arange(rows) * every + first - first_step) * dt, values.copy()
 
 
 def _versions() -> dict:
@@ -95,16 +109,8 @@ class _WorkSplit:
 
 def _slot_owners(model: Model, neuron_split: np.ndarray) -> np.ndarray:
     """The worker owning each synaptic slot: the one that integrates the slot's neuron."""
-    owners = np.empty(model.channels.n_slots, dtype=np.int64)
     owner_of_neuron = np.searchsorted(neuron_split, np.arange(model.n_neurons), side="right") - 1
-    starts = model.neurons.start
-    for pop in range(starts.size - 1):
-        size = starts[pop + 1] - starts[pop]
-        first = model.channels.slot_base[pop]
-        for channel in range(model.channels.ptr[pop + 1] - model.channels.ptr[pop]):
-            begin = first + channel * size
-            owners[begin : begin + size] = owner_of_neuron[starts[pop] : starts[pop + 1]]
-    return owners
+    return owner_of_neuron[neuron_of_slot(model)].astype(np.int64)
 
 
 class Simulator:
@@ -242,9 +248,10 @@ class Simulator:
         """Deliver ``amount`` of dopamine to a :class:`~snn.plasticity.RewardSTDP`
         projection (it acts from the next step; see the rule)."""
         from snn.plasticity import RewardSTDP
+        from snn.plasticity.kernels import REWARD
 
         r = self._rule_index(projection, "projection")
-        if self.plastic.arrays["kind"][r] != _reward_kind():
+        if self.plastic.arrays["kind"][r] != REWARD:
             raise ValidationError("projection", f"{projection!r} does not learn with {RewardSTDP.__name__}")
         self.plastic.arrays["dopamine"][r] += validate.finite("amount", amount)
 
@@ -281,16 +288,9 @@ class Simulator:
 
         m = self.model
         probes = m.probes
-        widths = np.diff(probes.ptr)
-        rows_total = np.array(
-            [(self.step + n_steps) // e - self.step // e for e in probes.every], dtype=np.int64
+        probe_out, probe_out_ptr, probe_rows = _record_buffers(
+            probes.every, np.diff(probes.ptr), self.step, n_steps, m.dtype, "probe records"
         )
-        # in floats: a probe over 10^9 steps must be refused, not overflow or allocate 373 GiB
-        probe_bytes = float(np.sum(rows_total.astype(np.float64) * widths)) * np.dtype(m.dtype).itemsize
-        resources.require(probe_bytes, f"the probe records of {n_steps} steps", field="duration")
-        probe_out_ptr = np.concatenate([[0], np.cumsum(rows_total * widths)]).astype(np.int64)
-        probe_out = np.zeros(int(probe_out_ptr[-1]), dtype=m.dtype)
-        probe_rows = np.zeros(probes.every.size, dtype=np.int64)
         capacity = max(4 * m.n_nodes, 1024)
         spike_steps = np.empty(capacity, dtype=np.int64)
         spike_nodes = np.empty(capacity, dtype=np.int64)
@@ -393,20 +393,19 @@ class Simulator:
         from snn.plasticity.kernels import Plastic
 
         every = np.array([e for *_, e in self._weight_probes], dtype=np.int64)
-        rows = np.array([(self.step + n_steps) // e - self.step // e for e in every], dtype=np.int64)
         chosen = [self.plastic.positions[target][index] for _, target, index, _ in self._weight_probes]
         widths = np.array([c.size for c in chosen], dtype=np.int64)
-        need = float(np.sum(rows.astype(np.float64) * widths)) * self.model.dtype.itemsize
-        resources.require(need, f"the weight probe records of {n_steps} steps", field="duration")
-        out_ptr = np.concatenate([[0], np.cumsum(rows * widths)]).astype(np.int64)
+        out, out_ptr, rows = _record_buffers(
+            every, widths, self.step, n_steps, self.model.dtype, "weight probe records"
+        )
         plastic = Plastic(
             **self.plastic.arrays,
             probe_every=every,
             probe_ptr=np.concatenate([[0], np.cumsum(widths)]).astype(np.int64),
             probe_syn=np.concatenate(chosen).astype(np.int64) if chosen else np.zeros(0, np.int64),
-            probe_out=np.zeros(int(out_ptr[-1]), dtype=self.model.dtype),
+            probe_out=out,
             probe_out_ptr=out_ptr,
-            probe_rows=np.zeros(every.size, dtype=np.int64),
+            probe_rows=rows,
         )
         return plastic, widths
 
@@ -415,13 +414,12 @@ class Simulator:
         weights = self.model.connectivity.weights
         result.weights = {name: weights[self.plastic.positions[name]].copy() for name in self.plastic.names}
         for q, (name, target, index, every) in enumerate(self._weight_probes):
-            rows = plastic.probe_rows[q]
-            begin = plastic.probe_out_ptr[q]
-            values = plastic.probe_out[begin : begin + rows * widths[q]].reshape(rows, widths[q])
-            first = (first_step // every + 1) * every
-            t = (np.arange(rows) * every + first - first_step) * self.dt
+            t, values = _sampled(
+                plastic.probe_out, plastic.probe_out_ptr, plastic.probe_rows[q], widths[q], q, every,
+                first_step, self.dt,
+            )  # fmt: skip
             result.traces[name] = Trace(
-                t=t, values=values.copy(), neurons=index, target=target, variable=PROBE_WEIGHTS
+                t=t, values=values, neurons=index, target=target, variable=PROBE_WEIGHTS
             )
 
     def _check_finite(self) -> None:
@@ -461,13 +459,11 @@ class Simulator:
         probes = m.probes
         for q, name in enumerate(probes.names):
             width = probes.ptr[q + 1] - probes.ptr[q]
-            rows = probe_rows[q]
-            values = probe_out[probe_out_ptr[q] : probe_out_ptr[q] + rows * width].reshape(rows, width)
-            every = probes.every[q]
-            first = (first_step // every + 1) * every
-            t = (np.arange(rows) * every + first - first_step) * self.dt
+            t, values = _sampled(
+                probe_out, probe_out_ptr, probe_rows[q], width, q, probes.every[q], first_step, self.dt
+            )
             spec = self._probe_specs[name]
-            traces[name] = Trace(t=t, values=values.copy(), neurons=spec[2], target=spec[0], variable=spec[1])
+            traces[name] = Trace(t=t, values=values, neurons=spec[2], target=spec[0], variable=spec[1])
         metadata = {
             "backend": "numba",
             "dt": self.dt,

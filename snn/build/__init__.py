@@ -87,6 +87,18 @@ class Model:
         return int(c.indptr.nbytes + c.targets.nbytes + c.weights.nbytes + c.delays.nbytes)
 
 
+def neuron_of_slot(model: Model) -> np.ndarray:
+    """The global neuron index each synaptic slot of ``model`` belongs to (int32)."""
+    owner = np.empty(model.channels.n_slots, dtype=np.int32)
+    starts = model.neurons.start
+    for pop in range(starts.size - 1):
+        size = starts[pop + 1] - starts[pop]
+        for channel in range(model.channels.ptr[pop + 1] - model.channels.ptr[pop]):
+            begin = model.channels.slot_base[pop] + channel * size
+            owner[begin : begin + size] = np.arange(starts[pop], starts[pop + 1], dtype=np.int32)
+    return owner
+
+
 def channel_coefficients(model, synapse, dt: float) -> tuple[float, float]:
     """(decay of a synaptic slot over ``dt``, contribution of the slot's value to the step):
     the model's own answer (:meth:`snn.models.base.NeuronModel.channel`).
@@ -298,7 +310,7 @@ def build(network: Network, dt: float, dtype=np.float64, seed: int | None = 0) -
     if plastic:
         from snn.plasticity.build import build_plasticity
 
-        model.plasticity = build_plasticity(network, model, ranges, [block for _, block in blocks])
+        model.plasticity = build_plasticity(network, model, ranges)
     return model
 
 

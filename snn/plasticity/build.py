@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snn.build import neuron_of_slot
 from snn.plasticity import kernels as k
 from snn.plasticity.rules import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
 
@@ -64,26 +65,14 @@ def rule_parameters(rule) -> tuple[int, np.ndarray]:
     return k.BCM, p
 
 
-def _neuron_of_slot(model) -> np.ndarray:
-    """The global neuron index each synaptic slot belongs to."""
-    owner = np.empty(model.channels.n_slots, dtype=np.int32)
-    starts = model.neurons.start
-    for pop in range(starts.size - 1):
-        size = starts[pop + 1] - starts[pop]
-        for channel in range(model.channels.ptr[pop + 1] - model.channels.ptr[pop]):
-            begin = model.channels.slot_base[pop] + channel * size
-            owner[begin : begin + size] = np.arange(starts[pop], starts[pop + 1], dtype=np.int32)
-    return owner
-
-
-def build_plasticity(network, model, ranges: dict, blocks) -> PlasticModel:
+def build_plasticity(network, model, ranges: dict) -> PlasticModel:
     """The plasticity arrays of ``model`` (built from ``network``); ``ranges[name]`` =
     (first node, size)."""
     c = model.connectivity
     n_syn = c.targets.size
     n_nodes = model.n_nodes
     pre = np.repeat(np.arange(n_nodes, dtype=np.int32), np.diff(c.indptr))
-    post = _neuron_of_slot(model)[c.targets] if n_syn else np.zeros(0, np.int32)
+    post = neuron_of_slot(model)[c.targets] if n_syn else np.zeros(0, np.int32)
     rule_of = np.full(n_syn, -1, dtype=np.int32)
     names, kinds, params, syn_lists = [], [], [], []
     positions, pre_post = {}, {}
@@ -109,8 +98,7 @@ def build_plasticity(network, model, ranges: dict, blocks) -> PlasticModel:
         pre_first.append(pre_begin)
         post_first.append(post_begin)
     kinds = np.asarray(kinds, dtype=np.int64)
-    timing = (rule_of >= 0) & np.isin(rule_of, np.flatnonzero(kinds < k.OJA))
-    timing_syn = np.flatnonzero(timing)
+    timing_syn = np.flatnonzero(np.isin(rule_of, np.flatnonzero(kinds < k.OJA)))  # rule -1 is in no list
     order = timing_syn[np.argsort(post[timing_syn], kind="stable")]
     post_ptr = np.zeros(model.n_neurons + 1, dtype=np.int64)
     np.add.at(post_ptr, post[timing_syn].astype(np.int64) + 1, 1)
