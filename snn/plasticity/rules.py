@@ -47,15 +47,14 @@ def _bounds(rule: str, w_min: float, w_max: float, bounds: str) -> tuple[float, 
 
 
 class Rule:
-    """Common behaviour: ``to_dict`` for TOML, and which spikes a rule needs."""
-
-    #: the rule reads the postsynaptic population's spikes (all rules here do)
-    needs_post_spikes = True
+    """Common behaviour: field validation by name (``tau*`` > 0, amplitudes and rates >= 0,
+    the bounds) and ``to_dict``. Every rule needs the postsynaptic spikes
+    (:meth:`snn.Network.add_projection` refuses a non-spiking target)."""
 
     def to_dict(self) -> dict:
         return {"type": type(self).__name__, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
-    def _check(self) -> None:
+    def __post_init__(self) -> None:
         name = type(self).__name__
         for f in fields(self):
             value = getattr(self, f.name)
@@ -89,7 +88,7 @@ class PairSTDP(Rule):
     pairing: str = "all"
 
     def __post_init__(self) -> None:
-        self._check()
+        super().__post_init__()
         if self.pairing not in PAIRINGS:
             raise ValidationError("PairSTDP.pairing", f"must be one of {PAIRINGS}, got {self.pairing!r}")
 
@@ -117,9 +116,6 @@ class TripletSTDP(Rule):
     w_max: float = 1.0
     bounds: str = "hard"
 
-    def __post_init__(self) -> None:
-        self._check()
-
 
 @dataclass(frozen=True, kw_only=True)
 class RewardSTDP(Rule):
@@ -144,16 +140,13 @@ class RewardSTDP(Rule):
     w_max: float = 1.0
     bounds: str = "hard"
 
-    def __post_init__(self) -> None:
-        self._check()
-
 
 @dataclass(frozen=True, kw_only=True)
 class Oja(Rule):
     """Oja's rule on filtered spike trains: ``dw/dt = learning_rate (x y - beta y^2 w)``
-    with ``x``, ``y`` the pre- and postsynaptic rates (Hz, see the module). Nengo's
-    ``nengo.Oja`` with ``learning_rate`` = ours and ``beta`` = ours (see
-    :mod:`hardware.nengo`). Weight bounds default to none."""
+    with ``x``, ``y`` the pre- and postsynaptic rates (Hz, see the module): ``nengo.Oja``'s
+    update, with its rate and beta rescaled to the transform's units
+    (:mod:`hardware.nengo_rules`). Weight bounds default to none."""
 
     learning_rate: float = 1e-6
     beta: float = 1.0
@@ -161,9 +154,6 @@ class Oja(Rule):
     w_min: float = -math.inf
     w_max: float = math.inf
     bounds: str = "hard"
-
-    def __post_init__(self) -> None:
-        self._check()
 
 
 BCM_THRESHOLDS = ("squared", "mean")
@@ -185,7 +175,7 @@ class BCM(Rule):
     bounds: str = "hard"
 
     def __post_init__(self) -> None:
-        self._check()
+        super().__post_init__()
         if self.threshold not in BCM_THRESHOLDS:
             raise ValidationError("BCM.threshold", f"must be one of {BCM_THRESHOLDS}, got {self.threshold!r}")
 
