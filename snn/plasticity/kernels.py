@@ -259,13 +259,13 @@ def _rate_rules(step, spiked, listed, n_neurons, counts, dt, plastic, weights):
 def rate_update(kind, p, dt, x, y, w, theta):
     """One step of a rate rule for a synapse of weight ``w`` between rates ``x`` (pre) and
     ``y`` (post), Hz: Oja ``w + lr dt (x y - beta y^2 w)``, BCM ``w + lr dt x y (y - theta)``,
-    clipped to the rule's bounds."""
+    under the rule's bounds (:func:`change`)."""
     rate = p[RATE] * dt
     if kind == OJA:
         delta = rate * (x * y - p[BETA] * y * y * w)
     else:
         delta = rate * x * y * (y - theta)
-    return min(max(w + delta, p[W_MIN]), p[W_MAX])
+    return change(w, delta, p)
 
 
 @njit(cache=True, inline="always")

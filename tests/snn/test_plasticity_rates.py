@@ -74,3 +74,15 @@ def test_oja_in_the_spiking_simulator_turns_the_weights_to_the_principal_compone
     rates = values * 100.0
     _, vectors = np.linalg.eigh(rates.T @ rates / windows)
     assert abs(w @ vectors[:, -1]) / np.linalg.norm(w) >= 0.99, w
+
+
+def test_rate_rules_keep_their_bounds_hard_or_soft():
+    # pure Hebbian growth (beta = 0) for 2 s: hard bounds clip at w_max, soft ones approach it
+    rates = np.full((2000, 2), 20.0)
+    for bounds in ("hard", "soft"):
+        rule = Oja(learning_rate=0.01, beta=0.0, w_min=0.0, w_max=0.5, bounds=bounds)
+        weights, _, _ = learn_on_rates(rule, np.full((1, 2), 0.1), rates, DT)
+        if bounds == "hard":
+            assert np.all(weights == 0.5)
+        else:
+            assert np.all((weights > 0.4) & (weights < 0.5))
