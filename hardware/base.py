@@ -113,6 +113,9 @@ class Capabilities:
                 lacks += [f"integration={mode!r}" for mode in INTEGRATIONS if mode not in row.integrations]
             if lacks:
                 lines.append(f"{name} with {', '.join(lacks)}")
+        from snn.plasticity import RULES
+
+        rules_refused = [name for name in RULES if name not in self.plasticity]
         backend_wide = (  # (refused?, what)
             (not self.time_varying_currents, "time-varying injected currents (constant ones only)"),
             (not self.initial_state, "initial potentials other than the model's start (initial_v)"),
@@ -122,15 +125,10 @@ class Capabilities:
                 f"a constant current into a population with no {self.bias_rides_on}-synapse input",
             ),
             (not self.delays, "synaptic delays"),
-            (bool(self._refused_rules()), f"plasticity: {', '.join(self._refused_rules())}"),
+            (bool(rules_refused), f"plasticity: {', '.join(rules_refused)}"),
             (not self.currents, "injected currents"),
         )
         return lines + [what for refused, what in backend_wide if refused]
-
-    def _refused_rules(self) -> list[str]:
-        from snn.plasticity import RULES
-
-        return [name for name in RULES if name not in self.plasticity]
 
     def to_markdown(self, backend: str) -> str:
         """The table as documentation: one row per registered neuron model."""
