@@ -114,7 +114,6 @@ from hardware.nengo_rules import RULES_RUN
 from snn import validate
 from snn.build import channel_coefficients, effective_synapse
 from snn.build.neurons import discrete_parameters
-from snn.errors import UnsupportedFeature
 from snn.inputs import SPIKE_SOURCES
 from snn.models.base import LINEAR
 from snn.network import PROBE_SPIKES, Network
@@ -313,6 +312,9 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
     import nengo
 
     lowered = concrete(network, dt, seed)
+    from hardware.nengo_rules import check_pairs
+
+    check_pairs(lowered, backend)  # needs the drawn synapses, so after check(); before building
     stimulus = Stimulus(network, dt, seed)
     report = MappingReport(backend=backend, neurons=network.n_neurons, synapses=lowered.n_synapses)
     handles = NengoHandles(concrete=lowered, dt=dt, stimulus=stimulus, report=report)
@@ -417,15 +419,6 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
                 what = "Delta -> one-step discrete pass-through filter"
             if projection.plasticity is not None:  # nengo learns on dense transforms only
                 from hardware.nengo_rules import learning_rule
-
-                pairs = synapses.post.astype(np.int64) * n_pre + synapses.pre
-                if np.unique(pairs).size != pairs.size:  # a dense transform has one weight per pair
-                    raise UnsupportedFeature(
-                        f"{type(projection.plasticity).__name__} on projection {projection.name!r} with two "
-                        "synapses between one pair of neurons",
-                        backend,
-                        "nengo learns one weight per (pre, post) pair",
-                    )
 
                 matrix = synapses.dense(n_pre, post.size) * scale
                 rule = learning_rule(nengo, projection.plasticity, scale)

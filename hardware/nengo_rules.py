@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from snn.errors import UnsupportedFeature
 from snn.plasticity import BCM, Oja
 
@@ -39,6 +41,26 @@ def check_rule(projection, pre_is_population: bool, backend: str) -> None:
         raise UnsupportedFeature(
             f"{name} with threshold={rule.threshold!r}", backend, "nengo.BCM filters y: use threshold='mean'"
         )
+
+
+def check_pairs(lowered, backend: str) -> None:
+    """Refuse a learning projection with two synapses between one pair of neurons (drawn in
+    ``lowered``, :func:`hardware.lowering.concrete`): nengo learns on a dense transform, one
+    weight per pair, which would sum them."""
+    for synapses in lowered.synapses:
+        projection = synapses.projection
+        if projection.plasticity is None:
+            continue
+        pairs = (
+            synapses.post.astype(np.int64) * lowered.network.node_size(projection.pre, "pre") + synapses.pre
+        )
+        if np.unique(pairs).size != pairs.size:
+            raise UnsupportedFeature(
+                f"{type(projection.plasticity).__name__} on projection {projection.name!r} with two "
+                "synapses between one pair of neurons",
+                backend,
+                "nengo learns one weight per (pre, post) pair",
+            )
 
 
 def learning_rule(nengo, rule, scale: float):
