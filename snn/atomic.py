@@ -39,9 +39,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
-        with _swap():
+        with _swap():  # an exit asked for now waits until the file is in place
             os.replace(temp, path)
-            _being_written.pop(temp, None)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -161,7 +160,6 @@ def staged(out: Path, field: str = "out") -> Iterator[Path]:
                 shutil.rmtree(aside, ignore_errors=True)
             else:
                 os.replace(staging, out)
-            _being_written.pop(str(staging), None)
     finally:
         _being_written.pop(str(staging), None)
         shutil.rmtree(staging, ignore_errors=True)
