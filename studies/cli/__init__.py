@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 _signalled: list[int] = []  # the interrupts received (SIGINT, SIGTERM) during main()
-_command = ["snn"]  # the command being run, for the executable's interrupt message
+_command = ["snn"]  # the command being run, for its messages (the signal handler reads it too)
 
 
 def _interrupted(signum, frame) -> None:
@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None, *, executable: bool = False) -> int:
     (:func:`snn.atomic.abandon_and_exit`), and once the command has returned an interrupt is
     only noted, so one during the process's exit cannot undo a finished run's exit code.
     """
-    command = "snn"
-    _command[0] = command
+    _command[0] = "snn"
     _signalled.clear()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     ours = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
@@ -117,32 +116,25 @@ def main(argv: list[str] | None = None, *, executable: bool = False) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        command = f"snn {args.command}"
-        _command[0] = command
+        _command[0] = f"snn {args.command}"
         from snn.errors import UnsupportedFeature, ValidationError
         from studies.cli.output import check_destinations
 
         try:
             check_destinations(args)  # an unwritable --out or --json fails now, not after the work
-            code = importlib.import_module(COMMANDS[args.command][0]).run(args)
-            for sig in previous:
-                if signal.getsignal(sig) is during:
-                    signal.signal(sig, _after_the_work)
-            return code
+            return importlib.import_module(COMMANDS[args.command][0]).run(args)  # finally: see below
         except (ValidationError, UnsupportedFeature) as error:
-            print(f"{command}: error: {error}", file=sys.stderr)
+            print(f"{_command[0]}: error: {error}", file=sys.stderr)
             return 2
     except KeyboardInterrupt:
-        print(f"{command}: interrupted", file=sys.stderr)
+        print(f"{_command[0]}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which exited: results are already written
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception:
         if _signalled:  # the interrupt surfaced as another error (see _interrupted)
-            print(f"{command}: interrupted", file=sys.stderr)
+            print(f"{_command[0]}: interrupted", file=sys.stderr)
             return 130
         raise
     finally:
