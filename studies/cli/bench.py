@@ -142,11 +142,15 @@ def fresh_process() -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def run_ours(params, duration: float, dt: float, seed: int, dtype: str, threads: int | None) -> dict:
+def run_ours(
+    params, duration: float, dt: float, seed: int, dtype: str, threads: int | None, plasticity=None
+) -> dict:
+    """The CUBA network of ``params`` (``plasticity``: a rule on its E->E synapses) on ours."""
     import snn
     from snn.examples import cuba
 
-    simulator = snn.Simulator(cuba(params), dt=dt, seed=seed, dtype=dtype, progress=False, threads=threads)
+    network = cuba(params, plasticity=plasticity)
+    simulator = snn.Simulator(network, dt=dt, seed=seed, dtype=dtype, progress=False, threads=threads)
     result = simulator.run(duration)
     model = simulator.model
     synapses = max(int(model.connectivity.targets.size), 1)
@@ -163,12 +167,14 @@ def run_ours(params, duration: float, dt: float, seed: int, dtype: str, threads:
     }
 
 
-def run_backend(name: str, params, duration: float, dt: float, seed: int) -> dict:
-    """The CUBA network of ``params`` through the ``hardware`` adapter ``name``."""
+def run_backend(name: str, params, duration: float, dt: float, seed: int, plasticity=None) -> dict:
+    """The CUBA network of ``params`` (``plasticity`` as :func:`run_ours`) through the
+    ``hardware`` adapter ``name``."""
     import hardware
     from snn.examples import cuba
 
-    result = hardware.get(name).run(cuba(params), duration, dt=dt, seed=seed, progress=False)
+    network = cuba(params, plasticity=plasticity)
+    result = hardware.get(name).run(network, duration, dt=dt, seed=seed, progress=False)
     meta = result.metadata
     return {key: meta[key] for key in ("build_s", "compile_s", "run_s")} | {"rate_hz": result.mean_rate()}
 

@@ -22,29 +22,15 @@ def stdp_rule(params):
     return PairSTDP(a_plus=0.01 * w_max, a_minus=0.0105 * w_max, w_min=0.0, w_max=w_max)
 
 
-def _ours(params, rule, args, seed: int) -> dict:
-    import snn
-    from snn.examples import cuba
-
-    simulator = snn.Simulator(cuba(params, plasticity=rule), dt=args.dt, seed=seed, progress=False, threads=1)
-    result = simulator.run(args.duration)
-    return {"run_s": result.metadata["run_s"], "rate_hz": result.mean_rate()}
-
-
-def _brian2(params, rule, args, target: str, seed: int) -> dict:
-    import hardware
-    from snn.examples import cuba
-
-    result = hardware.get("brian2", target=target).run(
-        cuba(params, plasticity=rule), args.duration, dt=args.dt, seed=seed, progress=False
-    )
-    return {"run_s": result.metadata["run_s"], "rate_hz": result.mean_rate()}
+#: the Brian2 targets timed, as the hardware registry names them
+BRIAN2_BACKENDS = {"cython": "brian2", "cpp_standalone": "brian2-standalone"}
 
 
 def run_plasticity(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from snn.examples import CubaParameters
+    from studies.cli.bench import run_backend, run_ours
 
     targets = [t for t in args.targets if t != "numpy"] if args.against == "brian2" else []
     runs = len(args.neurons) * args.repeats * (2 + len(targets))
@@ -57,11 +43,13 @@ def run_plasticity(args: argparse.Namespace) -> int:
         figures: dict[str, list] = {"static": [], "stdp": [], **{t: [] for t in targets}}
         for repeat in range(args.repeats):
             seed = args.seed + repeat
-            figures["static"].append(_ours(params, None, args, seed))
-            figures["stdp"].append(_ours(params, rule, args, seed))
+            # both on one thread, as a learning network runs
+            for name, plasticity in (("static", None), ("stdp", rule)):
+                figures[name].append(run_ours(params, args.duration, args.dt, seed, "float64", 1, plasticity))
             bar.update(2)
             for target in targets:
-                figures[target].append(_brian2(params, rule, args, target, seed))
+                backend = BRIAN2_BACKENDS[target]
+                figures[target].append(run_backend(backend, params, args.duration, args.dt, seed, rule))
                 bar.update()
         row = {"neurons": n, "p": p, "duration_s": args.duration, "rule": rule.to_dict()}
         for name, runs_of in figures.items():
