@@ -18,6 +18,7 @@ from snn.build.schedules import Schedules, build_schedules
 from snn.network import Network
 
 CHUNK_STEPS = 2048  # input rows generated at a time for nengo's per-step node calls
+SPIKE_BLOCK_STEPS = 16384  # steps of source spikes listed at a time by source_spikes
 
 
 @dataclass
@@ -175,10 +176,21 @@ class Stimulus:
 def source_spikes(network: Network, dt: float, n_steps: int, seed: int = 0) -> dict[str, tuple]:
     """Every spike source's spikes over ``n_steps`` steps as ``(steps, ids)`` int64 arrays, sorted
     by step then id: the reference run's input exactly (see :class:`Stimulus`)."""
-    spikes, _ = Stimulus(network, dt, seed).rows(0, n_steps)
-    out, column = {}, 0
-    for source in network.sources.values():
-        steps, ids = np.nonzero(spikes[:, column : column + source.size])
-        out[source.name] = (steps.astype(np.int64), ids.astype(np.int64))
-        column += source.size
-    return out
+    stimulus = Stimulus(network, dt, seed)
+    found: dict[str, tuple[list, list]] = {name: ([], []) for name in network.sources}
+    # a block at a time: the dense 0/1 rows of a whole run can be many GB (1000 sources x 1e6
+    # steps: 8 GB); the random stream is the same however the steps are cut
+    for begin in range(0, n_steps, SPIKE_BLOCK_STEPS):
+        end = min(begin + SPIKE_BLOCK_STEPS, n_steps)
+        spikes, _ = stimulus.rows(begin, end)
+        column = 0
+        for source in network.sources.values():
+            steps, ids = np.nonzero(spikes[:, column : column + source.size])
+            found[source.name][0].append(steps.astype(np.int64) + begin)
+            found[source.name][1].append(ids.astype(np.int64))
+            column += source.size
+    empty = np.zeros(0, dtype=np.int64)
+    return {
+        name: (np.concatenate([empty, *steps]), np.concatenate([empty, *ids]))
+        for name, (steps, ids) in found.items()
+    }

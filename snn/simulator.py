@@ -299,9 +299,12 @@ class Simulator:
         neurons = kernels.Neurons(**{name: getattr(m.neurons, name) for name in kernels.Neurons._fields})
         channels = kernels.Channels(m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef)
         synapses = kernels.Synapses(m.connectivity.targets, m.connectivity.weights, m.connectivity.delays)
+        # the refractory neurons, listed by each worker (-1: list them anew, as on a change of split)
+        held, held_count = np.empty(m.n_neurons, dtype=np.int64), np.full(m.n_neurons + 1, -1, dtype=np.int64)
         state = kernels.State(
             self.v, self.b, self.refractory_left, self.i_ext, self.syn_in, self.fired, self.slots, self.ring,
             self.poisson_prob, self.cur_level, self.spiked,
+            held, held_count,
         )  # fmt: skip
         sc = m.schedules
         schedule = kernels.Schedule(
@@ -351,8 +354,11 @@ class Simulator:
             block = min(block, CONTENTION_CHECK_STEPS)
         with Workers(self._split.workers) as workers:
             choice = WorkerChoice(workers, block, trial=TRIAL_STEPS)  # each run starts on every worker
+            listed_by = self._split.workers
             while self.step < end:
                 count, steps = choice.plan(end - self.step)
+                if count != listed_by:  # the held lists belong to the other split's workers
+                    held_count[:], listed_by = -1, count
                 share = functools.partial(
                     work, split=splits[count], begin=self.step, end=self.step + steps, sync=workers.sync
                 )

@@ -1,0 +1,96 @@
+"""Temporal memory and spatial pooler speed: steps per second on a sequence stream.
+
+No peer is installable here (htm.core is not on the package index, nupic needs Python 2), so
+the reference is the published htm.core figure the issue quotes: about 5000 temporal-memory
+steps per second at 2048 columns x 10 cells (C++). We run 2048 columns x 32 cells (3.2 x the
+cells) with 2 % (40) active columns, learning on, on a stream of 30 elements repeated in
+sequences with 10 % noise steps, so segments keep growing; the figure is the median over
+blocks of steps after a warm-up (compile excluded).
+
+    python benchmarks/htm_speed.py --json benchmarks/results/htm_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _stream(rng: np.random.Generator, steps: int, columns: int, active: int) -> list[np.ndarray]:
+    elements = [np.sort(rng.choice(columns, size=active, replace=False)) for _ in range(30)]
+    order = rng.permutation(30)
+    out = []
+    for t in range(steps):
+        if rng.random() < 0.1:
+            out.append(np.sort(rng.choice(columns, size=active, replace=False)))
+        else:
+            out.append(elements[order[t % 30]])
+    return out
+
+
+def _rate(step, items: list, block: int) -> float:
+    """Median steps per second of ``step`` over blocks of ``block`` items."""
+    rates = []
+    for begin in range(0, len(items) - block + 1, block):
+        start = time.perf_counter()
+        step(items[begin : begin + block])
+        rates.append(block / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=6000, help="measured steps (default 6000)")
+    parser.add_argument("--block", type=int, default=500, help="steps per timed block (default 500)")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+
+    from snn.htm import SDR, TemporalMemory, TemporalMemoryParameters
+    from snn.htm.spatial_pooler import SpatialPooler, SpatialPoolerParameters
+
+    rng = np.random.default_rng(0)
+    figures: dict[str, object] = {
+        "published_htm_core_tm_steps_per_s": 5000,
+        "published_setup": "2048 x 10 cells, C++",
+    }
+
+    tm = TemporalMemory(TemporalMemoryParameters(columns=2048, cells_per_column=32))
+    warm = _stream(rng, 2000, 2048, 40)
+    tm.run(warm)  # compile + grow the first segments
+    stream = _stream(rng, args.steps, 2048, 40)
+    figures["tm_steps_per_s"] = _rate(lambda block: tm.run(block), stream, args.block)
+    figures["tm_compute_calls_steps_per_s"] = _rate(
+        lambda block: [tm.compute(s) for s in block], stream, args.block
+    )
+    figures["tm_segments"], figures["tm_synapses"] = tm.n_segments, tm.n_synapses
+
+    # spatial pooler + temporal memory: 30 input patterns of 21 of 400 bits in the same stream
+    sp = SpatialPooler(SpatialPoolerParameters(input_size=400, columns=2048, active_columns=40))
+    tm2 = TemporalMemory(TemporalMemoryParameters(columns=2048, cells_per_column=32))
+    patterns = [SDR.sample(400, 21, rng) for _ in range(30)]
+    inputs = [patterns[int(s[0]) % 30] for s in _stream(rng, 1000 + args.steps, 2048, 40)]
+
+    def both(block: list) -> None:
+        for x in block:
+            tm2.compute(sp.compute(x))
+
+    both(inputs[:1000])
+    figures["sp_tm_steps_per_s"] = _rate(both, inputs[1000:], args.block)
+    figures["sp_steps_per_s"] = _rate(lambda block: [sp.compute(x) for x in block], inputs[1000:], args.block)
+    figures["tm_ratio_to_published"] = figures["tm_steps_per_s"] / 5000
+    for key, value in figures.items():
+        print(f"{key:34s} {value:.1f}" if isinstance(value, float) else f"{key:34s} {value}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
