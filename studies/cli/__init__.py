@@ -31,6 +31,10 @@ COMMANDS = {
         "studies.cli.reservoir",
         "an echo state network or liquid state machine on Mackey-Glass, NARMA10, memory capacity, digits",
     ),
+    "sequence": (
+        "studies.cli.sequence",
+        "the temporal memory (HTM) on high-order, noisy and branching sequences, and NAB anomaly detection",
+    ),
     "compare": (
         "studies.cli.compare",
         "train and compare ANN, converted SNN and directly trained SNN rows on one dataset",
