@@ -50,7 +50,7 @@ from snn.htm.sdr import SDR, _whole
 
 __all__ = ["TemporalMemory", "TemporalMemoryParameters"]
 
-STATE_FORMAT = "neurobridge.temporal_memory/1"
+STATE_FORMAT = "neurobridge.temporal_memory/2"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +101,9 @@ class TemporalMemoryParameters:
         _whole(self.min_threshold, f"{name}.min_threshold", low=1, high=self.activation_threshold)
         _whole(self.max_new_synapses, f"{name}.max_new_synapses", low=1)
         _whole(self.max_segments_per_cell, f"{name}.max_segments_per_cell", low=1)
-        _whole(self.max_synapses_per_segment, f"{name}.max_synapses_per_segment", low=self.max_new_synapses)
+        # high: a segment's counts are packed in 16 bits (snn.htm.tm_kernels.activate_dendrites)
+        _whole(self.max_synapses_per_segment, f"{name}.max_synapses_per_segment", low=self.max_new_synapses,
+               high=65535)  # fmt: skip
         _whole(self.seed, f"{name}.seed", low=0)
         for field in ("initial_permanence", "connected_permanence", "permanence_increment",
                       "permanence_decrement", "predicted_segment_decrement"):  # fmt: skip
@@ -180,20 +182,28 @@ class TemporalMemory:
             )
         return cols
 
-    def _reserve(self, needed: int) -> None:
-        """Make sure ``needed`` segments are free (grows the arrays, doubling)."""
-        free = int(self._arrays.counters[kernels.N_FREE])
-        if free >= needed:
-            return
-        size = self._arrays.seg_cell.size
-        target = max(2 * size, size + needed - free)
-        self._arrays = kernels.grown(self._arrays, target, self.params.max_synapses_per_segment)
+    def _reserve(self, segments: int, chunks: int) -> None:
+        """Make sure ``segments`` segments and ``chunks`` chunks of the presynaptic index are
+        free (grows the arrays, doubling)."""
+        counters = self._arrays.counters
+        free = int(counters[kernels.N_FREE])
+        if free < segments:
+            size = self._arrays.seg_cell.size
+            target = max(2 * size, size + segments - free)
+            self._arrays = kernels.grown(self._arrays, target, self.params.max_synapses_per_segment)
+        free = int(self._arrays.counters[kernels.N_FREE_CHUNKS])
+        if free < chunks:
+            size = self._arrays.chunk_next.size
+            self._arrays = kernels.grown_chunks(self._arrays, max(2 * size, size + chunks - free))
+
+    def _chunks_for(self, n_columns: int) -> int:
+        return int(kernels.chunks_needed(self._arrays, n_columns, self.params.max_new_synapses))
 
     def compute(self, active_columns: SDR | np.ndarray, learn: bool = True) -> float:
         """Advance one step on ``active_columns`` (an SDR of ``columns`` bits or sorted
         indices); return the raw anomaly score in [0, 1]."""
         cols = self._columns(active_columns)
-        self._reserve(cols.size)
+        self._reserve(cols.size, self._chunks_for(cols.size))
         self.anomaly = float(kernels.compute(self._arrays, self._kernel_params, cols, bool(learn)))
         return self.anomaly
 
@@ -208,7 +218,7 @@ class TemporalMemory:
         done = 0
         while done < len(cols):
             most = int(np.max(np.diff(ptr[done:]))) if done < len(cols) else 0
-            self._reserve(max(most, 1) * 64)
+            self._reserve(max(most, 1) * 64, self._chunks_for(max(most, 1)) * 16)
             done += kernels.run_series(self._arrays, self._kernel_params, ptr[done:] - ptr[done],
                                        index[ptr[done]:], bool(learn), anomalies[done:])  # fmt: skip
         if len(cols):

@@ -51,12 +51,27 @@ class HtmDetectorSettings:
     syn_perm_active_inc: float = 0.003
     syn_perm_inactive_dec: float = 0.0005
     cells_per_column: int = 32
+    activation_threshold: int = 13
+    min_threshold: int = 10
+    initial_permanence: float = 0.21
+    max_new_synapses: int = 20
+    permanence_increment: float = 0.1
+    permanence_decrement: float = 0.1
     max_segments_per_cell: int = 128
     max_synapses_per_segment: int = 32
     predicted_segment_decrement: float = 0.0
     spatial_tolerance: float = 0.05
     use_likelihood: bool = True
     seed: int = 0
+
+
+# the temporal-memory settings Numenta tuned for its new temporal memory, the one ours follows
+# (NAB's "numentaTM" detector: nupic's best_single_metric_anomaly_params_tm_cpp.json "tmParams")
+NUMENTA_TM = HtmDetectorSettings(
+    activation_threshold=20, min_threshold=13, initial_permanence=0.24, max_new_synapses=31,
+    permanence_increment=0.04, permanence_decrement=0.008, max_synapses_per_segment=128,
+    predicted_segment_decrement=0.001,
+)  # fmt: skip
 
 
 class HtmDetector:
@@ -84,6 +99,9 @@ class HtmDetector:
         self.memory = TemporalMemory(
             TemporalMemoryParameters(
                 columns=s.columns, cells_per_column=s.cells_per_column,
+                activation_threshold=s.activation_threshold, min_threshold=s.min_threshold,
+                initial_permanence=s.initial_permanence, max_new_synapses=s.max_new_synapses,
+                permanence_increment=s.permanence_increment, permanence_decrement=s.permanence_decrement,
                 max_segments_per_cell=s.max_segments_per_cell,
                 max_synapses_per_segment=s.max_synapses_per_segment,
                 predicted_segment_decrement=s.predicted_segment_decrement, seed=1960 + s.seed,
