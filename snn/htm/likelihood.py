@@ -577,12 +577,6 @@ def likelihoods(
 ) -> np.ndarray:
     """Likelihoods (T,) of a whole series of raw scores (T,) in [0, 1] from a fresh
     :class:`AnomalyLikelihood` with these parameters; ``values`` (T,) as in its ``update``."""
-    detector = AnomalyLikelihood(
-        learning_period=learning_period,
-        estimation_samples=estimation_samples,
-        historic_window=historic_window,
-        reestimation_period=reestimation_period,
-        averaging_window=averaging_window,
-        one_sided=one_sided,
-    )
-    return detector.update_many(raw_scores, values)
+    settings = dict(locals())  # the keyword arguments as given (the first statement: nothing else yet)
+    del settings["raw_scores"], settings["values"]
+    return AnomalyLikelihood(**settings).update_many(raw_scores, values)

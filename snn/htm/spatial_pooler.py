@@ -39,7 +39,7 @@ from snn.htm.sdr import SDR, _whole
 
 __all__ = ["SpatialPooler", "SpatialPoolerParameters"]
 
-STATE_FORMAT = "neurobridge.spatial_pooler/1"
+STATE_FORMAT = "neurobridge.spatial_pooler/2"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +114,9 @@ class SpatialPoolerParameters:
 class _Arrays(NamedTuple):
     potential: np.ndarray  # bool (columns, input_size)
     permanence: np.ndarray  # float32 (columns, input_size); 0 outside the pool
+    # (input_size, columns): 1 where the synapse is connected; input-major, so one step's overlap
+    # reads one contiguous row per active input bit (kept in step with ``permanence``)
+    connected_by_input: np.ndarray  # uint8
     boost: np.ndarray  # float64 (columns,)
     tie_breaker: np.ndarray  # float64 (columns,), in [0, 0.01)
     active_duty: np.ndarray  # float64 (columns,)
@@ -149,8 +152,10 @@ class SpatialPooler:
                 p.syn_perm_connected - 0.1 * rng.random(pool.size),
             )
             permanence[c, pool] = np.clip(values, 0.0, 1.0)
+        connected = (potential & (permanence >= p.syn_perm_connected)).T.astype(np.uint8)
         self._arrays = _Arrays(
-            potential, permanence, np.ones(p.columns), 0.01 * rng.random(p.columns),
+            potential, permanence, np.ascontiguousarray(connected),
+            np.ones(p.columns), 0.01 * rng.random(p.columns),
             np.zeros(p.columns), np.zeros(p.columns), np.zeros(1, dtype=np.int64),
         )  # fmt: skip
 
@@ -223,24 +228,20 @@ def _compute(a, scalars, on, learn):
      boost_strength, density, duty_period, min_pct_overlap) = scalars  # fmt: skip
     n_columns, n_inputs = a.permanence.shape
     overlap = np.zeros(n_columns, dtype=np.int64)
-    for c in range(n_columns):
-        count = 0
-        for i in on:
-            if a.permanence[c, i] >= connected and a.potential[c, i]:
-                count += 1
-        overlap[c] = count
+    for i in on:
+        row = a.connected_by_input[i]
+        for c in range(n_columns):
+            overlap[c] += row[c]
     score = overlap * a.boost + a.tie_breaker
     eligible = (overlap >= stimulus_threshold) & (overlap > 0)
     winners = np.zeros(n_columns, dtype=np.bool_)
-    if global_inhibition:
-        order = np.argsort(-score, kind="mergesort")
-        taken = 0
-        for c in order:
-            if taken == n_winners:
-                break
-            if eligible[c]:
-                winners[c] = True
-                taken += 1
+    if global_inhibition:  # the n_winners best eligible scores (all distinct: the tie-breaker)
+        candidates = np.flatnonzero(eligible)
+        if candidates.size > n_winners:
+            best = np.argpartition(-score[candidates], n_winners - 1)[:n_winners]
+            candidates = candidates[best]
+        for c in candidates:
+            winners[c] = True
     else:
         for c in range(n_columns):
             if not eligible[c]:
@@ -263,6 +264,7 @@ def _compute(a, scalars, on, learn):
                 if a.potential[c, i]:
                     value = np.float64(a.permanence[c, i]) + (active_inc if input_on[i] else -inactive_dec)
                     a.permanence[c, i] = min(max(value, 0.0), 1.0)
+                    a.connected_by_input[i, c] = a.permanence[c, i] >= connected
         a.iteration[0] += 1
         period = min(a.iteration[0], duty_period)
         highest = 0.0
@@ -277,4 +279,5 @@ def _compute(a, scalars, on, learn):
                 for i in range(n_inputs):
                     if a.potential[c, i]:
                         a.permanence[c, i] = min(np.float64(a.permanence[c, i]) + connected / 10.0, 1.0)
+                        a.connected_by_input[i, c] = a.permanence[c, i] >= connected
     return np.flatnonzero(winners)

@@ -163,9 +163,10 @@ def grown_chunks(arrays: TMArrays, chunks: int) -> TMArrays:
     counters = arrays.counters.copy()
     counters[N_FREE_CHUNKS] += extra
     return arrays._replace(
-        chunk_seg=_more(arrays.chunk_seg, extra * CHUNK, -1), chunk_syn=_more(arrays.chunk_syn, extra * CHUNK, -1),
-        chunk_perm=_more(arrays.chunk_perm, extra * CHUNK, 0), chunk_next=_more(arrays.chunk_next, extra, -1),
-        chunk_prev=_more(arrays.chunk_prev, extra, -1),
+        chunk_seg=_more(arrays.chunk_seg, extra * CHUNK, -1),
+        chunk_syn=_more(arrays.chunk_syn, extra * CHUNK, -1),
+        chunk_perm=_more(arrays.chunk_perm, extra * CHUNK, 0),
+        chunk_next=_more(arrays.chunk_next, extra, -1), chunk_prev=_more(arrays.chunk_prev, extra, -1),
         free_chunks=_restacked(arrays.free_chunks, int(arrays.counters[N_FREE_CHUNKS]), old, chunks),
         counters=counters,
     )  # fmt: skip
@@ -579,7 +580,9 @@ def run_series(a, params, column_ptr, column_index, learn, anomalies):
     of steps done, when fewer segments are free than the next step may create."""
     for t in range(column_ptr.size - 1):
         columns = column_index[column_ptr[t] : column_ptr[t + 1]]
-        if a.counters[N_FREE] < columns.size or a.counters[N_FREE_CHUNKS] < chunks_needed(a, columns.size, params[8]):
+        if a.counters[N_FREE] < columns.size or a.counters[N_FREE_CHUNKS] < chunks_needed(
+            a, columns.size, params[8]
+        ):
             return t
         anomalies[t] = compute(a, params, columns, learn)
     return column_ptr.size - 1

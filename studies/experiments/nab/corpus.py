@@ -331,6 +331,17 @@ def check_windows(windows: Sequence[Window], timestamps: np.ndarray | None = Non
                     )
 
 
+def read_json(path: Path) -> object:
+    """The JSON document at ``path``; ValidationError (field = the path) if it cannot be read or parsed."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return json.load(stream)
+    except OSError as error:
+        raise ValidationError(str(path), f"cannot be read: {error.strerror or error}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValidationError(str(path), f"is not valid JSON: {error}") from None
+
+
 def read_windows(
     path: str | os.PathLike, corpus: Mapping[str, NabSeries] | None = None
 ) -> dict[str, list[Window]]:
@@ -345,13 +356,7 @@ def read_windows(
     limit that is not the timestamp of exactly one row of its series.
     """
     path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            raw = json.load(stream)
-    except OSError as error:
-        raise ValidationError(str(path), f"cannot be read: {error.strerror or error}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValidationError(str(path), f"is not valid JSON: {error}") from None
+    raw = read_json(path)
     if not isinstance(raw, dict):
         raise ValidationError(str(path), f"must map file keys to window lists, got a {type(raw).__name__}")
     windows: dict[str, list[Window]] = {}

@@ -48,7 +48,6 @@ they can differ from NAB's in the last bits (about 1e-15 relative).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -58,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from snn.errors import ValidationError
-from studies.experiments.nab.corpus import NabResults, Window, check_windows
+from studies.experiments.nab.corpus import NabResults, Window, check_windows, read_json
 
 DEFAULT_PROBATION = 0.15  #: fraction of each series not scored (NAB's ``probationaryPercent``)
 NO_DETECTION_THRESHOLD = 1.1  #: NAB's first sweep threshold, above every anomaly score
@@ -117,13 +116,7 @@ def read_profiles(path: str | os.PathLike) -> dict[str, CostProfile]:
     """Read a NAB profiles JSON file: ``{name: {"CostMatrix": {"tpWeight": ..}}}`` or
     ``{name: {"tpWeight": ..}}``. Raises ValidationError (field ``<path>.<name>.<weight>``)."""
     path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            raw = json.load(stream)
-    except OSError as error:
-        raise ValidationError(str(path), f"cannot be read: {error.strerror or error}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValidationError(str(path), f"is not valid JSON: {error}") from None
+    raw = read_json(path)
     if not isinstance(raw, dict) or not raw:
         raise ValidationError(str(path), "must map profile names to cost matrices")
     profiles = {}
