@@ -39,13 +39,31 @@ def splitmix64(x: int) -> int:
 
 
 def _finite(value: object, field: str) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(field, f"must be a number, got {value!r}")
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(field, f"must be a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(field, f"must be a finite number, got {_short(value)}") from None
     if not np.isfinite(number):
         raise ValidationError(field, f"must be finite, got {number}")
     return number
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pair(value: object, field: str) -> tuple[int, float]:
+    """A (bits, radius) pair, or a ValidationError on ``field``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValidationError(field, f"must be a pair (active bits, radius), got {_short(value)}")
+    bits = _whole(value[0], f"{field}[0]", low=0, high=10**6)
+    radius = _finite(value[1], f"{field}[1]") if bits else 1.0
+    if bits and not radius > 0:
+        raise ValidationError(f"{field}[1]", f"radius must be > 0, got {radius}")
+    return bits, radius
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,8 +91,10 @@ class ScalarEncoder:
         high = _finite(self.maximum, "ScalarEncoder.maximum")
         if not high > low:
             raise ValidationError("ScalarEncoder.maximum", f"must exceed minimum {low}, got {high}")
-        active = _whole(self.active_bits, "ScalarEncoder.active_bits", low=1)
-        _whole(self.size, "ScalarEncoder.size", low=active + 1)
+        active = _whole(self.active_bits, "ScalarEncoder.active_bits", low=1, high=10**8)
+        _whole(self.size, "ScalarEncoder.size", low=active + 1, high=10**9)
+        if not np.isfinite(high - low):
+            raise ValidationError("ScalarEncoder.maximum", f"the range {low}..{high} overflows")
 
     @property
     def buckets(self) -> int:
@@ -118,8 +138,8 @@ class RandomDistributedScalarEncoder:
             raise ValidationError(
                 "RandomDistributedScalarEncoder.resolution", f"must be > 0, got {self.resolution}"
             )
-        active = _whole(self.active_bits, "RandomDistributedScalarEncoder.active_bits", low=1)
-        _whole(self.size, "RandomDistributedScalarEncoder.size", low=active + 1)
+        active = _whole(self.active_bits, "RandomDistributedScalarEncoder.active_bits", low=1, high=10**6)
+        _whole(self.size, "RandomDistributedScalarEncoder.size", low=active + 1, high=10**9)
         _whole(self.seed, "RandomDistributedScalarEncoder.seed", low=0)
 
     def bucket(self, value: float) -> int:
@@ -148,10 +168,20 @@ class CategoryEncoder:
     active_bits: int = 21
 
     def __post_init__(self) -> None:
-        _whole(self.active_bits, "CategoryEncoder.active_bits", low=1)
+        _whole(self.active_bits, "CategoryEncoder.active_bits", low=1, high=10**6)
+        if not isinstance(self.categories, (tuple, list)):
+            raise ValidationError(
+                "CategoryEncoder.categories", f"must be a list or tuple, got {_short(self.categories)}"
+            )
         if len(self.categories) == 0:
             raise ValidationError("CategoryEncoder.categories", "needs at least one category")
-        if len(set(self.categories)) != len(self.categories):
+        try:
+            distinct = len(set(self.categories))
+        except TypeError:
+            raise ValidationError(
+                "CategoryEncoder.categories", "each category must be hashable (a str, number, ...)"
+            ) from None
+        if distinct != len(self.categories):
             raise ValidationError("CategoryEncoder.categories", "holds a category twice")
 
     @property
@@ -188,23 +218,21 @@ class DateEncoder:
     weekend: int = 0
 
     def __post_init__(self) -> None:
-        for name, (bits, radius) in (("time_of_day", self.time_of_day), ("day_of_week", self.day_of_week)):
-            bits = _whole(bits, f"DateEncoder.{name}[0]", low=0)
-            if bits and not _finite(radius, f"DateEncoder.{name}[1]") > 0:
-                raise ValidationError(f"DateEncoder.{name}[1]", f"radius must be > 0, got {radius}")
-        _whole(self.weekend, "DateEncoder.weekend", low=0)
+        _pair(self.time_of_day, "DateEncoder.time_of_day")
+        _pair(self.day_of_week, "DateEncoder.day_of_week")
+        _whole(self.weekend, "DateEncoder.weekend", low=0, high=10**6)
         if not (self.time_of_day[0] or self.day_of_week[0] or self.weekend):
             raise ValidationError("DateEncoder", "every block has 0 bits: nothing to encode")
 
     def _blocks(self) -> list[tuple[str, ScalarEncoder | CategoryEncoder]]:
         blocks: list[tuple[str, ScalarEncoder | CategoryEncoder]] = []
-        bits, radius = self.time_of_day
+        bits, radius = _pair(self.time_of_day, "DateEncoder.time_of_day")
         if bits:
             size = max(bits + 1, int(round(bits * 24.0 / radius)))
             blocks.append(
                 ("hour", ScalarEncoder(minimum=0.0, maximum=24.0, size=size, active_bits=bits, periodic=True))
             )
-        bits, radius = self.day_of_week
+        bits, radius = _pair(self.day_of_week, "DateEncoder.day_of_week")
         if bits:
             size = max(bits + 1, int(round(bits * 7.0 / radius)))
             blocks.append(

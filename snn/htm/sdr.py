@@ -42,8 +42,15 @@ class SDR:
     __slots__ = ("size", "indices")
 
     def __init__(self, size: int, indices: Iterable[int] | np.ndarray = ()) -> None:
-        size = _whole(size, "SDR.size", low=1)
-        on = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices)
+        size = _whole(size, "SDR.size", low=1, high=2**40)
+        if isinstance(indices, (str, bytes)) or not isinstance(indices, (Iterable, np.ndarray)):
+            raise ValidationError(
+                "SDR.indices", f"must be a sequence of bit indices, got {type(indices).__name__}"
+            )
+        try:
+            on = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices)
+        except (TypeError, ValueError, OverflowError):
+            raise ValidationError("SDR.indices", "must be a flat sequence of whole numbers") from None
         if on.size and not np.issubdtype(on.dtype, np.integer):
             raise ValidationError("SDR.indices", f"must be integers, got dtype {on.dtype}")
         on = np.sort(on.astype(np.int64).ravel())

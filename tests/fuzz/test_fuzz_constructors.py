@@ -15,6 +15,10 @@ from hypothesis import given, settings
 import snn
 from snn.connectivity import Sparse
 from snn.errors import UnsupportedFeature, ValidationError
+from snn.htm import SDR, CategoryEncoder, DateEncoder, RandomDistributedScalarEncoder, ScalarEncoder
+from snn.htm.likelihood import AnomalyLikelihood
+from snn.htm.spatial_pooler import SpatialPoolerParameters
+from snn.htm.temporal_memory import TemporalMemoryParameters
 from snn.lsnn import LSNN
 from snn.neurons import MODELS
 from snn.reservoir import ESN, LSM
@@ -47,6 +51,27 @@ TARGETS = {
     "ESN": (ESN, {"units": 20}),
     "LSM": (LSM, {"units": 20}),
     "LSNN": (LSNN, {"n_in": 2, "n_lif": 2, "n_alif": 2, "n_out": 1}),
+    # hierarchical temporal memory
+    "SDR": (SDR, {"size": 8, "indices": [1, 3]}),
+    "ScalarEncoder": (ScalarEncoder, {"minimum": 0.0, "maximum": 1.0, "size": 40, "active_bits": 5}),
+    "RandomDistributedScalarEncoder": (
+        RandomDistributedScalarEncoder,
+        {"resolution": 0.5, "size": 40, "active_bits": 5},
+    ),
+    "CategoryEncoder": (CategoryEncoder, {"categories": ("a", "b"), "active_bits": 3}),
+    "DateEncoder": (DateEncoder, {"time_of_day": (21, 9.49), "day_of_week": (0, 1.0), "weekend": 0}),
+    "TemporalMemoryParameters": (
+        TemporalMemoryParameters,
+        {f.name: f.default for f in fields(TemporalMemoryParameters)},
+    ),
+    "SpatialPoolerParameters": (
+        SpatialPoolerParameters,
+        {
+            **{f.name: f.default for f in fields(SpatialPoolerParameters) if f.name != "input_size"},
+            "input_size": 40,
+        },
+    ),
+    "AnomalyLikelihood": (AnomalyLikelihood, {"learning_period": 10, "estimation_samples": 10}),
 }
 
 
