@@ -4,7 +4,10 @@ Tasks (see :mod:`studies.experiments.sequences`): ``high-order`` (shared sub-seq
 context decides the successor; tested clean and with ``--noise``), ``noisy`` (the same,
 reported for the noisy test), ``branching`` (a prefix with several successors), ``anomaly``
 (a synthetic daily series with injected anomalies), ``nab`` (every NAB-format CSV under
-``--data``, scored with NAB v1.1's definition when windows are given). Each writes
+``--data``, scored with NAB v1.1's definition when windows are given), ``continual``
+(permuted digits learned task after task by an MLP, an MLP with replay and an active-dendrites
+network, and sets of sequences by the temporal memory; accuracy on every earlier task after
+the last, and forgetting, over ``--seeds``). Each writes
 ``results.json`` and a plot into ``--out``; ``nab`` also writes NAB's results layout,
 ``OUT/htm/<category>/htm_<file>.csv``, which NAB's own scorer reads.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from snn.atomic import write_atomic
 from studies.cli.output import path_argument, save_figure, staged, table, write_json
 
-TASKS = ("high-order", "noisy", "branching", "anomaly", "nab")
+TASKS = ("high-order", "noisy", "branching", "anomaly", "nab", "continual")
 DETECTOR = "htm"
 
 
@@ -52,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-rows", type=int, help="nab: use only the first N rows of each series (quick runs)"
     )
+    parser.add_argument(
+        "--tasks", type=int, default=10, help="continual: tasks learned in sequence (default 10)"
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="continual: seeds averaged (default 3)")
+    parser.add_argument("--hidden", type=int, default=2048, help="continual: hidden width of every network")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the memory (default 0)")
     parser.add_argument(
         "--out",
@@ -75,6 +84,12 @@ def _check(args: argparse.Namespace) -> None:
         raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
     if args.timestamps not in ("strict", "file"):
         raise ValidationError("--timestamps", f"must be strict or file, got {args.timestamps!r}")
+    if not 2 <= args.tasks <= 50:
+        raise ValidationError("--tasks", f"must be in 2..50, got {args.tasks}")
+    if not 1 <= args.seeds <= 20:
+        raise ValidationError("--seeds", f"must be in 1..20, got {args.seeds}")
+    if not 8 <= args.hidden <= 8192:
+        raise ValidationError("--hidden", f"must be in 8..8192, got {args.hidden}")
     if args.max_rows is not None and args.max_rows < 10:
         raise ValidationError("--max-rows", f"must be >= 10, got {args.max_rows}")
     if args.task == "nab":
@@ -92,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     if args.task == "nab":
         return _run_nab(args)
+    if args.task == "continual":
+        return _run_continual(args)
     if args.task in ("high-order", "noisy"):
         report = sequences.high_order(seed=args.seed, epochs=args.epochs or 30, noise=args.noise)
         report["task"] = args.task
@@ -175,6 +192,73 @@ def _run_nab(args: argparse.Namespace) -> int:
     )
     print(table(rows))
     return 0
+
+
+def _run_continual(args: argparse.Namespace) -> int:
+    import sys
+
+    from studies.experiments.continual import continual
+
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=4 * args.seeds, unit="run", desc="snn sequence continual", leave=False)
+    report = continual(seeds=args.seeds, tasks=args.tasks, epochs=args.epochs or 5, hidden=args.hidden,
+                       progress=bar.update if bar else None)  # fmt: skip
+    if bar is not None:
+        bar.close()
+    with staged(args.out) as staging:
+        write_json(staging / "results.json", report)
+        text = _continual_table(report)
+        write_atomic(staging / "continual.md", lambda stream: stream.write(text.encode()))
+        _plot_continual(report, staging / "continual.png")
+    if args.json:
+        write_json(args.json, report)
+    rows = [("task", f"continual: {args.tasks} tasks, {args.seeds} seeds")]
+    for name, s in report["summary"].items():
+        rows.append(
+            (name, f"final accuracy {s['mean_final_accuracy']:.3f}, forgetting {s['forgetting']:.3f}")
+        )
+    rows.append(("written", f"{args.out}/ (results.json, continual.md, continual.png)"))
+    print(table(rows))
+    return 0
+
+
+def _continual_table(report: dict) -> str:
+    """The markdown table: accuracy on each task after the last, mean and forgetting."""
+    tasks = report["tasks"]
+    head = "| method | " + " | ".join(f"task {t}" for t in range(tasks)) + " | mean | forgetting |"
+    lines = [f"Accuracy on each task after the last one ({report['seeds']} seeds, mean)", "", head,
+             "|" + "---|" * (tasks + 3)]  # fmt: skip
+    for name, s in report["summary"].items():
+        cells = " | ".join(f"{a:.2f}" for a in s["final_accuracy_per_task"])
+        mean = f"{s['mean_final_accuracy']:.3f} +- {s['mean_final_accuracy_std']:.3f}"
+        lines.append(f"| {name} | {cells} | {mean} | {s['forgetting']:.3f} +- {s['forgetting_std']:.3f} |")
+    lines += [
+        "",
+        "Classifiers: permuted digits; temporal-memory: sets of high-order sequences (exact prediction).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _plot_continual(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(9, 3.5))
+    for name, s in report["summary"].items():
+        ax.plot(range(report["tasks"]), s["final_accuracy_per_task"], marker="o", ms=3, label=name)
+    ax.set_xlabel("task (learned in this order)")
+    ax.set_ylabel("accuracy after the last task")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.set_title("continual learning: what is left of each task")
+    figure.tight_layout()
+    save_figure(path, figure)
+    plt.close(figure)
 
 
 def _head(series, rows: int):

@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
@@ -54,3 +54,8 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     learned = learning["result"].weights["inputs_out"]
     assert learned.shape == (1000,) and np.array_equal(learning["w"], learned)
     assert not learning["static"].projections[0].plasticity
+
+    htm: dict = {}
+    exec(compile(blocks[4], "README.md", "exec"), htm)
+    assert htm["anomaly"] == 0.0 and htm["memory"].n_segments > 0
+    assert (tmp_path / "tm.npz").stat().st_size > 0
