@@ -33,7 +33,7 @@ COMMANDS = {
     ),
     "sequence": (
         "studies.cli.sequence",
-        "the temporal memory (HTM) on high-order, noisy and branching sequences, and NAB anomaly detection",
+        "temporal memory (HTM): high-order, noisy, branching sequences, NAB anomalies, continual learning",
     ),
     "compare": (
         "studies.cli.compare",

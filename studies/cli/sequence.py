@@ -28,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--task", default="high-order", help=f"one of {', '.join(TASKS)} (default high-order)"
     )
-    parser.add_argument("--epochs", type=int, help="training passes (high-order/noisy 30, branching 40)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="training passes (high-order/noisy 30, branching 40, continual: epochs per task 5)",
+    )
     parser.add_argument(
         "--noise",
         type=float,
@@ -60,7 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tasks", type=int, default=10, help="continual: tasks learned in sequence (default 10)"
     )
     parser.add_argument("--seeds", type=int, default=3, help="continual: seeds averaged (default 3)")
-    parser.add_argument("--hidden", type=int, default=2048, help="continual: hidden width of every network")
+    parser.add_argument(
+        "--hidden", type=int, default=2048, help="continual: hidden width of every network (default 2048)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the memory (default 0)")
     parser.add_argument(
         "--out",
