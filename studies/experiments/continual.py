@@ -23,6 +23,13 @@ is tested on every set (exact prediction of every predictable element).
 
 Reported per method: accuracy on each task right after learning it and after the last task;
 forgetting = mean over tasks but the last of (accuracy after learning it - accuracy at the end).
+
+Measured (``snn sequence --task continual``: 10 tasks, 3 seeds, 5 epochs, width 2048;
+``benchmarks/results/continual/``): mean final accuracy / forgetting: MLP 0.409 / 0.611,
+MLP + replay 0.862 / 0.111, active dendrites 0.610 / 0.319, temporal memory 1.000 / 0.000.
+Active dendrites forget about half as much as the MLP here, not as little as Iyer et al.
+report on permuted MNIST (their 10-task accuracy is ~95 %); at small widths (256) they do not
+help at all (their 5 % winners are then 13 units).
 """
 
 from __future__ import annotations
