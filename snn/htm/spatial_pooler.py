@@ -152,7 +152,8 @@ class SpatialPooler:
                 p.syn_perm_connected - 0.1 * rng.random(pool.size),
             )
             permanence[c, pool] = np.clip(values, 0.0, 1.0)
-        connected = (potential & (permanence >= p.syn_perm_connected)).T.astype(np.uint8)
+        # compared in float64, as the kernel compares (a float32 threshold such as 0.7 rounds down)
+        connected = (potential & (permanence.astype(np.float64) >= p.syn_perm_connected)).T.astype(np.uint8)
         self._arrays = _Arrays(
             potential, permanence, np.ascontiguousarray(connected),
             np.ones(p.columns), 0.01 * rng.random(p.columns),
@@ -195,7 +196,7 @@ class SpatialPooler:
 
     def connected(self) -> np.ndarray:
         """bool (columns, input_size): connected synapses."""
-        return self._arrays.permanence >= self.params.syn_perm_connected
+        return self._arrays.permanence.astype(np.float64) >= self.params.syn_perm_connected
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the whole state to ``path`` (.npz; temp file, then rename)."""

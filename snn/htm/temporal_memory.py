@@ -110,8 +110,10 @@ class TemporalMemoryParameters:
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValidationError(f"{name}.{field}", f"must be a permanence in [0, 1], got {value!r}")
-        if self.columns * self.cells_per_column >= 2**31:
-            raise ValidationError(f"{name}.columns", "columns x cells_per_column must stay below 2**31")
+        if self.columns * self.cells_per_column >= 2**23:  # segments sort on (cell << 40) + creation order
+            raise ValidationError(
+                f"{name}.columns", "columns x cells_per_column must stay below 2**23 (8 388 608)"
+            )
 
     @property
     def cells(self) -> int:

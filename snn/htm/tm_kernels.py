@@ -340,8 +340,8 @@ def _adapt_segment(a, P, seg, increment, decrement):
 @njit(cache=True)
 def _grow_synapses(a, P, seg, wanted, initial_permanence, max_synapses):
     """Add up to ``wanted`` synapses from the previous step's winner cells that ``seg`` does
-    not yet sample, chosen at random; a full segment first drops its weakest synapses (not
-    those to the chosen candidates)."""
+    not yet sample, chosen at random; a full segment first drops its weakest synapses onto
+    cells other than the previous winners (fewer are added if those run out)."""
     n_syn = a.seg_n_syn[seg]
     for slot in range(n_syn):
         a.scratch_mark[a.syn_presyn[seg * P + slot]] = True
@@ -355,9 +355,9 @@ def _grow_synapses(a, P, seg, wanted, initial_permanence, max_synapses):
         a.scratch_mark[a.syn_presyn[seg * P + slot]] = False
     n_new = min(wanted, n_cand)
     overrun = n_syn + n_new - max_synapses
-    if overrun > 0:
-        for k in range(n_cand):
-            a.scratch_mark[a.scratch[k]] = True
+    if overrun > 0:  # keep the synapses onto the previous winners (htm.core's exclusion)
+        for k in range(a.counters[N_PREV_WINNER]):
+            a.scratch_mark[a.prev_winner[k]] = True
         for _ in range(overrun):
             weakest, lowest = -1, 2.0
             for slot in range(a.seg_n_syn[seg]):
@@ -367,8 +367,8 @@ def _grow_synapses(a, P, seg, wanted, initial_permanence, max_synapses):
             if weakest < 0:
                 break
             _destroy_synapse(a, P, seg, weakest)
-        for k in range(n_cand):
-            a.scratch_mark[a.scratch[k]] = False
+        for k in range(a.counters[N_PREV_WINNER]):
+            a.scratch_mark[a.prev_winner[k]] = False
         n_new = min(n_new, max_synapses - a.seg_n_syn[seg])
     for _ in range(n_new):
         pick = _random_below(a.rng, n_cand)

@@ -140,10 +140,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_nab(args: argparse.Namespace) -> int:
+    import dataclasses
     import sys
 
     from studies.experiments.nab import read_corpus, read_profiles, read_windows, score_corpus, write_results
-    from studies.experiments.nab.detector import detect
+    from studies.experiments.nab.detector import NUMENTA_TM, detect
 
     data = Path(args.data)
     corpus = read_corpus(data, strict_order=args.timestamps == "strict")
@@ -156,6 +157,7 @@ def _run_nab(args: argparse.Namespace) -> int:
         corpus = {k: _head(s, args.max_rows) for k, s in corpus.items()}
         windows = {k: [w for w in windows[k] if w.end <= corpus[k].timestamps[-1]] for k in corpus}
     total = sum(len(s) for s in corpus.values())
+    settings = dataclasses.replace(NUMENTA_TM, seed=args.seed)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -163,7 +165,7 @@ def _run_nab(args: argparse.Namespace) -> int:
         bar = tqdm(total=total, unit="row", desc="snn sequence nab", leave=False)
     results = {}
     for key, series in corpus.items():
-        scores, _ = detect(series.timestamps, series.values, progress=bar.update if bar else None)
+        scores, _ = detect(series.timestamps, series.values, settings, progress=bar.update if bar else None)
         results[key] = (series.timestamps, scores)
     if bar is not None:
         bar.close()

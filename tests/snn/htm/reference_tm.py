@@ -95,7 +95,7 @@ class ReferenceTM:
         limit = self.p.max_synapses_per_segment
         overrun = len(seg.synapses) + n_new - limit
         if overrun > 0:
-            excluded = set(candidates)
+            excluded = set(self.prev_winners)
             for _ in range(overrun):
                 weakest = None
                 for slot, (presyn, perm) in enumerate(seg.synapses):

@@ -145,3 +145,23 @@ def test_input_of_the_wrong_size_is_refused():
         sp.compute(SDR(99, [1]))
     with pytest.raises(ValidationError, match="SDR.indices"):
         sp.compute(np.array([100]))
+
+
+@pytest.mark.parametrize("connected", [0.2, 0.7])
+def test_the_connected_table_stays_in_step_with_the_permanences(connected):
+    # 0.7 rounds down in float32: a permanence equal to float32(0.7) is below the threshold in
+    # float64, the precision the kernel compares in (found in review)
+    params = SpatialPoolerParameters(
+        input_size=400,
+        columns=256,
+        active_columns=8,
+        syn_perm_connected=connected,
+        boost_strength=1.0,
+        seed=0,
+    )
+    sp = SpatialPooler(params)
+    rng = np.random.default_rng(6)
+    for step in range(60):
+        expected = sp._arrays.potential & (sp._arrays.permanence.astype(np.float64) >= connected)
+        assert np.array_equal(sp._arrays.connected_by_input.T.astype(bool), expected), step
+        sp.compute(SDR.sample(400, 21, rng))
