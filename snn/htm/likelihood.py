@@ -567,16 +567,9 @@ def _series(raw_scores: Any, values: Any) -> tuple[np.ndarray, np.ndarray]:
 def likelihoods(
     raw_scores: Iterable[float] | np.ndarray,
     values: Iterable[float] | np.ndarray | None = None,
-    *,
-    learning_period: int = LEARNING_PERIOD,
-    estimation_samples: int = ESTIMATION_SAMPLES,
-    historic_window: int = HISTORIC_WINDOW,
-    reestimation_period: int = REESTIMATION_PERIOD,
-    averaging_window: int = AVERAGING_WINDOW,
-    one_sided: bool = False,
+    **settings: Any,
 ) -> np.ndarray:
     """Likelihoods (T,) of a whole series of raw scores (T,) in [0, 1] from a fresh
-    :class:`AnomalyLikelihood` with these parameters; ``values`` (T,) as in its ``update``."""
-    settings = dict(locals())  # the keyword arguments as given (the first statement: nothing else yet)
-    del settings["raw_scores"], settings["values"]
+    :class:`AnomalyLikelihood` built with the keyword arguments ``settings`` (its parameters,
+    same names and defaults); ``values`` (T,) as in its ``update``."""
     return AnomalyLikelihood(**settings).update_many(raw_scores, values)

@@ -152,8 +152,7 @@ class SpatialPooler:
                 p.syn_perm_connected - 0.1 * rng.random(pool.size),
             )
             permanence[c, pool] = np.clip(values, 0.0, 1.0)
-        # compared in float64, as the kernel compares (a float32 threshold such as 0.7 rounds down)
-        connected = (potential & (permanence.astype(np.float64) >= p.syn_perm_connected)).T.astype(np.uint8)
+        connected = _connected(potential, permanence, p.syn_perm_connected).T.astype(np.uint8)
         self._arrays = _Arrays(
             potential, permanence, np.ascontiguousarray(connected),
             np.ones(p.columns), 0.01 * rng.random(p.columns),
@@ -196,7 +195,7 @@ class SpatialPooler:
 
     def connected(self) -> np.ndarray:
         """bool (columns, input_size): connected synapses."""
-        return self._arrays.permanence.astype(np.float64) >= self.params.syn_perm_connected
+        return _connected(self._arrays.potential, self._arrays.permanence, self.params.syn_perm_connected)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the whole state to ``path`` (.npz; temp file, then rename)."""
@@ -220,6 +219,12 @@ class SpatialPooler:
             sp.params = params
             sp._arrays = _Arrays(**{name: data[name].copy() for name in _Arrays._fields})
         return sp
+
+
+def _connected(potential: np.ndarray, permanence: np.ndarray, threshold: float) -> np.ndarray:
+    """bool (columns, input_size): potential synapses at or above ``threshold``, compared in
+    float64 as :func:`_compute` compares (a float32 threshold such as 0.7 rounds down)."""
+    return potential & (permanence.astype(np.float64) >= threshold)
 
 
 @njit(cache=True)

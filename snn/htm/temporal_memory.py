@@ -217,10 +217,10 @@ class TemporalMemory:
         ptr[1:] = np.cumsum([c.size for c in cols])
         index = np.concatenate([np.zeros(0, np.int64), *cols])
         anomalies = np.zeros(len(cols))
+        most = max([c.size for c in cols], default=0) or 1  # the widest step bounds every step's needs
         done = 0
         while done < len(cols):
-            most = int(np.max(np.diff(ptr[done:]))) if done < len(cols) else 0
-            self._reserve(max(most, 1) * 64, self._chunks_for(max(most, 1)) * 16)
+            self._reserve(most * 64, self._chunks_for(most) * 16)
             done += kernels.run_series(self._arrays, self._kernel_params, ptr[done:] - ptr[done],
                                        index[ptr[done]:], bool(learn), anomalies[done:])  # fmt: skip
         if len(cols):

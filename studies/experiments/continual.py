@@ -63,7 +63,7 @@ def _train_classifier(method: str, seed: int, tasks: int, epochs: int, hidden: i
     y_test = torch.tensor(data.y_test, device=where)
     prototypes = torch.stack([x.mean(dim=0) for x in x_train])
     contexts = prototypes - prototypes.mean(dim=0)
-    contexts = contexts / contexts.norm(dim=1, keepdim=True) * n_features_root(data.n_features)
+    contexts = contexts / contexts.norm(dim=1, keepdim=True) * data.n_features**0.5  # entries of about 1
     n_features, n_classes = data.n_features, data.n_classes
     if method == "active-dendrites":
         model = ActiveDendritesNetwork(n_features, hidden, n_classes, n_features, segments=tasks).to(where)
@@ -113,11 +113,6 @@ def _train_classifier(method: str, seed: int, tasks: int, epochs: int, hidden: i
             buffer_y.append(y_train[keep])
     final = [accuracy(task) for task in range(tasks)]
     return {"after_learning": after_learning, "final": final}
-
-
-def n_features_root(n: int) -> float:
-    """sqrt(n): a context of this norm has entries of about unit size."""
-    return float(n) ** 0.5
 
 
 def _train_sequences(seed: int, tasks: int, epochs: int) -> dict:

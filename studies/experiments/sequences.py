@@ -162,14 +162,14 @@ def anomaly(seed: int = 0, days: int = 14) -> dict:
     for start, stop in spans:
         inside[start : stop + 36] = True  # a detection shortly after the change still counts
     scored = np.arange(values.size) >= probation_length(values.size)
-    detected = [bool(scores[start : stop + 36].max() >= 0.5) for start, stop in spans]
+    peaks = [float(scores[start : stop + 36].max()) for start, stop in spans]
     return {
         "task": "anomaly",
         "rows": int(values.size),
-        "windows_detected": int(sum(detected)),
+        "windows_detected": sum(peak >= 0.5 for peak in peaks),
         "windows": len(spans),
         "false_alarm_rows": int(np.count_nonzero((scores >= 0.5) & ~inside & scored)),
-        "peak_inside": [float(scores[start : stop + 36].max()) for start, stop in spans],
+        "peak_inside": peaks,
         "peak_outside": float(scores[~inside & scored].max()),
         "curves": {"values": values, "scores": scores, "raw": raw, "spans": spans},
     }
