@@ -17,7 +17,7 @@ def finite(field: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field, f"must be a number, got {_short(value)}") from None
+        raise ValidationError(field, f"must be a number, got {shorten(value)}") from None
     except OverflowError:  # an integer of hundreds of digits
         raise ValidationError(
             field, f"must be a finite number, got an integer of {len(str(value))} digits"
@@ -61,20 +61,20 @@ def count(field: str, value: Any, low: int = 1, high: int = COUNT_MAX) -> int:
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         else:
-            raise ValidationError(field, f"must be an integer >= {low}, got {_short(value)}")
+            raise ValidationError(field, f"must be an integer >= {low}, got {shorten(value)}")
     if not low <= value <= high:
-        raise ValidationError(field, f"must be an integer in [{low}, {high}], got {_short(value)}")
+        raise ValidationError(field, f"must be an integer in [{low}, {high}], got {shorten(value)}")
     return int(value)
 
 
 def flag(field: str, value: Any) -> bool:
     """A real boolean: ``"no"`` or ``0`` are not flags (``bool("no")`` is True)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(field, f"must be true or false, got {_short(value)}")
+        raise ValidationError(field, f"must be true or false, got {shorten(value)}")
     return bool(value)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def shorten(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, so a 100 000-character value gives one line."""
     text = (
         repr(value)
@@ -128,7 +128,7 @@ def name(field: str, value: Any) -> str:
     """A non-empty identifier-like name of at most :data:`NAME_MAX` characters."""
     if not isinstance(value, str) or not value or not value.replace("_", "a").replace("-", "a").isalnum():
         raise ValidationError(
-            field, f"must be a non-empty name of letters, digits, '_' or '-', got {_short(value)}"
+            field, f"must be a non-empty name of letters, digits, '_' or '-', got {shorten(value)}"
         )
     if len(value) > NAME_MAX:
         raise ValidationError(field, f"must be at most {NAME_MAX} characters, got {len(value)}")

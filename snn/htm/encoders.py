@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snn import validate
 from snn.errors import ValidationError
 from snn.htm.sdr import SDR, _whole
 
@@ -38,29 +39,12 @@ def splitmix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _finite(value: object, field: str) -> float:
-    if isinstance(value, bool):
-        raise ValidationError(field, f"must be a number, got {value!r}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(field, f"must be a finite number, got {_short(value)}") from None
-    if not np.isfinite(number):
-        raise ValidationError(field, f"must be finite, got {number}")
-    return number
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _pair(value: object, field: str) -> tuple[int, float]:
     """A (bits, radius) pair, or a ValidationError on ``field``."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValidationError(field, f"must be a pair (active bits, radius), got {_short(value)}")
+        raise ValidationError(field, f"must be a pair (active bits, radius), got {validate.shorten(value)}")
     bits = _whole(value[0], f"{field}[0]", low=0, high=10**6)
-    radius = _finite(value[1], f"{field}[1]") if bits else 1.0
+    radius = validate.finite(f"{field}[1]", value[1]) if bits else 1.0
     if bits and not radius > 0:
         raise ValidationError(f"{field}[1]", f"radius must be > 0, got {radius}")
     return bits, radius
@@ -87,8 +71,8 @@ class ScalarEncoder:
     periodic: bool = False
 
     def __post_init__(self) -> None:
-        low = _finite(self.minimum, "ScalarEncoder.minimum")
-        high = _finite(self.maximum, "ScalarEncoder.maximum")
+        low = validate.finite("ScalarEncoder.minimum", self.minimum)
+        high = validate.finite("ScalarEncoder.maximum", self.maximum)
         if not high > low:
             raise ValidationError("ScalarEncoder.maximum", f"must exceed minimum {low}, got {high}")
         active = _whole(self.active_bits, "ScalarEncoder.active_bits", low=1, high=10**8)
@@ -103,7 +87,7 @@ class ScalarEncoder:
 
     def encode(self, value: float) -> SDR:
         """The SDR of ``value`` (clipped into the range unless periodic)."""
-        x = _finite(value, "ScalarEncoder.value")
+        x = validate.finite("ScalarEncoder.value", value)
         span = self.maximum - self.minimum
         if self.periodic:
             first = int(np.floor((x - self.minimum) % span / span * self.size)) % self.size
@@ -134,7 +118,7 @@ class RandomDistributedScalarEncoder:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not _finite(self.resolution, "RandomDistributedScalarEncoder.resolution") > 0:
+        if not validate.finite("RandomDistributedScalarEncoder.resolution", self.resolution) > 0:
             raise ValidationError(
                 "RandomDistributedScalarEncoder.resolution", f"must be > 0, got {self.resolution}"
             )
@@ -144,7 +128,7 @@ class RandomDistributedScalarEncoder:
 
     def bucket(self, value: float) -> int:
         """The bucket index of ``value``."""
-        return int(np.floor(_finite(value, "RandomDistributedScalarEncoder.value") / self.resolution))
+        return int(np.floor(validate.finite("RandomDistributedScalarEncoder.value", value) / self.resolution))
 
     def encode(self, value: float) -> SDR:
         """The SDR of ``value``."""
@@ -171,7 +155,8 @@ class CategoryEncoder:
         _whole(self.active_bits, "CategoryEncoder.active_bits", low=1, high=10**6)
         if not isinstance(self.categories, (tuple, list)):
             raise ValidationError(
-                "CategoryEncoder.categories", f"must be a list or tuple, got {_short(self.categories)}"
+                "CategoryEncoder.categories",
+                f"must be a list or tuple, got {validate.shorten(self.categories)}",
             )
         if len(self.categories) == 0:
             raise ValidationError("CategoryEncoder.categories", "needs at least one category")

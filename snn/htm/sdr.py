@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from snn import validate
 from snn.errors import ValidationError
 
 __all__ = ["SDR", "false_match_probability", "log_binomial"]
@@ -206,12 +207,9 @@ def false_match_probability(n: int, a: int, s: int, theta: int) -> float:
     return float(min(1.0, np.exp(logsumexp(terms))))
 
 
-def _whole(value: object, field: str, low: int | None = None, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]``, or a :class:`ValidationError` on ``field``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValidationError(field, f"must be a whole number, got {value!r}")
-    value = int(value)
-    if (low is not None and value < low) or (high is not None and value > high):
-        allowed = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
-        raise ValidationError(field, f"{value} is outside the allowed range {allowed}")
-    return value
+def _whole(value: object, field: str, low: int, high: int = validate.COUNT_MAX) -> int:
+    """``value`` as an int in ``[low, high]``: :func:`snn.validate.count`, except that an
+    integral float (``2.0``) is refused too, since the HTM records keep what they are given."""
+    if isinstance(value, (float, np.floating)):
+        raise ValidationError(field, f"must be a whole number, got {validate.shorten(value)}")
+    return validate.count(field, value, low=low, high=high)
