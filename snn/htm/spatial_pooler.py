@@ -34,6 +34,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from snn import validate
 from snn.errors import ValidationError
 from snn.htm.sdr import SDR, _whole
 
@@ -104,11 +105,11 @@ class SpatialPoolerParameters:
             ("syn_perm_inactive_dec", 0.0, 1.0, False), ("min_pct_overlap_duty_cycles", 0.0, 1.0, False),
             ("boost_strength", 0.0, np.inf, False),
         ):  # fmt: skip
-            value = getattr(self, field)
-            bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high
-            if bad or (open_low and value == low):
+            value = validate.finite(f"{name}.{field}", getattr(self, field))
+            if not low <= value <= high or (open_low and value == low):
                 allowed = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
                 raise ValidationError(f"{name}.{field}", f"must be in {allowed}, got {value!r}")
+            object.__setattr__(self, field, value)
 
 
 class _Arrays(NamedTuple):

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from snn import validate
 from snn.errors import ValidationError
 from snn.htm import tm_kernels as kernels
 from snn.htm.encoders import splitmix64
@@ -107,9 +108,7 @@ class TemporalMemoryParameters:
         _whole(self.seed, f"{name}.seed", low=0)
         for field in ("initial_permanence", "connected_permanence", "permanence_increment",
                       "permanence_decrement", "predicted_segment_decrement"):  # fmt: skip
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValidationError(f"{name}.{field}", f"must be a permanence in [0, 1], got {value!r}")
+            object.__setattr__(self, field, validate.probability(f"{name}.{field}", getattr(self, field)))
         if self.columns * self.cells_per_column >= 2**23:  # segments sort on (cell << 40) + creation order
             raise ValidationError(
                 f"{name}.columns", "columns x cells_per_column must stay below 2**23 (8 388 608)"
