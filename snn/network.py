@@ -47,12 +47,15 @@ class Population:
 
     ``initial_v`` (V): None (every neuron starts at its reset (IF) or resting (LIF, LI)
     value), a scalar, one value per neuron, or :class:`Uniform` drawn from the run's seed.
+    ``dendrites``: None, or :class:`snn.htm.spiking.DistalSegments`, which makes the
+    neurons dendritic-segment cells of a temporal memory (see :mod:`snn.htm.spiking`).
     """
 
     name: str
     size: int
     model: NeuronModel
     initial_v: object = None
+    dendrites: object = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", validate.name("Population.name", self.name))
@@ -68,6 +71,15 @@ class Population:
                     "Population.initial_v", f"must be a scalar or have shape ({self.size},)"
                 )
             object.__setattr__(self, "initial_v", initial if initial.ndim else float(initial))
+        if self.dendrites is not None:
+            from snn.htm.spiking import DistalSegments
+
+            if not isinstance(self.dendrites, DistalSegments):
+                raise ValidationError(
+                    "Population.dendrites",
+                    f"must be None or snn.htm.spiking.DistalSegments, got {type(self.dendrites).__name__}",
+                )
+            self.dendrites.check_population("Population", self.size, self.model)
 
     def __repr__(self) -> str:
         return f"Population(name={self.name!r}, size={self.size}, model={self.model!r})"

@@ -163,6 +163,9 @@ class Simulator:
         if self.plastic is not None:
             self.threads = 1  # learning rules run on one worker (see snn.plasticity.kernels)
             self._weight_probes = self._check_weight_probes(network)
+        self.dendrites = self._dendrites(network)
+        if self.dendrites:
+            self.threads = 1  # the segments learn between cycles, on one worker
         self._probe_specs = {
             p.name: (
                 p.target,
@@ -210,6 +213,55 @@ class Simulator:
         self._split = _WorkSplit(
             neurons, partition_rows(c.indptr, c.targets, c.weights, c.delays, owners, self.threads)
         )
+
+    def _dendrites(self, network) -> dict:
+        """Per population with :class:`~snn.htm.spiking.DistalSegments`: (its
+        :class:`~snn.htm.spiking.SegmentLayer`, first neuron, its delta channel's first slot).
+        Their spikes are always recorded (the segments read them)."""
+        layers = {}
+        m = self.model
+        for p, (name, start, size, _) in enumerate(n for n in m.node_names if n[3] == "population"):
+            segments = network.populations[name].dendrites
+            if segments is None:
+                continue
+            from snn.htm.spiking import SegmentLayer
+
+            where = f"populations[{name}].dendrites"
+            if not np.isclose(segments.dt, self.dt, rtol=1e-9, atol=0.0):
+                raise ValidationError(f"{where}.dt", f"the cells are built for dt = {segments.dt} s; "
+                                      f"run the simulator at it (got dt = {self.dt} s)")  # fmt: skip
+            delta = [c for c in range(m.channels.ptr[p], m.channels.ptr[p + 1]) if m.channels.decay[c] == 0.0]
+            if not delta:
+                raise ValidationError(where, f"{name!r} needs a delta-synapse input (its feed-forward "
+                                      "projection) for the plateau to enter by")  # fmt: skip
+            slot = m.channels.slot_base[p] + (delta[0] - m.channels.ptr[p]) * size
+            m.probes.record_node[start : start + size] = True
+            layers[name] = (SegmentLayer(segments), start, int(slot))
+        return layers
+
+    def temporal_memory(self, population: str):
+        """The :class:`~snn.htm.temporal_memory.TemporalMemory` of a population with
+        dendrites (its segments as learned so far; save it with its ``save``)."""
+        if population not in self.dendrites:
+            raise ValidationError("population", f"{population!r} has no dendrites; those here: "
+                                  f"{sorted(self.dendrites)}")  # fmt: skip
+        return self.dendrites[population][0].memory
+
+    def segment_layer(self, population: str):
+        """The running :class:`~snn.htm.spiking.SegmentLayer` of a population with dendrites."""
+        self.temporal_memory(population)
+        return self.dendrites[population][0]
+
+    def _end_cycles(self, spike_nodes: np.ndarray) -> None:
+        """Hand each dendritic population the spikes since the last call (``spike_nodes``);
+        at a cycle's end, let its segments learn and put the plateau into the predicted cells."""
+        for layer, start, slot in self.dendrites.values():
+            size = layer.segments.params.cells
+            mine = spike_nodes[(spike_nodes >= start) & (spike_nodes < start + size)]
+            layer.fire(mine - start)
+            if self.step % layer.segments.cycle_steps == 0:
+                predicted = layer.end_cycle()
+                self.slots[slot + predicted] += layer.segments.plateau
 
     def _check_weight_probes(self, network) -> list:
         """(name, projection, synapse indices, every) per weight probe, indices checked."""
@@ -352,11 +404,18 @@ class Simulator:
         if self._split.workers > 1:
             splits[1] = self._split.single()
             block = min(block, CONTENTION_CHECK_STEPS)
+        cycle = min((layer.segments.cycle_steps for layer, _, _ in self.dendrites.values()), default=0)
+        if self.dendrites and any(layer.segments.cycle_steps != cycle for layer, _, _ in self.dendrites.values()):
+            raise ValidationError("dendrites.cycle_steps", "every population with dendrites needs the same "
+                                  "cycle_steps")  # fmt: skip
+        seen = 0  # spikes handed to the dendrites so far
         with Workers(self._split.workers) as workers:
             choice = WorkerChoice(workers, block, trial=TRIAL_STEPS)  # each run starts on every worker
             listed_by = self._split.workers
             while self.step < end:
                 count, steps = choice.plan(end - self.step)
+                if cycle:  # stop at each cycle's end: the segments learn there
+                    steps = min(steps, cycle - self.step % cycle)
                 if count != listed_by:  # the held lists belong to the other split's workers
                     held_count[:], listed_by = -1, count
                 share = functools.partial(
@@ -368,6 +427,9 @@ class Simulator:
                 if bar is not None:
                     bar.update(done - self.step)
                 self.step = done
+                if cycle:
+                    self._end_cycles(spike_nodes[seen : spike_count[0]])
+                    seen = spike_count[0]
                 if spike_count[0] + m.n_nodes > spike_steps.size:
                     self._check_spike_record(
                         spike_count[0], 2 * spike_steps.size + m.n_nodes, first_step, n_steps
@@ -391,7 +453,25 @@ class Simulator:
         )
         if plastic is not None:
             self._add_plasticity(result, first_step, plastic, weight_rows)
+        if self.dendrites:
+            self._add_dendrites(result, first_step, n_steps)
         return result
+
+    def _add_dendrites(self, result: Result, first_step: int, n_steps: int) -> None:
+        """Each dendritic population's raw anomaly score per cycle ended in this run (trace
+        ``<population>_anomaly``, at the cycle's end) and its segment and synapse counts."""
+        summary = {}
+        for name, (layer, _, _) in self.dendrites.items():
+            cycle = layer.segments.cycle_steps
+            ends = np.arange((first_step // cycle + 1) * cycle, first_step + n_steps + 1, cycle)
+            scores = np.asarray(layer.anomalies[len(layer.anomalies) - ends.size :], dtype=np.float64)
+            result.traces[f"{name}_anomaly"] = Trace(
+                t=(ends - first_step) * self.dt, values=scores[:, None], neurons=np.zeros(1, dtype=np.int64),
+                target=name, variable="anomaly",
+            )  # fmt: skip
+            summary[name] = {"segments": layer.memory.n_segments, "synapses": layer.memory.n_synapses,
+                             "cycles": len(layer.anomalies), "cycle_steps": cycle}  # fmt: skip
+        result.metadata["dendrites"] = summary
 
     def _plastic_arrays(self, n_steps: int):
         """The kernels' :class:`~snn.plasticity.kernels.Plastic` for a run of ``n_steps``

@@ -200,12 +200,24 @@ class TemporalMemory:
     def _chunks_for(self, n_columns: int) -> int:
         return int(kernels.chunks_needed(self._arrays, n_columns, self.params.max_new_synapses))
 
-    def compute(self, active_columns: SDR | np.ndarray, learn: bool = True) -> float:
+    def compute(
+        self, active_columns: SDR | np.ndarray, learn: bool = True, fired: np.ndarray | None = None
+    ) -> float:
         """Advance one step on ``active_columns`` (an SDR of ``columns`` bits or sorted
-        indices); return the raw anomaly score in [0, 1]."""
+        indices); return the raw anomaly score in [0, 1].
+
+        ``fired``: None (the algorithm picks the active cells), or one bool per cell, the
+        cells that fired in a spiking network (:mod:`snn.htm.spiking`), taken as the active
+        cells (see :func:`snn.htm.tm_kernels.compute`)."""
         cols = self._columns(active_columns)
+        if fired is None:
+            fired = np.zeros(0, dtype=np.bool_)
+        elif fired.shape != (self.params.cells,) or fired.dtype != np.bool_:
+            raise ValidationError(
+                "TemporalMemory.compute.fired", f"must be {self.params.cells} booleans, one per cell"
+            )
         self._reserve(cols.size, self._chunks_for(cols.size))
-        self.anomaly = float(kernels.compute(self._arrays, self._kernel_params, cols, bool(learn)))
+        self.anomaly = float(kernels.compute(self._arrays, self._kernel_params, cols, bool(learn), fired))
         return self.anomaly
 
     def run(self, steps: list[np.ndarray] | list[SDR], learn: bool = True) -> np.ndarray:

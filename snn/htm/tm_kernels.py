@@ -405,9 +405,16 @@ def chunks_needed(a, n_columns, max_new):
 
 # ---- one step -----------------------------------------------------------------------
 @njit(cache=True)
-def compute(a, params, active_columns, learn):
+def compute(a, params, active_columns, learn, fired):
     """One time step on the sorted ``active_columns``; returns the raw anomaly score
     (fraction of active columns that no cell predicted; 0 when none is active).
+
+    ``fired`` (bool per cell, or empty): empty, the temporal memory decides which cells
+    fire (the algorithm of :mod:`snn.htm.temporal_memory`); given, the cells that fired in a
+    spiking network (:mod:`snn.htm.spiking`) are the active cells: a column is predicted when
+    one of its cells with an active segment fired (those cells win and learn), else it is
+    taken as bursting (its best matching segment or least used cell wins). When the spikes
+    are those the algorithm would choose, both give the same result, bit for bit.
 
     ``params`` = (cells_per_column, activation_threshold, min_threshold,
     initial_permanence, connected_permanence, permanence_increment,
@@ -418,6 +425,7 @@ def compute(a, params, active_columns, learn):
     (K, activation_threshold, min_threshold, initial_permanence, connected_permanence, increment, decrement,
      predicted_decrement, max_new, max_segments, P) = params  # fmt: skip
     c = a.counters
+    spiking = fired.size > 0
 
     # the anomaly: active columns without a predictive cell (both lists are sorted)
     unpredicted, k = 0, 0
@@ -454,15 +462,28 @@ def compute(a, params, active_columns, learn):
         first_matching = im
         while im < n_matching_segs and a.seg_cell[a.matching_segs[im]] // K == col:
             im += 1
-        if ia > first_active:  # predicted: the predicted cells fire and win
+        predicted = ia > first_active
+        if spiking and predicted:  # predicted only if a cell with an active segment fired
+            predicted = False
+            for k in range(first_active, ia):
+                predicted = predicted or fired[a.seg_cell[a.active_segs[k]]]
+        if predicted:  # predicted: the predicted cells fire and win
+            if spiking:  # every cell that fired is active (exactly the predicted ones, normally)
+                for cell in range(col * K, col * K + K):
+                    if fired[cell]:
+                        a.active_cells[c[N_ACTIVE]] = cell
+                        c[N_ACTIVE] += 1
             last_cell = -1
             for k in range(first_active, ia):
                 seg = a.active_segs[k]
                 cell = a.seg_cell[seg]
+                if spiking and not fired[cell]:
+                    continue
                 if cell != last_cell:
-                    a.active_cells[c[N_ACTIVE]] = cell
+                    if not spiking:
+                        a.active_cells[c[N_ACTIVE]] = cell
+                        c[N_ACTIVE] += 1
                     a.winner_cells[c[N_WINNER]] = cell
-                    c[N_ACTIVE] += 1
                     c[N_WINNER] += 1
                     last_cell = cell
                 if learn:
@@ -473,8 +494,9 @@ def compute(a, params, active_columns, learn):
             continue
         # unpredicted: the column bursts
         for cell in range(col * K, col * K + K):
-            a.active_cells[c[N_ACTIVE]] = cell
-            c[N_ACTIVE] += 1
+            if not spiking or fired[cell]:
+                a.active_cells[c[N_ACTIVE]] = cell
+                c[N_ACTIVE] += 1
         if im > first_matching:  # the best matching segment learns
             best = a.matching_segs[first_matching]
             for k in range(first_matching + 1, im):
@@ -578,11 +600,12 @@ def run_series(a, params, column_ptr, column_index, learn, anomalies):
     """:func:`compute` on each step's columns ``column_index[column_ptr[t]:column_ptr[t + 1]]``
     (CSR by step), raw anomaly scores into ``anomalies``; stops early, returning the number
     of steps done, when fewer segments are free than the next step may create."""
+    no_spikes = np.zeros(0, dtype=np.bool_)
     for t in range(column_ptr.size - 1):
         columns = column_index[column_ptr[t] : column_ptr[t + 1]]
         if a.counters[N_FREE] < columns.size or a.counters[N_FREE_CHUNKS] < chunks_needed(
             a, columns.size, params[8]
         ):
             return t
-        anomalies[t] = compute(a, params, columns, learn)
+        anomalies[t] = compute(a, params, columns, learn, no_spikes)
     return column_ptr.size - 1

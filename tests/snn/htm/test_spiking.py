@@ -1,0 +1,147 @@
+"""Dendritic-segment cells in snn.Network: the spiking temporal memory against the array one."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import snn
+from snn.htm import TemporalMemory, TemporalMemoryParameters
+from snn.htm.spiking import (
+    CYCLE_STEPS, DistalSegments, add_temporal_memory, column_input, margins, soma,
+)  # fmt: skip
+
+DT = 1e-3
+PARAMS = TemporalMemoryParameters(columns=256, cells_per_column=8, activation_threshold=6, min_threshold=4,
+                                  max_new_synapses=8, predicted_segment_decrement=0.02, seed=3)  # fmt: skip
+
+
+def high_order_steps(seed: int = 1, repeats: int = 60) -> list[np.ndarray]:
+    """Three sequences sharing their middle (A x y z B, C x y z D, E x y z F) in random order,
+    with a random SDR between them 30 % of the time: the next element after z depends on the
+    first, so the cells (not just the columns) must carry the context."""
+    rng = np.random.default_rng(seed)
+
+    def sdr():
+        return np.sort(rng.choice(PARAMS.columns, 10, replace=False))
+
+    ends, shared = [sdr() for _ in range(6)], [sdr() for _ in range(3)]
+    sequences = [[ends[2 * k], *shared, ends[2 * k + 1]] for k in range(3)]
+    steps = []
+    for _ in range(repeats):
+        steps += sequences[rng.integers(3)]
+        if rng.random() < 0.3:
+            steps.append(sdr())
+    return steps
+
+
+def spiking_run(steps, params=PARAMS, plateau_scale: float = 1.0):
+    net = snn.Network()
+    net.add(column_input("columns", steps, params.columns, DT))
+    add_temporal_memory(net, "tm", "columns", params, dt=DT)
+    if plateau_scale != 1.0:  # the same network with a weaker dendritic plateau
+        pop = net.populations["tm"]
+        weaker = dataclasses.replace(pop.dendrites, plateau=pop.dendrites.plateau * plateau_scale)
+        net.populations["tm"] = dataclasses.replace(pop, dendrites=weaker)
+    sim = snn.Simulator(net, dt=DT, progress=False)
+    sim.segment_layer("tm").keep_history = True
+    result = sim.run(len(steps) * CYCLE_STEPS * DT)
+    return sim, result
+
+
+def agreement(steps, layer):
+    tm = TemporalMemory(PARAMS)
+    same_active = same_predictive = 0
+    for t, columns in enumerate(steps):
+        tm.compute(columns)
+        same_active += np.array_equal(tm.active_cells, layer.active_cells[t])
+        same_predictive += np.array_equal(tm.predictive_cells, layer.predictive_cells[t])
+    return same_active / len(steps), same_predictive / len(steps), tm
+
+
+def test_spiking_temporal_memory_agrees_with_the_array_one():
+    steps = high_order_steps()
+    sim, result = spiking_run(steps)
+    layer = sim.segment_layer("tm")
+    active, predictive, tm = agreement(steps, layer)
+    assert active >= 0.99 and predictive >= 0.99, (active, predictive)
+    # not a trivial agreement: the memory learned (the shared middles are predicted late on)
+    # and columns both burst and were predicted
+    scores = result.traces["tm_anomaly"].values[:, 0]
+    assert scores.size == len(steps)
+    assert scores[:5].mean() > 0.9 and scores[-100:].mean() < 0.4
+    assert tm.n_segments == sim.temporal_memory("tm").n_segments > 100
+    assert result.metadata["dendrites"]["tm"]["synapses"] == tm.n_synapses
+    # the spikes are the active cells: predicted cells fire at a cycle's step 1, bursting columns
+    # at step 2, so each cycle's anomaly score is its share of columns firing at step 2
+    times, ids = result.spikes["tm"]
+    step = np.rint(times / DT).astype(np.int64)
+    assert set(np.unique(step % CYCLE_STEPS)) == {1, 2}
+    cycle, column = step // CYCLE_STEPS, ids // PARAMS.cells_per_column
+    late = step % CYCLE_STEPS == 2
+    bursting = np.bincount(np.unique(cycle[late] * PARAMS.columns + column[late]) // PARAMS.columns,
+                           minlength=len(steps))  # fmt: skip
+    np.testing.assert_array_equal(bursting / [c.size for c in steps], scores)
+
+
+def test_the_somata_decide_a_weak_plateau_breaks_the_agreement():
+    """The agreement comes from the spiking dynamics: with the plateau at 30 % the predicted
+    cells no longer fire first, the columns burst, and the learning differs."""
+    steps = high_order_steps(repeats=20)
+    sim, _ = spiking_run(steps, plateau_scale=0.3)
+    active, _, _ = agreement(steps, sim.segment_layer("tm"))
+    assert active < 0.7
+
+
+def test_margins_hold_and_short_cycles_are_refused():
+    assert min(margins().values()) > 0.1
+    with pytest.raises(snn.ValidationError, match="cycle_steps"):
+        DistalSegments(params=PARAMS, dt=DT, plateau=0.022, cycle_steps=3)
+
+
+def test_same_seed_same_spikes_and_a_pretrained_memory_is_copied():
+    steps = high_order_steps(repeats=10)
+    _, first = spiking_run(steps)
+    _, second = spiking_run(steps)
+    for a, b in zip(first.spikes["tm"], second.spikes["tm"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    trained = TemporalMemory(PARAMS)
+    trained.run(steps)
+    before = trained.n_segments
+    net = snn.Network()
+    net.add(column_input("columns", steps[:5], PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT, memory=trained)
+    sim = snn.Simulator(net, dt=DT, progress=False)
+    sim.run(5 * CYCLE_STEPS * DT)
+    assert trained.n_segments == before  # the given memory is not changed by the run
+    assert sim.temporal_memory("tm").n_segments >= before
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda net: snn.Population(name="x", size=10, model=soma(DT), dendrites=DistalSegments(
+            params=PARAMS, dt=DT, plateau=0.022)), "Population.size"),
+        (lambda net: snn.Population(name="x", size=PARAMS.cells, model=snn.IF(), dendrites=DistalSegments(
+            params=PARAMS, dt=DT, plateau=0.022)), "Population.model"),
+        (lambda net: snn.Population(name="x", size=4, model=snn.LIF(), dendrites="segments"),
+         "Population.dendrites"),
+        (lambda net: DistalSegments(params=PARAMS, dt=-1.0, plateau=0.02), "DistalSegments.dt"),
+        (lambda net: column_input("c", [[0, 300]], PARAMS.columns, DT), "column_input.steps[0]"),
+        (lambda net: add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT), "add_temporal_memory.input"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_field(build, field):
+    net = snn.Network()
+    net.add(snn.SpikeSource(name="columns", size=3))
+    with pytest.raises(snn.ValidationError) as error:
+        build(net)
+    assert error.value.field == field
+
+
+def test_the_simulator_runs_the_cells_at_their_dt():
+    net = snn.Network()
+    net.add(column_input("columns", [[0, 1]], PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT)
+    with pytest.raises(snn.ValidationError, match="dt"):
+        snn.Simulator(net, dt=DT / 2)
