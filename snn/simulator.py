@@ -405,9 +405,10 @@ class Simulator:
             splits[1] = self._split.single()
             block = min(block, CONTENTION_CHECK_STEPS)
         cycle = min((layer.segments.cycle_steps for layer, _, _ in self.dendrites.values()), default=0)
-        if self.dendrites and any(layer.segments.cycle_steps != cycle for layer, _, _ in self.dendrites.values()):
-            raise ValidationError("dendrites.cycle_steps", "every population with dendrites needs the same "
-                                  "cycle_steps")  # fmt: skip
+        if any(layer.segments.cycle_steps != cycle for layer, _, _ in self.dendrites.values()):
+            raise ValidationError(
+                "dendrites.cycle_steps", "every population with dendrites needs the same cycle_steps"
+            )
         seen = 0  # spikes handed to the dendrites so far
         with Workers(self._split.workers) as workers:
             choice = WorkerChoice(workers, block, trial=TRIAL_STEPS)  # each run starts on every worker

@@ -156,13 +156,18 @@ class DistalSegments:
                                                                low=3))  # fmt: skip
         worst = min(margins(self.cycle_steps).items(), key=lambda item: item[1])
         if worst[1] <= 0.0:
-            raise ValidationError("DistalSegments.cycle_steps", f"must be >= 4: with {self.cycle_steps} steps "
-                                  f"a cycle's residue breaks {worst[0]!r} (margin {worst[1]:.3f} v_th)")  # fmt: skip
+            raise ValidationError(
+                "DistalSegments.cycle_steps",
+                f"must be >= 4: with {self.cycle_steps} steps a cycle's residue breaks {worst[0]!r} "
+                f"(margin {worst[1]:.3f} v_th)",
+            )
         object.__setattr__(self, "learn", validate.flag("DistalSegments.learn", self.learn))
         if self.memory is not None and (
             not isinstance(self.memory, TemporalMemory) or self.memory.params != self.params
         ):
-            raise ValidationError("DistalSegments.memory", "must be None or a TemporalMemory with these params")
+            raise ValidationError(
+                "DistalSegments.memory", "must be None or a TemporalMemory with these params"
+            )
 
     def counts(self) -> tuple[int, int]:
         """(segments, synapses) the population starts with."""
@@ -278,15 +283,21 @@ def add_temporal_memory(
 
     params = params if params is not None else TemporalMemoryParameters()
     if not isinstance(params, TemporalMemoryParameters):
-        raise ValidationError("add_temporal_memory.params", f"must be TemporalMemoryParameters, got {params!r}")
+        raise ValidationError(
+            "add_temporal_memory.params", f"must be TemporalMemoryParameters, got {params!r}"
+        )
     v_th = validate.positive("add_temporal_memory.v_th", v_th)
     dendrites = DistalSegments(params=params, dt=dt, plateau=PLATEAU * v_th, cycle_steps=cycle_steps,
                                learn=learn, memory=memory)  # fmt: skip
     n_input = network.node_size(input, "add_temporal_memory.input")
     if n_input != params.columns:
-        raise ValidationError("add_temporal_memory.input", f"{input!r} has {n_input} channels, "
-                              f"expected one per column ({params.columns})")  # fmt: skip
-    population = network.add(Population(name=name, size=params.cells, model=soma(dt, v_th), dendrites=dendrites))
+        raise ValidationError(
+            "add_temporal_memory.input",
+            f"{input!r} has {n_input} channels, expected one per column ({params.columns})",
+        )
+    population = network.add(
+        Population(name=name, size=params.cells, model=soma(dt, v_th), dendrites=dendrites)
+    )
     K = params.cells_per_column
     cells = np.arange(params.cells)
     network.connect(input, name, Sparse(pre=cells // K, post=cells, weights=FEEDFORWARD * v_th),

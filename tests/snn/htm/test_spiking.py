@@ -8,7 +8,12 @@ import pytest
 import snn
 from snn.htm import TemporalMemory, TemporalMemoryParameters
 from snn.htm.spiking import (
-    CYCLE_STEPS, DistalSegments, add_temporal_memory, column_input, margins, soma,
+    CYCLE_STEPS,
+    DistalSegments,
+    add_temporal_memory,
+    column_input,
+    margins,
+    soma,
 )  # fmt: skip
 
 DT = 1e-3
