@@ -79,6 +79,7 @@ class Capabilities:
     initial_state: bool = True  # False: populations start at their model's start (no initial_v)
     probe_subsets: bool = True  # False: a probe records every neuron at every step
     bias_rides_on: str | None = None  # a constant current needs an input of this synapse kind (NIR: Delta)
+    dendrites: bool = False  # populations of dendritic-segment cells (snn.htm.spiking.DistalSegments)
 
     def support(self, model: str) -> ModelSupport:
         """The row of ``model`` (a class name it runs)."""
@@ -127,6 +128,7 @@ class Capabilities:
             (not self.delays, "synaptic delays"),
             (bool(rules_refused), f"plasticity: {', '.join(rules_refused)}"),
             (not self.currents, "injected currents"),
+            (not self.dendrites, "dendritic-segment cells (snn.htm.spiking.DistalSegments)"),
         )
         return lines + [what for refused, what in backend_wide if refused]
 
@@ -312,6 +314,12 @@ def check_network(network: Network, caps: Capabilities, backend: str) -> None:
     for pop in network.populations.values():
         kind = type(pop.model).__name__
         where = f"population {pop.name!r}"
+        if pop.dendrites is not None and not caps.dendrites:
+            raise UnsupportedFeature(
+                pop.dendrites.describe(pop.name),
+                backend,
+                "the segments learn and predict on the numba simulator and the nengo adapter only",
+            )
         if kind not in caps.neuron_models:
             raise UnsupportedFeature(
                 f"neuron model {kind} ({where})",

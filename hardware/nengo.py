@@ -122,6 +122,8 @@ from snn.result import Result, Trace
 from snn.synapses import Exponential
 
 NAME = "nengo"
+#: nengo.LinearFilter arguments of a delta synapse: a discrete pass-through, one step late
+ONE_STEP_DELTA = ([1.0], [1.0], False)
 #: The models' second state variable (ALIF's b, AdEx's w, Izhikevich's u), nengo's "adaptation"
 SECOND_STATE = ("b", "w", "u")
 
@@ -151,6 +153,7 @@ def capabilities() -> Capabilities:
         currents=True,
         delays=False,
         plasticity=RULES_RUN,
+        dendrites=True,
         notes=(
             "Oja, BCM -> nengo.Oja, nengo.BCM (rates one step later; no weight bounds; BCM's theta "
             "filters y; presynaptic neurons only): see hardware.nengo_rules",
@@ -162,6 +165,8 @@ def capabilities() -> Capabilities:
             "nengo's LIF starts its refractory period at the interpolated spike time: rates agree, "
             "spike times may differ by a step",
             "spike sources and currents are nengo.Node outputs with the reference's spikes for the seed",
+            "dendritic-segment cells -> LinearNeurons somata and a nengo.Node running the same segment "
+            "layer (snn.htm.spiking.SegmentLayer) on their spikes, its plateau a delta input",
         ),
     )
 
@@ -208,6 +213,8 @@ def nengo_kind(network: Network, population: str) -> str:
     model = network.populations[population].model
     if model.kernel != LINEAR:
         return OWN_NONLINEAR_STEP
+    if network.populations[population].dendrites is not None:  # one step late would change what fires
+        return OWN_STEP
     if (
         type(model) is LIF  # not ALIF or CubaLIF
         and model.reset == "value"
@@ -271,6 +278,7 @@ class NengoHandles:
     maps: dict = field(default_factory=dict)
     report: MappingReport | None = None
     learning: dict = field(default_factory=dict)  # projection -> (weights probe, its synapses, scale)
+    dendrites: dict = field(default_factory=dict)  # population -> its snn.htm.spiking.SegmentLayer
 
     def input_data(self, n_steps: int) -> dict:
         """Every input node's output for ``n_steps`` steps from the start, ``(n_steps, size)``
@@ -291,6 +299,26 @@ def _node_output(stimulus: Stimulus, dt: float, columns: slice | None):
         step = int(round(t / dt)) - 1
         spikes, currents = stimulus.rows(step, step + 1)
         return spikes[0, columns] / dt if columns is not None else currents[0]
+
+    return output
+
+
+def _segments_output(layer, dt: float):
+    """A nengo node function driving a :class:`~snn.htm.spiking.SegmentLayer`: its input is
+    the cells' spikes of our step ``round(t/dt) - 1``; at a cycle's last step it returns the
+    plateau (as 1/dt pulses, like a spike) for the cells the segments predict, else zeros."""
+    size = layer.segments.params.cells
+    cycle, plateau = layer.segments.cycle_steps, layer.segments.plateau
+
+    def output(t: float, spikes: np.ndarray) -> np.ndarray:
+        out = np.zeros(size)
+        step = int(round(t / dt)) - 1
+        if step < 0:
+            return out
+        layer.fire(np.flatnonzero(spikes))
+        if (step + 1) % cycle == 0:
+            out[layer.end_cycle()] = plateau / dt
+        return out
 
     return output
 
@@ -415,7 +443,7 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
                 synapse = nengo.Lowpass(effective.tau_syn)
                 what = f"Exponential(tau_syn={effective.tau_syn}) -> Lowpass"
             else:
-                synapse = nengo.LinearFilter([1.0], [1.0], analog=False)
+                synapse = nengo.LinearFilter(*ONE_STEP_DELTA)
                 what = "Delta -> one-step discrete pass-through filter"
             if projection.plasticity is not None:  # nengo learns on dense transforms only
                 from hardware.nengo_rules import learning_rule
@@ -438,6 +466,23 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
                     synapse=synapse,
                 )
             report.converted.append(f"{projection.name}: {what}, transform = weight x {scale:.6g}")
+        for pop in network.populations.values():
+            if pop.dendrites is None:
+                continue
+            from snn.htm.spiking import SegmentLayer
+            from snn.synapses import Delta
+
+            layer = handles.dendrites[pop.name] = SegmentLayer(pop.dendrites)
+            cells = handles.ensembles[pop.name].neurons
+            node = nengo.Node(_segments_output(layer, dt), size_in=pop.size, size_out=pop.size,
+                              label=f"{pop.name}_segments")  # fmt: skip
+            nengo.Connection(cells, node, synapse=None)
+            scale = transform_scale(pop.model, Delta(), dt, handles.maps[pop.name])
+            nengo.Connection(node, cells, transform=scale, synapse=nengo.LinearFilter(*ONE_STEP_DELTA))
+            report.converted.append(
+                f"{pop.dendrites.describe(pop.name)} -> nengo.Node {node.label!r} running "
+                f"snn.htm.spiking.SegmentLayer on the cells' spikes; plateau = delta input x {scale:.6g}"
+            )
         for probe in network.probes:
             if probe.variable == PROBE_SPIKES:
                 target = handles.ensembles.get(probe.target)
@@ -515,6 +560,19 @@ def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int
         "mapping": handles.report.to_dict() if handles.report else {},
         "versions": versions,
     }
+    for name, layer in handles.dendrites.items():  # as snn.Simulator reports them
+        cycle = layer.segments.cycle_steps
+        ends = np.arange(1, len(layer.anomalies) + 1) * cycle
+        traces[f"{name}_anomaly"] = Trace(
+            t=ends * dt, values=np.asarray(layer.anomalies)[:, None], neurons=np.zeros(1, dtype=np.int64),
+            target=name, variable="anomaly",
+        )  # fmt: skip
+    if handles.dendrites:
+        metadata["dendrites"] = {
+            name: {"segments": layer.memory.n_segments, "synapses": layer.memory.n_synapses,
+                   "cycles": len(layer.anomalies), "cycle_steps": layer.segments.cycle_steps}
+            for name, layer in handles.dendrites.items()
+        }  # fmt: skip
     weights = {  # the transform at the last step, back in our units, in the projection's order
         name: np.asarray(data[probe])[n_steps - 1][synapses.post, synapses.pre] / scale
         for name, (probe, synapses, scale) in handles.learning.items()

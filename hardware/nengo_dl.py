@@ -50,6 +50,7 @@ class NengoDLBackend(NengoBackend):
             # a delta synapse is nengo's discrete pass-through filter, whose D matrix nengo 4.1
             # makes 2-D and nengo-dl 3.6's filter builder asserts is 1-D (AssertionError on build)
             synapses=("Exponential",),
+            dendrites=False,  # the segments are a Python nengo.Node between steps: not in a TF graph
             notes=(*caps.notes, "run in nengo_dl.Simulator",
                    "no delta synapses: nengo-dl 3.6 cannot build nengo 4.1's pass-through filter"),
         )  # fmt: skip

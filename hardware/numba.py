@@ -33,6 +33,7 @@ class NumbaBackend(Backend):
             delays=True,
             plasticity=tuple(RULES),
             exact=True,
+            dendrites=True,
             notes=(
                 "the reference: every other backend is compared with it",
                 "a network with a learning rule runs on one worker thread",
