@@ -6,7 +6,9 @@ steps per second at 2048 columns x 10 cells (C++). We run 2048 columns x 32 cell
 cells) with 2 % (40) active columns, learning on, on a stream of 30 elements repeated in
 sequence, clean and with 10 % noise steps (segments keep growing), at 255 (htm.core's
 default) and 32 (NAB's) synapses per segment; each figure is the median over blocks of
-steps after a warm-up (compile excluded).
+steps after a warm-up (compile excluded). The dendritic-segment spiking population
+(:mod:`snn.htm.spiking`, 5 simulator steps of 65 536 LIF somata per temporal-memory step)
+is timed on the clean stream, with and without its segments.
 
     python benchmarks/htm_speed.py --json benchmarks/results/htm_speed.json
 """
@@ -44,6 +46,37 @@ def _rate(step, items: list, block: int) -> float:
         step(items[begin : begin + block])
         rates.append(block / (time.perf_counter() - start))
     return statistics.median(rates)
+
+
+def _spiking(rng: np.random.Generator, steps: int, block: int) -> dict:
+    """The temporal memory as dendritic-segment cells on snn.Simulator (:mod:`snn.htm.spiking`):
+    2048 x 32 LIF somata, 5 simulator steps per temporal-memory step, on the clean stream;
+    and the same somata and synapses without the segments (the clock-driven integration of
+    65 536 cells, which bounds the population's speed)."""
+    import dataclasses
+
+    import snn
+    from snn.htm import TemporalMemoryParameters
+    from snn.htm.spiking import CYCLE_STEPS, add_temporal_memory, column_input
+
+    dt, warm = 1e-3, 500
+    stream = _stream(rng, warm + steps, 2048, 40, 0.0)
+    net = snn.Network()
+    net.add(column_input("columns", stream, 2048, dt))
+    add_temporal_memory(net, "tm", "columns", TemporalMemoryParameters(), dt=dt)
+    somata = snn.Network()
+    somata.add(net.sources["columns"])
+    somata.add(dataclasses.replace(net.populations["tm"], dendrites=None))
+    for projection in net.projections:
+        somata.add_projection(projection)
+    figures = {}
+    for name, network in (("spiking_tm", net), ("spiking_somata_only", somata)):
+        sim = snn.Simulator(network, dt=dt, progress=False)
+        sim.run(warm * CYCLE_STEPS * dt)  # compile, and grow the first segments
+        figures[f"{name}_steps_per_s"] = _rate(
+            lambda items, sim=sim: sim.run(len(items) * CYCLE_STEPS * dt), list(range(steps)), block
+        )
+    return figures
 
 
 def main() -> None:
@@ -89,7 +122,8 @@ def main() -> None:
     both(inputs[:1000])
     figures["sp_tm_steps_per_s"] = _rate(both, inputs[1000:], args.block)
     figures["sp_steps_per_s"] = _rate(lambda block: [sp.compute(x) for x in block], inputs[1000:], args.block)
-    for key in [k for k in figures if k.startswith("tm_noise") and k.endswith("_steps_per_s")]:
+    figures.update(_spiking(rng, args.steps, args.block))
+    for key in [k for k in figures if k.startswith(("tm_noise", "spiking")) and k.endswith("_steps_per_s")]:
         figures[key.replace("_steps_per_s", "_ratio_to_published")] = figures[key] / 5000
     for key, value in figures.items():
         print(f"{key:34s} {value:.1f}" if isinstance(value, float) else f"{key:34s} {value}")

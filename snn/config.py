@@ -16,6 +16,10 @@ Layout (every table optional except ``population``; unknown keys are errors)::
     model = "LIF"           # LIF | ALIF | IF | LI
     initial_v = { uniform = [-0.060, -0.050] }   # or a number (V)
     params = { tau_mem = 0.020, v_th = -0.050 }  # the model's fields, SI units
+    # optional: dendritic-segment cells of a temporal memory (snn.htm.spiking.DistalSegments;
+    # params are snn.htm.TemporalMemoryParameters' fields)
+    # dendrites = { dt = 1e-3, plateau = 0.022, cycle_steps = 5, learn = true,
+    #               params = { columns = 2048, cells_per_column = 32 } }
 
     [[source]]
     name = "drive"
@@ -172,12 +176,36 @@ def network_from_dict(data: dict) -> tuple[Network, SimulationDefaults]:
 
 def _add_population(net: Network, where: str, entry: Any) -> None:
     entry = _take(
-        where, _table(where, entry), ("name", "size", "model", "params", "initial_v"), ("name", "size")
+        where,
+        _table(where, entry),
+        ("name", "size", "model", "params", "initial_v", "dendrites"),
+        ("name", "size"),
     )
     model_table = {"model": entry.get("model", "LIF"), **_table(f"{where}.params", entry.get("params", {}))}
     model = _typed(f"{where}.params", model_table, MODELS, key="model")
     initial_v = _initial_v(f"{where}.initial_v", entry.get("initial_v"))
-    net.add(Population(name=entry["name"], size=entry["size"], model=model, initial_v=initial_v))
+    dendrites = None
+    if "dendrites" in entry:
+        dendrites = _dendrites(f"{where}.dendrites", _table(f"{where}.dendrites", entry["dendrites"]))
+    net.add(
+        Population(
+            name=entry["name"], size=entry["size"], model=model, initial_v=initial_v, dendrites=dendrites
+        )
+    )
+
+
+def _dendrites(where: str, table: dict):
+    from snn.htm.spiking import DistalSegments
+    from snn.htm.temporal_memory import TemporalMemoryParameters
+
+    _take(where, table, ("params", "dt", "plateau", "cycle_steps", "learn"), ("dt", "plateau"))
+    params = _typed(
+        f"{where}.params",
+        {"type": "TemporalMemoryParameters", **_table(f"{where}.params", table.get("params", {}))},
+        {"TemporalMemoryParameters": TemporalMemoryParameters},
+    )
+    return _typed(where, {**table, "params": params, "type": "DistalSegments"},
+                  {"DistalSegments": DistalSegments})  # fmt: skip
 
 
 def _add_projection(net: Network, where: str, index: int, entry: Any) -> None:
@@ -304,6 +332,20 @@ def _fields(obj: Any, tag: str = "type") -> dict:
     return out
 
 
+def _dendrites_entry(pop: Population) -> dict:
+    from dataclasses import asdict
+
+    segments = pop.dendrites
+    if segments.memory is not None:
+        raise ValidationError(
+            f"populations[{pop.name}].dendrites.memory",
+            "a trained temporal memory is not written to TOML: save it with TemporalMemory.save and "
+            "pass memory=TemporalMemory.load(path) when building the network",
+        )
+    return {"dt": segments.dt, "plateau": segments.plateau, "cycle_steps": segments.cycle_steps,
+            "learn": segments.learn, "params": asdict(segments.params)}  # fmt: skip
+
+
 def network_to_dict(network: Network, defaults: SimulationDefaults | None = None) -> dict:
     """The inverse of :func:`network_from_dict`: plain data that reads back to an equal network."""
     data: dict[str, Any] = {"network": {"name": network.name}}
@@ -318,6 +360,8 @@ def network_to_dict(network: Network, defaults: SimulationDefaults | None = None
         elif pop.initial_v is not None:
             entry["initial_v"] = _plain(pop.initial_v)
         entry["params"] = params
+        if pop.dendrites is not None:
+            entry["dendrites"] = _dendrites_entry(pop)
         populations.append(entry)
     data["population"] = populations
     data["source"] = [_fields(source) for source in network.sources.values()]

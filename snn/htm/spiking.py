@@ -249,11 +249,22 @@ def column_input(name: str, steps, columns: int, dt: float, cycle_steps: int = C
     columns = validate.count("column_input.columns", columns)
     dt = validate.positive("column_input.dt", dt)
     cycle_steps = validate.count("column_input.cycle_steps", cycle_steps, low=3)
+    if isinstance(steps, (str, bytes, dict)) or not hasattr(steps, "__iter__"):
+        raise ValidationError("column_input.steps", "must be a list of active-column index arrays (or SDRs)")
     times, ids = [], []
     for t, active in enumerate(steps):
-        cols = active.indices if isinstance(active, SDR) else np.asarray(active, dtype=np.int64).ravel()
+        where = f"column_input.steps[{t}]"
+        if isinstance(active, SDR):
+            if active.size != columns:
+                raise ValidationError(where, f"SDR of {active.size} bits, expected {columns} columns")
+            cols = active.indices
+        else:
+            cols = validate.as_array(where, active).ravel()
+            if cols.size and cols.dtype.kind not in "iu":
+                raise ValidationError(where, f"must be integer column indices, got {cols.dtype}")
+            cols = cols.astype(np.int64)
         if cols.size and (cols.min() < 0 or cols.max() >= columns):
-            raise ValidationError(f"column_input.steps[{t}]", f"column indices must be in [0, {columns})")
+            raise ValidationError(where, f"column indices must be in [0, {columns})")
         for offset in (0, 1):
             times.append(np.full(cols.size, (t * cycle_steps + offset) * dt))
             ids.append(cols)

@@ -18,6 +18,7 @@ from snn.errors import UnsupportedFeature, ValidationError
 from snn.htm import SDR, CategoryEncoder, DateEncoder, RandomDistributedScalarEncoder, ScalarEncoder
 from snn.htm.likelihood import AnomalyLikelihood
 from snn.htm.spatial_pooler import SpatialPoolerParameters
+from snn.htm.spiking import DistalSegments, column_input, soma
 from snn.htm.temporal_memory import TemporalMemoryParameters
 from snn.lsnn import LSNN
 from snn.neurons import MODELS
@@ -72,6 +73,29 @@ TARGETS = {
         },
     ),
     "AnomalyLikelihood": (AnomalyLikelihood, {"learning_period": 10, "estimation_samples": 10}),
+    "DistalSegments": (
+        DistalSegments,
+        {
+            "params": TemporalMemoryParameters(columns=4, cells_per_column=2),
+            "dt": 1e-3,
+            "plateau": 0.022,
+            "cycle_steps": 5,
+            "learn": True,
+            "memory": None,
+        },
+    ),  # fmt: skip
+    "Population with dendrites": (
+        snn.Population,
+        {
+            "name": "tm",
+            "size": 8,
+            "model": soma(1e-3),
+            "dendrites": DistalSegments(
+                params=TemporalMemoryParameters(columns=4, cells_per_column=2), dt=1e-3, plateau=0.022
+            ),
+        },
+    ),  # fmt: skip
+    "column_input": (column_input, {"name": "c", "steps": [[0, 1], [2]], "columns": 4, "dt": 1e-3}),
 }
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import snn
+from snn.config import save_toml
 from snn.htm import TemporalMemory, TemporalMemoryParameters
 from snn.htm.spiking import (
     CYCLE_STEPS,
@@ -150,3 +151,36 @@ def test_the_simulator_runs_the_cells_at_their_dt():
     add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT)
     with pytest.raises(snn.ValidationError, match="dt"):
         snn.Simulator(net, dt=DT / 2)
+
+
+def test_toml_round_trip_keeps_the_dendrites(tmp_path):
+    steps = high_order_steps(repeats=8)
+    net = snn.Network()
+    net.add(column_input("columns", steps, PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT, learn=True)
+    net.probe("tm")
+    path = save_toml(net, tmp_path / "tm.toml")
+    loaded, _ = snn.load_toml(path)
+    assert loaded.populations["tm"].dendrites.params == PARAMS
+    runs = [snn.Simulator(n, dt=DT, progress=False).run(len(steps) * CYCLE_STEPS * DT) for n in (net, loaded)]
+    for a, b in zip(runs[0].spikes["tm"], runs[1].spikes["tm"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_toml_names_a_bad_dendrite_field(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[[population]]\nname = "tm"\nsize = 8\n'
+        'dendrites = { dt = 1e-3, plateau = 0.02, params = { columns = 2, cells_per_column = 4, '
+        'activation = 3 } }\n'
+    )
+    with pytest.raises(snn.ValidationError) as error:
+        snn.load_toml(path)
+    assert "dendrites.params.activation" in error.value.field
+    trained = TemporalMemory(PARAMS)
+    net = snn.Network()
+    net.add(column_input("columns", [[0]], PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT, memory=trained)
+    with pytest.raises(snn.ValidationError, match="memory"):
+        save_toml(net, tmp_path / "trained.toml")
+    assert not (tmp_path / "trained.toml").exists()
