@@ -252,6 +252,21 @@ class Simulator:
         self.temporal_memory(population)
         return self.dendrites[population][0]
 
+    def reset_context(self, population: str) -> None:
+        """Start a new sequence on a population with dendrites: its temporal memory forgets the
+        previous cells (:meth:`~snn.htm.temporal_memory.TemporalMemory.reset`, keeping what it
+        learned) and the plateau it put into the cells it predicted is taken back. Only
+        between cycles (after a whole number of cycles)."""
+        layer = self.segment_layer(population)
+        cycle = layer.segments.cycle_steps
+        if self.step % cycle or layer.fired.any():
+            raise ValidationError(
+                "reset_context", f"only between cycles: step {self.step} is not a multiple of {cycle}"
+            )
+        _, _, slot = self.dendrites[population]
+        self.slots[slot + layer.memory.predictive_cells] = 0.0  # a cycle's end leaves no other input there
+        layer.memory.reset()
+
     def _end_cycles(self, spike_nodes: np.ndarray) -> None:
         """Hand each dendritic population the spikes since the last call (``spike_nodes``);
         at a cycle's end, let its segments learn and put the plateau into the predicted cells."""

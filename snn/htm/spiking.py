@@ -220,6 +220,7 @@ class SegmentLayer:
         self.active_cells: list[np.ndarray] = []  # per cycle, when keep_history
         self.predictive_cells: list[np.ndarray] = []
         self.keep_history = False
+        self.learn = segments.learn  # may be switched between runs (train, then test)
 
     def fire(self, cells: np.ndarray) -> None:
         """Cells (indices within the population) that spiked in this cycle."""
@@ -230,7 +231,7 @@ class SegmentLayer:
         K = self.segments.params.cells_per_column
         active_cells = np.flatnonzero(self.fired)
         columns = np.unique(active_cells // K)
-        self.anomalies.append(self.memory.compute(columns, learn=self.segments.learn, fired=self.fired))
+        self.anomalies.append(self.memory.compute(columns, learn=self.learn, fired=self.fired))
         self.fired[active_cells] = False
         predictive = self.memory.predictive_cells
         if self.keep_history:

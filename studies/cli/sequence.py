@@ -9,7 +9,9 @@ reported for the noisy test), ``branching`` (a prefix with several successors), 
 network, and sets of sequences by the temporal memory; accuracy on every earlier task after
 the last, and forgetting, over ``--seeds``). Each writes
 ``results.json`` and a plot into ``--out``; ``nab`` also writes NAB's results layout,
-``OUT/htm/<category>/htm_<file>.csv``, which NAB's own scorer reads.
+``OUT/htm/<category>/htm_<file>.csv``, which NAB's own scorer reads. ``--engine spiking``
+runs high-order / noisy on dendritic-segment cells in :class:`snn.Simulator`
+(:mod:`snn.htm.spiking`) instead of the array temporal memory: the same predictions.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from snn.atomic import write_atomic
 from studies.cli.output import path_argument, save_figure, staged, table, write_json
 
 TASKS = ("high-order", "noisy", "branching", "anomaly", "nab", "continual")
+ENGINES = ("array", "spiking")
 DETECTOR = "htm"
 
 
@@ -38,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=0.1,
         help="high-order/noisy: share of each input's columns moved, in [0, 1)",
+    )
+    parser.add_argument(
+        "--engine",
+        default="array",
+        help="high-order/noisy: array (snn.htm.TemporalMemory, default) or spiking (the same memory as "
+        "dendritic-segment LIF cells on snn.Simulator, 5 steps per element: snn.htm.spiking)",
     )
     parser.add_argument(
         "--data", type=path_argument, help="nab: a folder of NAB-format CSVs (timestamp,value)"
@@ -88,6 +97,10 @@ def _check(args: argparse.Namespace) -> None:
         raise ValidationError("--noise", f"must be in [0, 1), got {args.noise}")
     if args.seed < 0:
         raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
+    if args.engine not in ENGINES:
+        raise ValidationError("--engine", f"must be one of {list(ENGINES)}, got {args.engine!r}")
+    if args.engine != "array" and args.task not in ("high-order", "noisy"):
+        raise ValidationError("--engine", f"spiking runs the high-order and noisy tasks, not {args.task}")
     if args.timestamps not in ("strict", "file"):
         raise ValidationError("--timestamps", f"must be strict or file, got {args.timestamps!r}")
     if not 2 <= args.tasks <= 50:
@@ -116,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "continual":
         return _run_continual(args)
     if args.task in ("high-order", "noisy"):
-        report = sequences.high_order(seed=args.seed, epochs=args.epochs or 30, noise=args.noise)
+        report = sequences.high_order(
+            seed=args.seed, epochs=args.epochs or 30, noise=args.noise, engine=args.engine
+        )
         report["task"] = args.task
     elif args.task == "branching":
         report = sequences.branching(seed=args.seed, epochs=args.epochs or 40)
@@ -129,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         _plot(args.task, report, curves, staging / "sequence.png")
     if args.json:
         write_json(args.json, report)
-    rows = [("task", args.task)]
+    rows = [("task", args.task)] + ([("engine", report["engine"])] if "engine" in report else [])
     for key in ("accuracy", "after_shared_accuracy", "noisy_accuracy", "noisy_overlap", "windows_detected",
                 "false_alarm_rows", "extra_columns_predicted", "segments"):  # fmt: skip
         if report.get(key) is not None:

@@ -38,22 +38,31 @@ def _flip(cols: np.ndarray, fraction: float, rng: np.random.Generator) -> np.nda
     return np.sort(np.concatenate([keep, rng.choice(others, size=k, replace=False)]))
 
 
-def _present(tm: TemporalMemory, sequences, learn: bool, noise: float = 0.0, rng=None) -> dict:
-    """One pass over ``sequences`` (reset before each): exact-prediction accuracy and mean
-    overlap over the predictable elements, and the same for the successor of the shared part."""
-    exact, overlap, after_shared = [], [], []
-    for seq, shared_end in sequences:
-        tm.reset()
+def _plan(sequences, learn: bool, noise: float = 0.0, rng=None) -> list[tuple[np.ndarray, bool, bool]]:
+    """One pass over ``sequences`` as steps (columns shown, learn, reset before it), the
+    noisy columns drawn here in presentation order."""
+    steps = []
+    for seq, _ in sequences:
         for k, cols in enumerate(seq):
-            shown = _flip(cols, noise, rng) if noise else cols
-            tm.compute(shown, learn=learn)
+            steps.append((_flip(cols, noise, rng) if noise else cols, learn, k == 0))
+    return steps
+
+
+def _scores(sequences, predicted: list[np.ndarray]) -> dict:
+    """Exact-prediction accuracy and mean overlap over the predictable elements of one pass,
+    given the columns predicted after each step, and the same for the successor of the shared part."""
+    exact, overlap, after_shared = [], [], []
+    step = 0
+    for seq, shared_end in sequences:
+        for k in range(len(seq)):
             if k + 1 < len(seq):
-                predicted, target = tm.predicted_columns(), seq[k + 1]
-                hit = np.array_equal(predicted, target)
+                target = seq[k + 1]
+                hit = np.array_equal(predicted[step], target)
                 exact.append(hit)
-                overlap.append(np.intersect1d(predicted, target).size / target.size)
+                overlap.append(np.intersect1d(predicted[step], target).size / target.size)
                 if k == shared_end:
                     after_shared.append(hit)
+            step += 1
     return {
         "accuracy": float(np.mean(exact)),
         "overlap": float(np.mean(overlap)),
@@ -61,9 +70,59 @@ def _present(tm: TemporalMemory, sequences, learn: bool, noise: float = 0.0, rng
     }
 
 
+def _step_through(tm: TemporalMemory, steps) -> list[np.ndarray]:
+    """``tm`` over ``steps``; the columns it predicts after each."""
+    predicted = []
+    for cols, learn, reset in steps:
+        if reset:
+            tm.reset()
+        tm.compute(cols, learn=learn)
+        predicted.append(tm.predicted_columns())
+    return predicted
+
+
+def _present(tm: TemporalMemory, sequences, learn: bool, noise: float = 0.0, rng=None) -> dict:
+    """One pass of ``tm`` over ``sequences`` (reset before each), scored by :func:`_scores`."""
+    return _scores(sequences, _step_through(tm, _plan(sequences, learn, noise, rng)))
+
+
+def _run_array(params: TemporalMemoryParameters, steps) -> tuple[list[np.ndarray], TemporalMemory]:
+    """A new array temporal memory over ``steps``; the columns it predicts after each."""
+    tm = TemporalMemory(params)
+    return _step_through(tm, steps), tm
+
+
+def _run_spiking(params: TemporalMemoryParameters, steps) -> tuple[list[np.ndarray], TemporalMemory]:
+    """The same steps through dendritic-segment cells on snn.Simulator (:mod:`snn.htm.spiking`),
+    one cycle at a time: the columns with a predicted cell after each."""
+    import snn
+    from snn.htm.spiking import CYCLE_STEPS, add_temporal_memory, column_input
+
+    dt = 1e-3
+    net = snn.Network("high-order")
+    net.add(column_input("columns", [cols for cols, _, _ in steps], params.columns, dt))
+    add_temporal_memory(net, "tm", "columns", params, dt=dt)
+    sim = snn.Simulator(net, dt=dt, progress=False)
+    layer = sim.segment_layer("tm")
+    predicted = []
+    for _, learn, reset in steps:
+        if reset:
+            sim.reset_context("tm")
+        layer.learn = learn
+        sim.run(CYCLE_STEPS * dt)
+        predicted.append(np.unique(layer.memory.predictive_cells // params.cells_per_column))
+    return predicted, layer.memory
+
+
+ENGINES = {"array": _run_array, "spiking": _run_spiking}
+
+
 def high_order(seed: int = 0, epochs: int = 30, n_sequences: int = 4, length: int = 6, noise: float = 0.1,
-               params: TemporalMemoryParameters | None = None) -> dict:  # fmt: skip
-    """Train on high-order sequences, then test clean and with ``noise``; curves per epoch."""
+               params: TemporalMemoryParameters | None = None, engine: str = "array") -> dict:  # fmt: skip
+    """Train on high-order sequences, then test clean and with ``noise``; curves per epoch.
+
+    ``engine``: ``"array"`` (:class:`~snn.htm.TemporalMemory`) or ``"spiking"`` (the same
+    memory as dendritic-segment cells on the simulator, :mod:`snn.htm.spiking`)."""
     rng = np.random.default_rng(seed)
     shared = _elements(rng, 3)
     sequences = []
@@ -72,12 +131,14 @@ def high_order(seed: int = 0, epochs: int = 30, n_sequences: int = 4, length: in
         tail = _elements(rng, max(1, length - 3 - len(head)))
         sequences.append((head + shared + tail, len(head) + 2))  # predicting after the shared part's end
     # wrong predictions learned while the context was ambiguous must be unlearned (see the tests)
-    tm = TemporalMemory(params or TemporalMemoryParameters(predicted_segment_decrement=0.05, seed=seed + 1))
-    curve = []
-    for _ in range(epochs):
-        curve.append(_present(tm, sequences, learn=True)["accuracy"])
-    clean = _present(tm, sequences, learn=False)
-    noisy = _present(tm, sequences, learn=False, noise=noise, rng=rng)
+    params = params or TemporalMemoryParameters(predicted_segment_decrement=0.05, seed=seed + 1)
+    passes = [_plan(sequences, learn=True) for _ in range(epochs)]
+    passes += [_plan(sequences, learn=False), _plan(sequences, learn=False, noise=noise, rng=rng)]
+    predicted, tm = ENGINES[engine](params, [step for one in passes for step in one])
+    per_pass = len(passes[0])
+    scores = [_scores(sequences, predicted[k * per_pass : (k + 1) * per_pass]) for k in range(len(passes))]
+    clean, noisy = scores[-2], scores[-1]
+    curve = [score["accuracy"] for score in scores[:epochs]]
     return {
         "task": "high-order",
         "epochs": epochs,
@@ -91,6 +152,7 @@ def high_order(seed: int = 0, epochs: int = 30, n_sequences: int = 4, length: in
         "noisy_after_shared_accuracy": noisy["after_shared_accuracy"],
         "segments": tm.n_segments,
         "synapses": tm.n_synapses,
+        "engine": engine,
         "curves": {"epoch_accuracy": curve},
     }
 

@@ -22,6 +22,21 @@ def test_high_order_default_predicts_every_predictable_element(tmp_path, capsys)
     assert "accuracy" in capsys.readouterr().out
 
 
+def test_the_spiking_engine_gives_the_array_engines_results(tmp_path, capsys):
+    """The high-order task on dendritic-segment LIF cells in snn.Simulator: every figure equal
+    to the array temporal memory's (the same segments grow from the same spikes)."""
+    reports = {}
+    for engine in ("array", "spiking"):
+        out = tmp_path / engine
+        assert main(["sequence", "--engine", engine, "--epochs", "20", "--out", str(out)]) == 0
+        reports[engine] = json.loads((out / "results.json").read_text())
+    array, spiking = reports["array"], reports["spiking"]
+    assert spiking.pop("engine") == "spiking" and array.pop("engine") == "array"
+    assert spiking == array
+    assert array["accuracy"] > 0.9 and array["segments"] > 300
+    assert "spiking" in capsys.readouterr().out
+
+
 def test_branching_predicts_the_union_of_successors(tmp_path):
     out = tmp_path / "out"
     assert main(["sequence", "--task", "branching", "--out", str(out)]) == 0
@@ -88,6 +103,8 @@ def _bad_csv(tmp_path, body):
         (["--epochs", "0"], "--epochs"),
         (["--timestamps", "sorted"], "--timestamps"),
         (["--data", "."], "--data"),
+        (["--engine", "loihi"], "--engine"),
+        (["--task", "branching", "--engine", "spiking"], "--engine"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -171,8 +171,8 @@ def test_toml_names_a_bad_dendrite_field(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(
         '[[population]]\nname = "tm"\nsize = 8\n'
-        'dendrites = { dt = 1e-3, plateau = 0.02, params = { columns = 2, cells_per_column = 4, '
-        'activation = 3 } }\n'
+        "dendrites = { dt = 1e-3, plateau = 0.02, params = { columns = 2, cells_per_column = 4, "
+        "activation = 3 } }\n"
     )
     with pytest.raises(snn.ValidationError) as error:
         snn.load_toml(path)
@@ -184,3 +184,20 @@ def test_toml_names_a_bad_dendrite_field(tmp_path):
     with pytest.raises(snn.ValidationError, match="memory"):
         save_toml(net, tmp_path / "trained.toml")
     assert not (tmp_path / "trained.toml").exists()
+
+
+def test_reset_context_only_between_cycles_and_it_clears_the_prediction():
+    steps = high_order_steps(repeats=10)
+    net = snn.Network()
+    net.add(column_input("columns", steps, PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT)
+    sim = snn.Simulator(net, dt=DT, progress=False)
+    sim.run(len(steps) * CYCLE_STEPS * DT)
+    assert sim.temporal_memory("tm").predictive_cells.size > 0
+    sim.reset_context("tm")
+    assert sim.temporal_memory("tm").predictive_cells.size == 0
+    sim.run(2 * DT)
+    with pytest.raises(snn.ValidationError, match="between cycles"):
+        sim.reset_context("tm")
+    with pytest.raises(snn.ValidationError, match="no dendrites"):
+        sim.temporal_memory("columns")
