@@ -192,7 +192,11 @@ def test_reset_context_only_between_cycles_and_it_clears_the_prediction():
     net.add(column_input("columns", steps, PARAMS.columns, DT))
     add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT)
     sim = snn.Simulator(net, dt=DT, progress=False)
-    sim.run(len(steps) * CYCLE_STEPS * DT)
+    sim.run(len(steps) // 2 * CYCLE_STEPS * DT)
+    for _ in range(10):  # on to a step that predicts something
+        if sim.temporal_memory("tm").predictive_cells.size:
+            break
+        sim.run(CYCLE_STEPS * DT)
     assert sim.temporal_memory("tm").predictive_cells.size > 0
     sim.reset_context("tm")
     assert sim.temporal_memory("tm").predictive_cells.size == 0
