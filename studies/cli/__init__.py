@@ -35,6 +35,10 @@ COMMANDS = {
         "studies.cli.sequence",
         "temporal memory (HTM): high-order, noisy, branching sequences, NAB anomalies, continual learning",
     ),
+    "generate": (
+        "studies.cli.generate",
+        "train a GAN (ring, grid, digits) with GDA, Adam, OGDA, extragradient, CGD or ACGD and score it",
+    ),
     "compare": (
         "studies.cli.compare",
         "train and compare ANN, converted SNN and directly trained SNN rows on one dataset",

@@ -1,0 +1,168 @@
+"""`snn generate`: train a GAN with a two-player optimiser of ann_bridge.games and score it.
+
+``--data ring|grid`` (2-D mixtures of 8 / 25 Gaussians: modes covered and high-quality share)
+or ``digits`` (8x8 scikit-learn digits: Frechet distance and classifier two-sample test on a
+cached digits classifier's features); ``--model gan|wgan|wgan-gp|ebgan``; ``--optimizer
+gda|alt-gda|adam|ogda|extragradient|cgd|acgd``, or ``all`` to run every optimiser over
+``--seeds`` seeds with the same networks and budget and print the table. CGD and ACGD play
+the zero-sum form of the loss (``gan``: the original minimax game; gradient methods give the
+generator the non-saturating loss) and refuse ``ebgan``. Writes ``results.json``, the samples
+(``samples.png``) and the loss curves (``losses.png``) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studies.cli.output import path_argument, save_figure, staged, table, write_json
+
+OPTIMIZER_CHOICES = ("gda", "alt-gda", "adam", "ogda", "extragradient", "cgd", "acgd", "all")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="gan", help="gan, wgan, wgan-gp or ebgan (default gan)")
+    parser.add_argument("--data", default="ring", help="ring, grid or digits (default ring)")
+    parser.add_argument(
+        "--optimizer",
+        default="acgd",
+        help=f"one of {', '.join(OPTIMIZER_CHOICES)} (default acgd; all: every optimiser, --seeds each)",
+    )
+    parser.add_argument("--steps", type=int, help="training steps (default: ring/grid 3000, digits 2000)")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        help="step size of both players (default per optimiser: adam, acgd 1e-3; others 1e-2)",
+    )
+    parser.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="with --optimizer all: seeds per optimiser (default 3)"
+    )
+    parser.add_argument(
+        "--out",
+        type=path_argument,
+        default=Path("out/generate"),
+        help="output directory (default out/generate)",
+    )
+    parser.add_argument("--json", type=path_argument, help="also write the results object here")
+
+
+def _check(args: argparse.Namespace) -> None:
+    from snn.errors import ValidationError
+    from studies.experiments.gan_runs import _check as check_run
+
+    if args.optimizer not in OPTIMIZER_CHOICES:
+        raise ValidationError(
+            "--optimizer", f"must be one of {list(OPTIMIZER_CHOICES)}, got {args.optimizer!r}"
+        )
+    for name in OPTIMIZER_CHOICES[:-1] if args.optimizer == "all" else (args.optimizer,):
+        if args.optimizer != "all" or name not in ("cgd", "acgd") or args.model != "ebgan":
+            check_run(args.data, name, args.model)
+    if args.steps is not None and not 1 <= args.steps <= 1_000_000:
+        raise ValidationError("--steps", f"must be in 1..1000000, got {args.steps}")
+    if args.lr is not None and not args.lr > 0:
+        raise ValidationError("--lr", f"must be > 0, got {args.lr}")
+    if not 2 <= args.batch <= 65536:
+        raise ValidationError("--batch", f"must be in 2..65536, got {args.batch}")
+    if args.seed < 0:
+        raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
+    if not 1 <= args.seeds <= 20:
+        raise ValidationError("--seeds", f"must be in 1..20, got {args.seeds}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studies.experiments import gan_runs
+
+    _check(args)
+    if args.optimizer == "all":
+        return _run_all(args)
+    report = gan_runs.run(args.data, args.model, args.optimizer, seed=args.seed, steps=args.steps, lr=args.lr,
+                          batch=args.batch)  # fmt: skip
+    curves = report.pop("curves")
+    with staged(args.out) as staging:
+        write_json(staging / "results.json", report)
+        _plot_samples(
+            args.data, curves["samples"], staging / "samples.png", f"{args.model} + {args.optimizer}"
+        )
+        _plot_losses(curves, staging / "losses.png")
+    if args.json:
+        write_json(args.json, report)
+    keys = ("modes_covered", "high_quality", "frechet_distance", "two_sample_accuracy", "seconds_per_step",
+            "cg_iterations_per_step", "diverged")  # fmt: skip
+    rows = [("data", args.data), ("model", args.model), ("optimizer", args.optimizer)]
+    rows += [(key.replace("_", " "), report[key]) for key in keys if key in report]
+    rows.append(("written", f"{args.out}/ (results.json, samples.png, losses.png)"))
+    print(table(rows))
+    return 0
+
+
+def _run_all(args: argparse.Namespace) -> int:
+    from studies.experiments import gan_runs
+
+    optimizers = [o for o in OPTIMIZER_CHOICES[:-1] if not (args.model == "ebgan" and o in ("cgd", "acgd"))]
+    rows = gan_runs.sweep(args.data, args.model, optimizers, list(range(args.seed, args.seed + args.seeds)),
+                          steps=args.steps)  # fmt: skip
+    report = {"data": args.data, "model": args.model, "runs": rows}
+    with staged(args.out) as staging:
+        write_json(staging / "results.json", report)
+    if args.json:
+        write_json(args.json, report)
+    metric = "modes_covered" if args.data != "digits" else "frechet_distance"
+    second = "high_quality" if args.data != "digits" else "two_sample_accuracy"
+    print(f"  {'optimizer':<14} {metric:>24} {second:>24}  s/step  CG/step")
+    for name in optimizers:
+        mine = [r for r in rows if r["optimizer"] == name]
+        first = " ".join(f"{r[metric]:.3g}" for r in mine)
+        other = " ".join(f"{r[second]:.3g}" for r in mine)
+        seconds = sum(r["seconds_per_step"] for r in mine) / len(mine)
+        cg = sum(r["cg_iterations_per_step"] for r in mine) / len(mine)
+        print(f"  {name:<14} {first:>24} {other:>24}  {seconds:.4f}  {cg:.1f}")
+    print(f"  written  {args.out}/results.json")
+    return 0
+
+
+def _plot_samples(data: str, samples, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if data == "digits":
+        figure, axes = plt.subplots(8, 8, figsize=(6, 6))
+        for k, ax in enumerate(axes.flat):
+            ax.imshow(samples[k].reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
+            ax.axis("off")
+    else:
+        from ann_bridge.gan.toys import centres
+
+        means, _ = centres(data)
+        figure, ax = plt.subplots(figsize=(5, 5))
+        shown = samples[np.all(np.isfinite(samples), axis=1)][:2500]
+        ax.scatter(shown[:, 0], shown[:, 1], s=2, alpha=0.4, label="generated")
+        ax.scatter(means[:, 0], means[:, 1], marker="x", color="red", label="mode centres")
+        limit = 1.5 * np.abs(means).max()
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
+        ax.legend(loc="upper right")
+    figure.suptitle(title)
+    save_figure(path, figure)
+    plt.close(figure)
+
+
+def _plot_losses(curves: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(curves["loss_g"], label="generator", lw=0.8)
+    ax.plot(curves["loss_d"], label="discriminator", lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    figure.tight_layout()
+    save_figure(path, figure)
+    plt.close(figure)
