@@ -57,8 +57,9 @@ def main() -> None:
             x = digits[torch.from_numpy(rng.integers(len(digits), size=args.batch)).to(device)]
             z = torch.randn(args.batch, generator.latent, device=device)
             started = time.perf_counter()
+            zero_sum = opt.zero_sum_only
             info = opt.step(
-                lambda x=x, z=z: loss.game(generator, discriminator, x, z, zero_sum=opt.zero_sum_only)
+                lambda x=x, z=z, g=generator, d=discriminator, zs=zero_sum: loss.game(g, d, x, z, zero_sum=zs)
             )
             if step >= 5:  # warm-up excluded
                 times.append(time.perf_counter() - started)
