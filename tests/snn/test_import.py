@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 6
+    assert len(blocks) == 7
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
@@ -59,3 +59,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     exec(compile(blocks[4], "README.md", "exec"), htm)
     assert htm["anomaly"] == 0.0 and htm["memory"].n_segments > 0
     assert (tmp_path / "tm.npz").stat().st_size > 0
+
+    games: dict = {}
+    exec(compile(blocks[6], "README.md", "exec"), games)
+    assert games["name"] == "acgd" and games["game"].distance() < 1e-3
