@@ -92,3 +92,40 @@ class AutoencoderDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.flatten(1)
         return (self.decode(self.encode(flat)) - flat).square().mean(1)
+
+
+class SpikingDiscriminator(nn.Module):
+    """A discriminator of spiking LIF layers (:class:`ann_bridge.layers.SpikingLinear`, surrogate
+    gradients) reading a rate-coded sample, with a linear readout of the last layer's firing rates.
+
+    Rate coding: each input value is mapped to a firing probability ``p = (x - low) / (high -
+    low)`` (clipped to [0, 1]) and spikes are drawn each of ``steps`` steps; the draw passes
+    gradients straight through to ``p`` (the generator learns through it). The layers are
+    stepped one by one (not the fused scan) so CGD's second derivatives exist.
+    """
+
+    def __init__(self, n_in: int, hidden: int = 64, steps: int = 8, low: float = -3.0, high: float = 3.0,
+                 dt: float = 1e-3) -> None:  # fmt: skip
+        super().__init__()
+        import snn
+        from ann_bridge.layers import SpikingLinear
+
+        model = snn.LIF(tau_mem=5e-3, tau_ref=0.0, v_rest=0.0, v_reset=0.0, v_th=1.0)
+        self.first = SpikingLinear(n_in, hidden, model, dt=dt, threshold_scale=1.0)
+        self.second = SpikingLinear(hidden, hidden, model, dt=dt, threshold_scale=1.0)
+        with torch.no_grad():  # strong enough that rate-coded inputs make the layers fire
+            self.first.weight.normal_(0.0, 2.0 / n_in**0.5)
+            self.second.weight.normal_(0.0, 2.0 / hidden**0.5)
+        self.readout = nn.Linear(hidden, 1)
+        self.steps, self.low, self.high = steps, low, high
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Rate-coded spikes ``(steps, batch, n_in)`` with straight-through gradients."""
+        p = ((x.flatten(1) - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
+        drawn = (torch.rand(self.steps, *p.shape, device=p.device, dtype=p.dtype) < p).to(p.dtype)
+        return drawn + p - p.detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first, _ = self.first(self.encode(x), return_state=True)
+        second, _ = self.second(first, return_state=True)
+        return self.readout(second.mean(0)).squeeze(1)

@@ -7,7 +7,9 @@ gda|alt-gda|adam|ogda|extragradient|cgd|acgd``, or ``all`` to run every optimise
 ``--seeds`` seeds with the same networks and budget and print the table. CGD and ACGD play
 the zero-sum form of the loss (``gan``: the original minimax game; gradient methods give the
 generator the non-saturating loss) and refuse ``ebgan``. Writes ``results.json``, the samples
-(``samples.png``) and the loss curves (``losses.png``) into ``--out``.
+(``samples.png``) and the loss curves (``losses.png``) into ``--out``. ``--discriminator snn``
+trains against a spiking discriminator (LIF layers with surrogate gradients on rate-coded
+samples, :class:`ann_bridge.gan.networks.SpikingDiscriminator`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--optimizer",
         default="acgd",
         help=f"one of {', '.join(OPTIMIZER_CHOICES)} (default acgd; all: every optimiser, --seeds each)",
+    )
+    parser.add_argument(
+        "--discriminator",
+        default="ann",
+        help="ann (MLP, or convolutional for digits) or snn (spiking LIF layers on rate-coded input, "
+        "surrogate gradients; default ann)",
     )
     parser.add_argument("--steps", type=int, help="training steps (default: ring/grid 3000, digits 2000)")
     parser.add_argument(
@@ -50,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> None:
     from snn.errors import ValidationError
+    from studies.experiments import gan_runs
     from studies.experiments.gan_runs import _check as check_run
 
     if args.optimizer not in OPTIMIZER_CHOICES:
@@ -59,6 +68,12 @@ def _check(args: argparse.Namespace) -> None:
     for name in OPTIMIZER_CHOICES[:-1] if args.optimizer == "all" else (args.optimizer,):
         if args.optimizer != "all" or name not in ("cgd", "acgd") or args.model != "ebgan":
             check_run(args.data, name, args.model)
+    if args.discriminator not in gan_runs.DISCRIMINATORS:
+        raise ValidationError(
+            "--discriminator", f"must be one of {list(gan_runs.DISCRIMINATORS)}, got {args.discriminator!r}"
+        )
+    if args.discriminator == "snn" and args.model == "ebgan":
+        raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
     if args.steps is not None and not 1 <= args.steps <= 1_000_000:
         raise ValidationError("--steps", f"must be in 1..1000000, got {args.steps}")
     if args.lr is not None and not args.lr > 0:
@@ -78,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.optimizer == "all":
         return _run_all(args)
     report = gan_runs.run(args.data, args.model, args.optimizer, seed=args.seed, steps=args.steps, lr=args.lr,
-                          batch=args.batch)  # fmt: skip
+                          batch=args.batch, discriminator=args.discriminator)  # fmt: skip
     curves = report.pop("curves")
     with staged(args.out) as staging:
         write_json(staging / "results.json", report)
@@ -90,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, report)
     keys = ("modes_covered", "high_quality", "frechet_distance", "two_sample_accuracy", "seconds_per_step",
             "cg_iterations_per_step", "diverged")  # fmt: skip
-    rows = [("data", args.data), ("model", args.model), ("optimizer", args.optimizer)]
+    rows = [("data", args.data), ("model", args.model), ("optimizer", args.optimizer),
+            ("discriminator", args.discriminator)]  # fmt: skip
     rows += [(key.replace("_", " "), report[key]) for key in keys if key in report]
     rows.append(("written", f"{args.out}/ (results.json, samples.png, losses.png)"))
     print(table(rows))
@@ -102,7 +118,7 @@ def _run_all(args: argparse.Namespace) -> int:
 
     optimizers = [o for o in OPTIMIZER_CHOICES[:-1] if not (args.model == "ebgan" and o in ("cgd", "acgd"))]
     rows = gan_runs.sweep(args.data, args.model, optimizers, list(range(args.seed, args.seed + args.seeds)),
-                          steps=args.steps)  # fmt: skip
+                          steps=args.steps, discriminator=args.discriminator)  # fmt: skip
     report = {"data": args.data, "model": args.model, "runs": rows}
     with staged(args.out) as staging:
         write_json(staging / "results.json", report)

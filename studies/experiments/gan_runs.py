@@ -19,6 +19,8 @@ from ann_bridge.gan import Loss, generate, train
 from snn.errors import ValidationError
 
 DATA = ("ring", "grid", "digits")
+#: ann: an MLP / convolutional discriminator; snn: ann_bridge.gan.networks.SpikingDiscriminator
+DISCRIMINATORS = ("ann", "snn")
 #: Step sizes per optimiser (generator and discriminator alike), the same for every data set
 DEFAULT_LR = {"gda": 0.01, "alt-gda": 0.01, "adam": 1e-3, "ogda": 0.01, "extragradient": 0.01,
               "cgd": 0.01, "acgd": 1e-3}  # fmt: skip
@@ -38,7 +40,7 @@ def _check(data: str, optimizer: str, model: str) -> Loss:
     return loss
 
 
-def _networks(data: str, model: str):
+def _networks(data: str, model: str, discriminator: str = "ann"):
     from ann_bridge.gan.networks import (
         AutoencoderDiscriminator,
         ConvDiscriminator,
@@ -47,6 +49,20 @@ def _networks(data: str, model: str):
         MLPGenerator,
     )  # fmt: skip
 
+    if discriminator not in DISCRIMINATORS:
+        raise ValidationError(
+            "--discriminator", f"must be one of {list(DISCRIMINATORS)}, got {discriminator!r}"
+        )
+    if discriminator == "snn":
+        if model == "ebgan":
+            raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
+        from ann_bridge.gan.networks import SpikingDiscriminator
+
+        if data == "digits":
+            return ConvGenerator(latent=32, width=32), SpikingDiscriminator(
+                64, hidden=128, low=-1.0, high=1.0
+            )
+        return MLPGenerator(8, 2, hidden=64, depth=3), SpikingDiscriminator(2, hidden=64)
     if data == "digits":
         generator = ConvGenerator(latent=32, width=32)
         discriminator = (
@@ -61,7 +77,7 @@ def _networks(data: str, model: str):
 
 
 def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed: int = 0,
-        steps: int | None = None, lr: float | None = None, batch: int = 256,
+        steps: int | None = None, lr: float | None = None, batch: int = 256, discriminator: str = "ann",
         progress: bool | None = None) -> dict:  # fmt: skip
     """Train one GAN and score it; returns metrics, the loss history and generated samples."""
     loss = _check(data, optimizer, model)
@@ -70,7 +86,8 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
     from ann_bridge import device
 
     torch.manual_seed(seed)
-    generator, discriminator = (net.to(device()) for net in _networks(data, model))
+    kind = discriminator
+    generator, discriminator = (net.to(device()) for net in _networks(data, model, kind))
     rng = np.random.default_rng(seed)
     if data == "digits":
         from studies.experiments.datasets import load
@@ -87,7 +104,8 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
 
     history = train(generator, discriminator, real, loss=loss, optimizer=optimizer, steps=steps, batch=batch,
                     lr_g=lr, seed=seed, progress=progress)  # fmt: skip
-    report = {"data": data, "model": model, "optimizer": optimizer, "seed": seed, "steps": steps, "lr": lr,
+    report = {"data": data, "model": model, "optimizer": optimizer, "discriminator": kind, "seed": seed,
+              "steps": steps, "lr": lr,
               "batch": batch, "seconds_per_step": history["seconds_per_step"],
               "cg_iterations_per_step": float(np.mean(history["cg_iterations"])),
               "diverged": bool(history.get("diverged", False))}  # fmt: skip
@@ -128,12 +146,13 @@ def digit_features():
 
 
 def sweep(data: str, model: str, optimizers: list[str], seeds: list[int], steps: int | None = None,
-          progress: bool | None = None) -> list[dict]:  # fmt: skip
+          discriminator: str = "ann", progress: bool | None = None) -> list[dict]:  # fmt: skip
     """:func:`run` for every optimiser and seed (same networks and budget); curves dropped."""
     rows = []
     for optimizer in optimizers:
         for seed in seeds:
-            report = run(data, model, optimizer, seed=seed, steps=steps, progress=progress)
+            report = run(data, model, optimizer, seed=seed, steps=steps, discriminator=discriminator,
+                         progress=progress)  # fmt: skip
             report.pop("curves")
             rows.append(report)
     return rows

@@ -121,3 +121,26 @@ def test_each_optimiser_trains_a_small_gan_towards_the_ring(optimizer):
     assert len(history["loss_g"]) == 150 and (max(history["cg_iterations"]) > 0) == (
         optimizer in ("cgd", "acgd")
     )
+
+
+def test_the_spiking_discriminator_spikes_passes_gradients_and_trains_a_generator():
+    from ann_bridge.games.hvp import gradient, mixed_product
+    from ann_bridge.gan import generate
+    from ann_bridge.gan.networks import SpikingDiscriminator
+
+    torch.manual_seed(0)
+    generator, discriminator = MLPGenerator(8, 2, 64, 3), SpikingDiscriminator(2, hidden=64)
+    x = generator(torch.randn(64, 8))
+    spikes, _ = discriminator.first(discriminator.encode(x), return_state=True)
+    assert set(torch.unique(spikes.detach()).tolist()) <= {0.0, 1.0} and spikes.sum() > 0
+    f = discriminator(x).mean()
+    grad_g = gradient(f, list(generator.parameters()), create_graph=True)
+    assert grad_g.abs().sum() > 0  # through the rate code, straight through
+    d_params = list(discriminator.parameters())
+    assert mixed_product(grad_g, d_params, torch.ones_like(grad_g)).abs().sum() > 0  # what CGD needs
+    rng = np.random.default_rng(0)
+    before = np.abs(np.linalg.norm(generate(generator, 500), axis=1) - 2).mean()
+    train(generator, discriminator, lambda n: torch.from_numpy(sample("ring", n, rng)), loss=Loss("gan"),
+          optimizer="adam", steps=200, batch=256, lr_g=1e-3, progress=False)  # fmt: skip
+    after = np.abs(np.linalg.norm(generate(generator, 500), axis=1) - 2).mean()
+    assert after < 0.8 * before, (before, after)

@@ -10,27 +10,18 @@ from studies.cli import main
 
 
 @pytest.mark.parametrize(
-    ("data", "model", "optimizer"), [("ring", "gan", "acgd"), ("digits", "wgan-gp", "adam")]
+    ("data", "model", "optimizer", "discriminator"),
+    [("ring", "gan", "acgd", "ann"), ("digits", "wgan-gp", "adam", "ann"), ("ring", "wgan", "cgd", "snn")],
 )
-def test_generate_writes_results_samples_and_losses(tmp_path, capsys, data, model, optimizer):
+def test_generate_writes_results_samples_and_losses(tmp_path, capsys, data, model, optimizer, discriminator):
     out = tmp_path / "out"
-    args = [
-        "generate",
-        "--data",
-        data,
-        "--model",
-        model,
-        "--optimizer",
-        optimizer,
-        "--steps",
-        "20",
-        "--batch",
-        "64",
-    ]
+    args = ["generate", "--data", data, "--model", model, "--optimizer", optimizer, "--steps", "20",
+            "--batch", "64", "--discriminator", discriminator]  # fmt: skip
     assert main([*args, "--out", str(out), "--json", str(tmp_path / "r.json")]) == 0
     report = json.loads((out / "results.json").read_text())
     assert report == json.loads((tmp_path / "r.json").read_text())
     assert report["steps"] == 20 and report["optimizer"] == optimizer and not report["diverged"]
+    assert report["discriminator"] == discriminator
     if data == "digits":
         assert report["frechet_distance"] > 0 and 0.0 <= report["two_sample_accuracy"] <= 1.0
     else:
@@ -51,6 +42,8 @@ def test_generate_writes_results_samples_and_losses(tmp_path, capsys, data, mode
         (["--model", "ebgan", "--optimizer", "cgd"], "zero-sum"),
         (["--steps", "0"], "--steps"),
         (["--batch", "1"], "--batch"),
+        (["--discriminator", "cnn"], "--discriminator"),
+        (["--discriminator", "snn", "--model", "ebgan", "--optimizer", "adam"], "auto-encoder"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, args, message):
