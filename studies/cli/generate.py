@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ann (MLP, or convolutional for digits) or snn (spiking LIF layers on rate-coded input, "
         "surrogate gradients; default ann)",
     )
-    parser.add_argument("--steps", type=int, help="training steps (default: ring/grid 3000, digits 2000)")
+    parser.add_argument("--steps", type=int, help="training steps (default: ring/grid 8000, digits 2000)")
     parser.add_argument(
         "--lr",
         type=float,

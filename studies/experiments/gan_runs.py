@@ -24,7 +24,7 @@ DISCRIMINATORS = ("ann", "snn")
 #: Step sizes per optimiser (generator and discriminator alike), the same for every data set
 DEFAULT_LR = {"gda": 0.01, "alt-gda": 0.01, "adam": 1e-3, "ogda": 0.01, "extragradient": 0.01,
               "cgd": 0.01, "acgd": 1e-3}  # fmt: skip
-DEFAULT_STEPS = {"ring": 3000, "grid": 3000, "digits": 2000}
+DEFAULT_STEPS = {"ring": 8000, "grid": 8000, "digits": 2000}
 
 
 def _check(data: str, optimizer: str, model: str) -> Loss:
