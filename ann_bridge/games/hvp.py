@@ -52,6 +52,8 @@ def conjugate_gradient(
     """Solve ``apply(u) = rhs`` for a symmetric positive definite operator from ``start``
     (warm start; zeros if None) until ``||residual|| <= tol ||rhs||`` or ``max_iter``
     iterations; return (u, iterations, final relative residual)."""
+    if not torch.any(rhs != 0):  # the solution of A u = 0
+        return torch.zeros_like(rhs), 0, 0.0
     u = torch.zeros_like(rhs) if start is None else start.clone()
     residual = rhs - apply(u) if start is not None else rhs.clone()
     target = tol * torch.linalg.vector_norm(rhs)
@@ -60,7 +62,10 @@ def conjugate_gradient(
     iterations = 0
     while iterations < max_iter and torch.sqrt(rr) > target:
         applied = apply(direction)
-        step = rr / (direction @ applied)
+        curvature = direction @ applied
+        if not curvature > 0:  # underflow near an exact solution (the operator is positive definite)
+            break
+        step = rr / curvature
         u = u + step * direction
         residual = residual - step * applied
         rr_next = residual @ residual
