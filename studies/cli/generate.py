@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
+    from snn import validate
     from snn.errors import ValidationError
     from studies.experiments import gan_runs
     from studies.experiments.gan_runs import _check as check_run
@@ -74,16 +75,13 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.discriminator == "snn" and args.model == "ebgan":
         raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
-    if args.steps is not None and not 1 <= args.steps <= 1_000_000:
-        raise ValidationError("--steps", f"must be in 1..1000000, got {args.steps}")
-    if args.lr is not None and not args.lr > 0:
-        raise ValidationError("--lr", f"must be > 0, got {args.lr}")
-    if not 2 <= args.batch <= 65536:
-        raise ValidationError("--batch", f"must be in 2..65536, got {args.batch}")
-    if args.seed < 0:
-        raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
-    if not 1 <= args.seeds <= 20:
-        raise ValidationError("--seeds", f"must be in 1..20, got {args.seeds}")
+    if args.steps is not None:
+        validate.count("--steps", args.steps, low=1, high=1_000_000)
+    if args.lr is not None:
+        validate.positive("--lr", args.lr)
+    validate.count("--batch", args.batch, low=2, high=65536)
+    validate.count("--seed", args.seed, low=0)
+    validate.count("--seeds", args.seeds, low=1, high=20)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -87,30 +87,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
+    from snn import validate
     from snn.errors import ValidationError
 
     if args.task not in TASKS:
         raise ValidationError("--task", f"must be one of {list(TASKS)}, got {args.task!r}")
-    if args.epochs is not None and args.epochs < 1:
-        raise ValidationError("--epochs", f"must be >= 1, got {args.epochs}")
+    if args.epochs is not None:
+        validate.count("--epochs", args.epochs, low=1)
     if not 0.0 <= args.noise < 1.0:
         raise ValidationError("--noise", f"must be in [0, 1), got {args.noise}")
-    if args.seed < 0:
-        raise ValidationError("--seed", f"must be >= 0, got {args.seed}")
+    validate.count("--seed", args.seed, low=0)
     if args.engine not in ENGINES:
         raise ValidationError("--engine", f"must be one of {list(ENGINES)}, got {args.engine!r}")
     if args.engine != "array" and args.task not in ("high-order", "noisy"):
         raise ValidationError("--engine", f"spiking runs the high-order and noisy tasks, not {args.task}")
     if args.timestamps not in ("strict", "file"):
         raise ValidationError("--timestamps", f"must be strict or file, got {args.timestamps!r}")
-    if not 2 <= args.tasks <= 50:
-        raise ValidationError("--tasks", f"must be in 2..50, got {args.tasks}")
-    if not 1 <= args.seeds <= 20:
-        raise ValidationError("--seeds", f"must be in 1..20, got {args.seeds}")
-    if not 8 <= args.hidden <= 8192:
-        raise ValidationError("--hidden", f"must be in 8..8192, got {args.hidden}")
-    if args.max_rows is not None and args.max_rows < 10:
-        raise ValidationError("--max-rows", f"must be >= 10, got {args.max_rows}")
+    validate.count("--tasks", args.tasks, low=2, high=50)
+    validate.count("--seeds", args.seeds, low=1, high=20)
+    validate.count("--hidden", args.hidden, low=8, high=8192)
+    if args.max_rows is not None:
+        validate.count("--max-rows", args.max_rows, low=10)
     if args.task == "nab":
         if args.data is None:
             raise ValidationError("--data", "the nab task needs a folder of NAB-format CSVs (--data DIR)")
