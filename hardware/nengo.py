@@ -171,10 +171,22 @@ def capabilities() -> Capabilities:
     )
 
 
-def check(network: Network, backend: str = NAME) -> None:
+def check(network: Network, backend: str = NAME, caps: Capabilities | None = None) -> None:
     """Raise :class:`snn.UnsupportedFeature` for the first part of ``network`` that
     :func:`build_nengo` cannot translate faithfully (the rules are :func:`capabilities`)."""
-    check_network(network, capabilities(), backend)
+    check_network(network, caps if caps is not None else capabilities(), backend)
+    for pop in network.populations.values():
+        memory = pop.dendrites.memory if pop.dendrites is not None else None
+        if memory is not None and memory.predictive_cells.size:
+            from snn.errors import UnsupportedFeature
+
+            raise UnsupportedFeature(
+                f"a trained memory predicting {memory.predictive_cells.size} cells of {pop.name!r} "
+                "at the start",
+                backend,
+                "the first cycle's plateau would need an initial state of nengo's filters; reset() the "
+                "memory before building (it keeps what it learned)",
+            )
     from hardware.nengo_rules import check_rule
 
     for projection in network.projections:
@@ -213,7 +225,10 @@ def nengo_kind(network: Network, population: str) -> str:
     model = network.populations[population].model
     if model.kernel != LINEAR:
         return OWN_NONLINEAR_STEP
-    if network.populations[population].dendrites is not None:  # one step late would change what fires
+    dendritic = [p.dendrites for p in network.populations.values() if p.dendrites is not None]
+    if network.populations[population].dendrites is not None or any(
+        d.interneurons == population for d in dendritic
+    ):  # a spike one step late would change which cells fire
         return OWN_STEP
     if (
         type(model) is LIF  # not ALIF or CubaLIF
@@ -306,21 +321,30 @@ def _node_output(stimulus: Stimulus, dt: float, columns: slice | None):
 def _segments_output(layer, dt: float):
     """A nengo node function driving a :class:`~snn.htm.spiking.SegmentLayer`: its input is
     the cells' spikes of our step ``round(t/dt) - 1``; at a cycle's last step it returns the
-    plateau (as 1/dt pulses, like a spike) for the cells the segments predict, else zeros."""
-    size = layer.segments.params.cells
+    plateau (as 1/dt pulses, like a spike) for the cells the segments predict and then (when
+    the layer has interneurons) for their columns' interneurons, else zeros. A trained
+    memory's prediction is output before the first step (as the simulator puts it in)."""
+    p = layer.segments.params
+    size = p.cells + (p.columns if layer.segments.interneurons is not None else 0)
     cycle, plateau = layer.segments.cycle_steps, layer.segments.plateau
 
-    def output(t: float, spikes: np.ndarray) -> np.ndarray:
+    def plateaus(cells: np.ndarray) -> np.ndarray:
         out = np.zeros(size)
-        step = int(round(t / dt)) - 1
-        if step < 0:
-            return out
-        layer.fire(np.flatnonzero(spikes))
-        if (step + 1) % cycle == 0:
-            out[layer.end_cycle()] = plateau / dt
+        out[cells] = plateau / dt
+        if size > p.cells:
+            out[p.cells + np.unique(cells // p.cells_per_column)] = plateau / dt
         return out
 
-    return output
+    def output(t: float, spikes: np.ndarray) -> np.ndarray:
+        step = int(round(t / dt)) - 1
+        if step < 0:
+            return np.zeros(size)
+        layer.fire(np.flatnonzero(spikes))
+        if (step + 1) % cycle == 0:
+            return plateaus(layer.end_cycle())
+        return np.zeros(size)
+
+    return output, plateaus(layer.memory.predictive_cells), size
 
 
 def _sparse(matrix_shape, post, pre, values):
@@ -474,14 +498,20 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
 
             layer = handles.dendrites[pop.name] = SegmentLayer(pop.dendrites)
             cells = handles.ensembles[pop.name].neurons
-            node = nengo.Node(_segments_output(layer, dt), size_in=pop.size, size_out=pop.size,
-                              label=f"{pop.name}_segments")  # fmt: skip
+            function, _, size = _segments_output(layer, dt)
+            node = nengo.Node(function, size_in=pop.size, size_out=size, label=f"{pop.name}_segments")
             nengo.Connection(cells, node, synapse=None)
-            scale = transform_scale(pop.model, Delta(), dt, handles.maps[pop.name])
-            nengo.Connection(node, cells, transform=scale, synapse=nengo.LinearFilter(*ONE_STEP_DELTA))
+            targets = [(pop.name, slice(0, pop.size))]
+            if pop.dendrites.interneurons is not None:
+                targets.append((pop.dendrites.interneurons, slice(pop.size, size)))
+            for target, part in targets:
+                scale = transform_scale(network.populations[target].model, Delta(), dt, handles.maps[target])
+                nengo.Connection(node[part], handles.ensembles[target].neurons, transform=scale,
+                                 synapse=nengo.LinearFilter(*ONE_STEP_DELTA))  # fmt: skip
             report.converted.append(
                 f"{pop.dendrites.describe(pop.name)} -> nengo.Node {node.label!r} running "
-                f"snn.htm.spiking.SegmentLayer on the cells' spikes; plateau = delta input x {scale:.6g}"
+                f"snn.htm.spiking.SegmentLayer on the cells' spikes; plateau = a delta input into the "
+                f"predicted cells{' and their columns interneurons' if size > pop.size else ''}"
             )
         for probe in network.probes:
             if probe.variable == PROBE_SPIKES:
@@ -606,7 +636,7 @@ class NengoBackend(Backend):
         return capabilities()
 
     def check(self, network: Network) -> None:
-        check_network(network, self.capabilities(), self.name)  # nengo-dl's table where it differs
+        check(network, self.name, self.capabilities())  # nengo-dl's table where it differs
 
     def _simulate(
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None

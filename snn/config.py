@@ -19,7 +19,7 @@ Layout (every table optional except ``population``; unknown keys are errors)::
     # optional: dendritic-segment cells of a temporal memory (snn.htm.spiking.DistalSegments;
     # params are snn.htm.TemporalMemoryParameters' fields)
     # dendrites = { dt = 1e-3, plateau = 0.022, cycle_steps = 5, learn = true,
-    #               params = { columns = 2048, cells_per_column = 32 } }
+    #               interneurons = "tm_inhibitory", params = { columns = 2048, cells_per_column = 32 } }
 
     [[source]]
     name = "drive"
@@ -198,7 +198,9 @@ def _dendrites(where: str, table: dict):
     from snn.htm.spiking import DistalSegments
     from snn.htm.temporal_memory import TemporalMemoryParameters
 
-    _take(where, table, ("params", "dt", "plateau", "cycle_steps", "learn"), ("dt", "plateau"))
+    _take(
+        where, table, ("params", "dt", "plateau", "cycle_steps", "learn", "interneurons"), ("dt", "plateau")
+    )
     params = _typed(
         f"{where}.params",
         {"type": "TemporalMemoryParameters", **_table(f"{where}.params", table.get("params", {}))},
@@ -342,8 +344,11 @@ def _dendrites_entry(pop: Population) -> dict:
             "a trained temporal memory is not written to TOML: save it with TemporalMemory.save and "
             "pass memory=TemporalMemory.load(path) when building the network",
         )
-    return {"dt": segments.dt, "plateau": segments.plateau, "cycle_steps": segments.cycle_steps,
-            "learn": segments.learn, "params": asdict(segments.params)}  # fmt: skip
+    entry = {"dt": segments.dt, "plateau": segments.plateau, "cycle_steps": segments.cycle_steps,
+             "learn": segments.learn, "params": asdict(segments.params)}  # fmt: skip
+    if segments.interneurons is not None:
+        entry["interneurons"] = segments.interneurons
+    return entry
 
 
 def network_to_dict(network: Network, defaults: SimulationDefaults | None = None) -> dict:

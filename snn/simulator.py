@@ -113,6 +113,17 @@ def _slot_owners(model: Model, neuron_split: np.ndarray) -> np.ndarray:
     return owner_of_neuron[neuron_of_slot(model)].astype(np.int64)
 
 
+@dataclass
+class _Dendrites:
+    """A population with dendrites in a run: its segment layer, first neuron, the first slot of
+    its delta channel and of its interneurons' (-1: none)."""
+
+    layer: object
+    start: int
+    slot: int
+    interneuron_slot: int
+
+
 class Simulator:
     """Builds ``network`` for time step ``dt`` (s) and runs it.
 
@@ -178,6 +189,8 @@ class Simulator:
         self.step = 0
         self.rng = seed_streams(seed)[2]
         self._init_state()
+        for dendrites in self.dendrites.values():  # a trained memory's last prediction holds for cycle 0
+            self._plateau(dendrites, dendrites.layer.memory.predictive_cells)
 
     # ---- state -------------------------------------------------------------------
     def _init_state(self) -> None:
@@ -215,29 +228,56 @@ class Simulator:
         )
 
     def _dendrites(self, network) -> dict:
-        """Per population with :class:`~snn.htm.spiking.DistalSegments`: (its
-        :class:`~snn.htm.spiking.SegmentLayer`, first neuron, its delta channel's first slot).
-        Their spikes are always recorded (the segments read them)."""
-        layers = {}
-        m = self.model
-        for p, (name, start, size, _) in enumerate(n for n in m.node_names if n[3] == "population"):
-            segments = network.populations[name].dendrites
-            if segments is None:
-                continue
-            from snn.htm.spiking import SegmentLayer
+        """Per population with :class:`~snn.htm.spiking.DistalSegments`: its
+        :class:`_Dendrites` (segment layer, first neuron, the delta slots its plateau enters
+        by). Their spikes are always recorded (the segments read them)."""
+        from snn.htm.spiking import SegmentLayer
 
-            where = f"populations[{name}].dendrites"
-            if not np.isclose(segments.dt, self.dt, rtol=1e-9, atol=0.0):
-                raise ValidationError(f"{where}.dt", f"the cells are built for dt = {segments.dt} s; "
-                                      f"run the simulator at it (got dt = {self.dt} s)")  # fmt: skip
+        m = self.model
+        populations = [n for n in m.node_names if n[3] == "population"]
+        index = {name: (p, start, size) for p, (name, start, size, _) in enumerate(populations)}
+
+        def delta_slot(name: str, where: str) -> int:
+            p, _, size = index[name]
             delta = [c for c in range(m.channels.ptr[p], m.channels.ptr[p + 1]) if m.channels.decay[c] == 0.0]
             if not delta:
                 raise ValidationError(where, f"{name!r} needs a delta-synapse input (its feed-forward "
                                       "projection) for the plateau to enter by")  # fmt: skip
-            slot = m.channels.slot_base[p] + (delta[0] - m.channels.ptr[p]) * size
+            return int(m.channels.slot_base[p] + (delta[0] - m.channels.ptr[p]) * size)
+
+        layers = {}
+        for name, (_, start, size) in index.items():
+            segments = network.populations[name].dendrites
+            if segments is None:
+                continue
+            where = f"populations[{name}].dendrites"
+            if not np.isclose(segments.dt, self.dt, rtol=1e-9, atol=0.0):
+                raise ValidationError(f"{where}.dt", f"the cells are built for dt = {segments.dt} s; "
+                                      f"run the simulator at it (got dt = {self.dt} s)")  # fmt: skip
+            interneuron_slot = -1
+            if segments.interneurons is not None:
+                found = index.get(segments.interneurons)
+                if found is None or found[2] != segments.params.columns:
+                    raise ValidationError(
+                        f"{where}.interneurons",
+                        f"must name a population of one neuron per column ({segments.params.columns}), "
+                        f"got {segments.interneurons!r}",
+                    )
+                interneuron_slot = delta_slot(segments.interneurons, f"{where}.interneurons")
             m.probes.record_node[start : start + size] = True
-            layers[name] = (SegmentLayer(segments), start, int(slot))
+            layers[name] = _Dendrites(
+                SegmentLayer(segments), start, delta_slot(name, where), interneuron_slot
+            )
         return layers
+
+    def _plateau(self, dendrites: _Dendrites, cells: np.ndarray, sign: float = 1.0) -> None:
+        """Put (sign +1) or take back (-1) the plateau of the predicted ``cells`` and of their
+        columns' interneurons."""
+        plateau = sign * dendrites.layer.segments.plateau
+        self.slots[dendrites.slot + cells] += plateau
+        if dendrites.interneuron_slot >= 0:
+            columns = np.unique(cells // dendrites.layer.segments.params.cells_per_column)
+            self.slots[dendrites.interneuron_slot + columns] += plateau
 
     def temporal_memory(self, population: str):
         """The :class:`~snn.htm.temporal_memory.TemporalMemory` of a population with
@@ -245,12 +285,12 @@ class Simulator:
         if population not in self.dendrites:
             raise ValidationError("population", f"{population!r} has no dendrites; those here: "
                                   f"{sorted(self.dendrites)}")  # fmt: skip
-        return self.dendrites[population][0].memory
+        return self.dendrites[population].layer.memory
 
     def segment_layer(self, population: str):
         """The running :class:`~snn.htm.spiking.SegmentLayer` of a population with dendrites."""
         self.temporal_memory(population)
-        return self.dendrites[population][0]
+        return self.dendrites[population].layer
 
     def reset_context(self, population: str) -> None:
         """Start a new sequence on a population with dendrites: its temporal memory forgets the
@@ -263,20 +303,19 @@ class Simulator:
             raise ValidationError(
                 "reset_context", f"only between cycles: step {self.step} is not a multiple of {cycle}"
             )
-        _, _, slot = self.dendrites[population]
-        self.slots[slot + layer.memory.predictive_cells] = 0.0  # a cycle's end leaves no other input there
+        self._plateau(self.dendrites[population], layer.memory.predictive_cells, sign=-1.0)
         layer.memory.reset()
 
     def _end_cycles(self, spike_nodes: np.ndarray) -> None:
         """Hand each dendritic population the spikes since the last call (``spike_nodes``);
         at a cycle's end, let its segments learn and put the plateau into the predicted cells."""
-        for layer, start, slot in self.dendrites.values():
+        for dendrites in self.dendrites.values():
+            layer, start = dendrites.layer, dendrites.start
             size = layer.segments.params.cells
             mine = spike_nodes[(spike_nodes >= start) & (spike_nodes < start + size)]
             layer.fire(mine - start)
             if self.step % layer.segments.cycle_steps == 0:
-                predicted = layer.end_cycle()
-                self.slots[slot + predicted] += layer.segments.plateau
+                self._plateau(dendrites, layer.end_cycle())
 
     def _check_weight_probes(self, network) -> list:
         """(name, projection, synapse indices, every) per weight probe, indices checked."""
@@ -419,8 +458,9 @@ class Simulator:
         if self._split.workers > 1:
             splits[1] = self._split.single()
             block = min(block, CONTENTION_CHECK_STEPS)
-        cycle = min((layer.segments.cycle_steps for layer, _, _ in self.dendrites.values()), default=0)
-        if any(layer.segments.cycle_steps != cycle for layer, _, _ in self.dendrites.values()):
+        cycles = [d.layer.segments.cycle_steps for d in self.dendrites.values()]
+        cycle = min(cycles, default=0)
+        if any(c != cycle for c in cycles):
             raise ValidationError(
                 "dendrites.cycle_steps", "every population with dendrites needs the same cycle_steps"
             )
@@ -477,7 +517,8 @@ class Simulator:
         """Each dendritic population's raw anomaly score per cycle ended in this run (trace
         ``<population>_anomaly``, at the cycle's end) and its segment and synapse counts."""
         summary = {}
-        for name, (layer, _, _) in self.dendrites.items():
+        for name, dendrites in self.dendrites.items():
+            layer = dendrites.layer
             cycle = layer.segments.cycle_steps
             ends = np.arange((first_step // cycle + 1) * cycle, first_step + n_steps + 1, cycle)
             scores = np.asarray(layer.anomalies[len(layer.anomalies) - ends.size :], dtype=np.float64)

@@ -38,6 +38,8 @@ def mixed_product(
 ) -> torch.Tensor:
     """``D_ba f v``: the gradient over ``params_b`` of ``<grad_a, v>``, where ``grad_a`` is
     ``d f / d a`` built with ``create_graph=True`` and ``v`` lives in a's space."""
+    if not grad_a.requires_grad:  # f is linear in a and a is coupled to nothing: D_ba f = 0
+        return torch.zeros(sum(p.numel() for p in params_b), dtype=vector.dtype, device=vector.device)
     grads = torch.autograd.grad(grad_a, params_b, grad_outputs=vector, retain_graph=True, allow_unused=True)
     return flat([torch.zeros_like(p) if g is None else g for g, p in zip(grads, params_b, strict=True)])
 

@@ -45,8 +45,9 @@ Closure = Callable[[], "torch.Tensor | tuple[torch.Tensor, torch.Tensor]"]
 
 @dataclass
 class StepInfo:
-    """What one step saw: each player's loss before the step, the CG iterations (CGD and
-    ACGD; 0 otherwise) and the CG solve's final relative residual."""
+    """What one step saw: each player's loss before the step (alternating GDA: y's after x's
+    move, where y steps from), the CG iterations (CGD and ACGD; 0 otherwise) and the CG
+    solve's final relative residual."""
 
     loss_x: float
     loss_y: float
@@ -172,8 +173,8 @@ class OptimisticGDA(GameOptimizer):
 
 
 class Extragradient(GameOptimizer):
-    """A look-ahead half step, then the step from the original point with the gradients
-    found there (Korpelevich 1976)."""
+    """A full look-ahead step, then the step from the original point with the gradients found
+    at the look-ahead point (Korpelevich 1976)."""
 
     name = "extragradient"
 

@@ -62,7 +62,9 @@ class Loss:
         wasserstein = score_real.mean() - score_fake.mean()
         if self.name == "wgan":
             return wasserstein if zero_sum else (-score_fake.mean(), -wasserstein)
-        penalty = self.gp_weight * gradient_penalty(discriminator, real, fake)
+        # the penalty is D's alone: interpolate towards the fake samples as data (in the zero-sum
+        # form the generator must not be paid for moving D's gradient norm away from 1)
+        penalty = self.gp_weight * gradient_penalty(discriminator, real, fake.detach())
         return wasserstein - penalty if zero_sum else (-score_fake.mean(), penalty - wasserstein)
 
 
@@ -77,6 +79,8 @@ def gradient_penalty(discriminator, real: torch.Tensor, fake: torch.Tensor) -> t
 def pulling_away(codes: torch.Tensor) -> torch.Tensor:
     """EBGAN's pulling-away term: mean squared cosine similarity between distinct codes of a batch."""
     unit = F.normalize(codes, dim=1)
-    similarity = unit @ unit.T
     n = codes.shape[0]
-    return (similarity.square().sum() - n) / (n * (n - 1)) if n > 1 else similarity.sum() * 0
+    if n < 2:
+        return codes.sum() * 0
+    off_diagonal = ~torch.eye(n, dtype=torch.bool, device=codes.device)
+    return (unit @ unit.T)[off_diagonal].square().mean()

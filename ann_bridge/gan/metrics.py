@@ -29,14 +29,20 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def two_sample_accuracy(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int = 300) -> float:
     """Held-out accuracy of a logistic regression telling sample ``a`` from sample ``b``
-    (balanced by subsampling; half of each for training): 0.5 when they cannot be told apart."""
+    (subsampled to the same size; half of each trains, the other half tests): 0.5 when they
+    cannot be told apart."""
+    from snn.errors import ValidationError
+
     rng = np.random.default_rng(seed)
-    n = min(len(a), len(b))
+    n = min(len(a), len(b)) // 2 * 2
+    if n < 4:
+        raise ValidationError(
+            "two_sample_accuracy", f"needs at least 4 samples of each, got {min(len(a), len(b))}"
+        )
     a, b = a[rng.permutation(len(a))[:n]], b[rng.permutation(len(b))[:n]]
-    x = torch.from_numpy(np.concatenate([a, b]).astype(np.float32))
-    y = torch.cat([torch.zeros(n), torch.ones(n)])
-    order = torch.from_numpy(rng.permutation(2 * n))
-    x, y = x[order], y[order]
+    half = n // 2  # the first half of each sample trains, the second tests: balanced in both
+    x = torch.from_numpy(np.concatenate([a[:half], b[:half], a[half:], b[half:]]).astype(np.float32))
+    y = torch.cat([torch.zeros(half), torch.ones(half), torch.zeros(half), torch.ones(half)])
     mean, std = x[:n].mean(0), x[:n].std(0) + 1e-6
     x = (x - mean) / std
     train, test = slice(0, n), slice(n, 2 * n)
@@ -81,10 +87,12 @@ def cached_classifier(
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The hidden-feature map of a :class:`FeatureClassifier` trained on (x_train, y_train)
     with a fixed seed, kept under :func:`cache_dir` keyed by the data (trained on first use;
-    the file is written atomically). Its test accuracy is stored beside it."""
+    the file is written atomically; the key covers the data and the training recipe). Its test
+    accuracy is stored in the file too."""
     from snn.atomic import write_atomic
 
-    key = hashlib.sha256(np.ascontiguousarray(x_train, dtype=np.float32).tobytes()
+    recipe = f"FeatureClassifier/128/adam1e-3/batch64/epochs{epochs}".encode()
+    key = hashlib.sha256(recipe + np.ascontiguousarray(x_train, dtype=np.float32).tobytes()
                          + np.ascontiguousarray(y_train).tobytes()).hexdigest()[:16]  # fmt: skip
     path = cache_dir() / f"{name}_features_{key}.pt"
     n_classes = int(y_train.max()) + 1

@@ -117,6 +117,10 @@ class SpikingDiscriminator(nn.Module):
             self.first.weight.normal_(0.0, 2.0 / n_in**0.5)
             self.second.weight.normal_(0.0, 2.0 / hidden**0.5)
         self.readout = nn.Linear(hidden, 1)
+        if not high > low:
+            from snn.errors import ValidationError
+
+            raise ValidationError("SpikingDiscriminator.high", f"must be > low ({low}), got {high}")
         self.steps, self.low, self.high = steps, low, high
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

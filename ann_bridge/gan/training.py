@@ -55,7 +55,7 @@ def train(
         )
         history["seconds"].append(time.perf_counter() - started)
         history["loss_g"].append(info.loss_x)
-        history["loss_d"].append(-info.loss_y if opt.zero_sum_only else info.loss_y)
+        history["loss_d"].append(info.loss_y)  # D's own loss (-f in a zero-sum game)
         history["cg_iterations"].append(info.cg_iterations)
         if not all(np.isfinite([info.loss_x, info.loss_y])):
             history["diverged"] = True

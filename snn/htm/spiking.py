@@ -13,16 +13,20 @@ soma of :func:`soma` (``tau_mem = 2 dt``, so ``a = 0.607``; rest and reset 0; th
 
 - **step 0**: the segments that became active at the end of the previous cycle put a
   plateau ``PLATEAU v_th`` into their cells (a dendritic NMDA plateau: ``a 1.1 = 0.67`` of
-  threshold, sub-threshold on its own); the feed-forward input fires its active columns
-  (two spikes, at steps 0 and 1: :func:`column_input`);
-- **step 1**: each feed-forward spike adds ``FEEDFORWARD v_th`` to every cell of its column.
-  A depolarised (predicted) cell crosses: ``a^2 1.1 + a 1.3 = 1.19 v_th``; the others stay
-  below: ``a 1.3 = 0.79 v_th``;
+  threshold, sub-threshold on its own), and into their column's inhibitory interneuron;
+  the feed-forward input fires its active columns (two spikes, at steps 0 and 1:
+  :func:`column_input`) into every cell of the column and into its interneuron;
+- **step 1**: each feed-forward spike adds ``FEEDFORWARD v_th``. A depolarised (predicted)
+  cell crosses: ``a^2 1.1 + a 1.3 = 1.19 v_th``; the others stay below: ``a 1.3 = 0.79
+  v_th``. The interneuron of a predicted column is depolarised too, and fires with them;
 - **step 2**: the second feed-forward spike takes the undepolarised cells over threshold
-  (``a (0.79 + 1.3) = 1.27 v_th``), unless a predicted cell of their column fired at step
-  1: its spike inhibits the column's other cells by ``INHIBITION v_th`` (``a (0.79 + 1.3 -
-  3) = -0.55 v_th``). So a predicted column fires only its predicted cells, and a column
-  without a prediction *bursts*, all its cells firing one step later;
+  (``a (0.79 + 1.3) = 1.27 v_th``), unless their column's interneuron fired at step 1: its
+  spike inhibits every cell of the column by ``INHIBITION v_th`` (``a (0.79 + 1.3 - 3) =
+  -0.55 v_th``; the cells that fired are refractory and lose it). So a predicted column
+  fires only its predicted cells, and a column without a prediction *bursts*, all its
+  cells firing one step later. One interneuron per column makes the inhibition the same
+  however many cells were predicted (the cells inhibiting each other directly would give
+  ``-3 n``: seven predicted cells of eight left the eighth unable to fire for three cycles);
 - steps 3 .. S - 1: every soma relaxes towards rest (after ``S = 5`` steps an inhibited
   cell is back to ``-0.2 v_th``, and the next cycle's margins stay above ``0.1 v_th``;
   :func:`margins` computes them).
@@ -76,7 +80,7 @@ CYCLE_STEPS = 5
 MEMBRANE_STEPS = 2.0
 REFRACTORY_STEPS = 1
 #: Delta inputs in units of the threshold: feed-forward (per spike, two per cycle), the
-#: dendritic plateau of a predicted cell, and a fired cell's inhibition of its column's others
+#: dendritic plateau of a predicted cell, and the column interneuron's inhibition of its cells
 FEEDFORWARD = 1.3
 PLATEAU = 1.1
 INHIBITION = 3.0
@@ -105,8 +109,9 @@ def margins(cycle_steps: int = CYCLE_STEPS) -> dict[str, float]:
     ``inhibited_silent`` (step 2, inhibited), ``plateau_silent`` (a predicted cell of an
     inactive column)."""
     a = float(np.exp(-1.0 / MEMBRANE_STEPS))
-    # the potential a cycle leaves, lowest: inhibited at step 2, then relaxing to step S - 1
-    low = a * (a * FEEDFORWARD + FEEDFORWARD - INHIBITION) * a ** (cycle_steps - 3)
+    # the potential a cycle leaves, lowest: inhibited at step 2 in every cycle, relaxing to step
+    # S - 1 (the fixed point of that residue)
+    low = a * (a * FEEDFORWARD + FEEDFORWARD - INHIBITION) * a ** (cycle_steps - 3) / (1.0 - a**cycle_steps)
     # highest: the plateau in every cycle, never firing (the geometric series of its residue)
     high = PLATEAU * a**cycle_steps / (1.0 - a**cycle_steps)
     return {
@@ -130,7 +135,11 @@ class DistalSegments:
     plateau:
         The plateau a predicted cell's soma receives at the start of a cycle (V, a delta input).
     cycle_steps:
-        Simulator steps per temporal-memory step (>= 3; see :func:`margins`).
+        Simulator steps per temporal-memory step (>= 4; see :func:`margins`).
+    interneurons:
+        The population of one inhibitory interneuron per column (its feed-forward input and its
+        projection onto the column's cells come from :func:`add_temporal_memory`), which gets
+        the plateau of every column with a predicted cell; None: no interneurons.
     learn:
         Whether the segments learn.
     memory:
@@ -144,6 +153,7 @@ class DistalSegments:
     cycle_steps: int = CYCLE_STEPS
     learn: bool = True
     memory: TemporalMemory | None = None
+    interneurons: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, TemporalMemoryParameters):
@@ -153,7 +163,7 @@ class DistalSegments:
         object.__setattr__(self, "dt", validate.positive("DistalSegments.dt", self.dt))
         object.__setattr__(self, "plateau", validate.positive("DistalSegments.plateau", self.plateau))
         object.__setattr__(self, "cycle_steps", validate.count("DistalSegments.cycle_steps", self.cycle_steps,
-                                                               low=3))  # fmt: skip
+                                                               low=4))  # fmt: skip
         worst = min(margins(self.cycle_steps).items(), key=lambda item: item[1])
         if worst[1] <= 0.0:
             raise ValidationError(
@@ -162,6 +172,10 @@ class DistalSegments:
                 f"(margin {worst[1]:.3f} v_th)",
             )
         object.__setattr__(self, "learn", validate.flag("DistalSegments.learn", self.learn))
+        if self.interneurons is not None:
+            object.__setattr__(
+                self, "interneurons", validate.name("DistalSegments.interneurons", self.interneurons)
+            )
         if self.memory is not None and (
             not isinstance(self.memory, TemporalMemory) or self.memory.params != self.params
         ):
@@ -249,7 +263,7 @@ def column_input(name: str, steps, columns: int, dt: float, cycle_steps: int = C
 
     columns = validate.count("column_input.columns", columns)
     dt = validate.positive("column_input.dt", dt)
-    cycle_steps = validate.count("column_input.cycle_steps", cycle_steps, low=3)
+    cycle_steps = validate.count("column_input.cycle_steps", cycle_steps, low=4)
     if isinstance(steps, (str, bytes, dict)) or not hasattr(steps, "__iter__"):
         raise ValidationError("column_input.steps", "must be a list of active-column index arrays (or SDRs)")
     times, ids = [], []
@@ -287,9 +301,11 @@ def add_temporal_memory(
     memory: TemporalMemory | None = None,
 ):
     """Add a temporal memory of dendritic-segment cells to ``network``: population ``name``
-    (:func:`soma` cells with :class:`DistalSegments`), its feed-forward projection from the
-    node ``input`` (one channel per column, e.g. :func:`column_input`) and its column
-    inhibition; return the population. Run it with ``snn.Simulator(network, dt=dt)``."""
+    (:func:`soma` cells with :class:`DistalSegments`), population ``<name>_inhibitory`` (one
+    interneuron per column), the feed-forward projections from the node ``input`` (one
+    channel per column, e.g. :func:`column_input`) into both, and each interneuron's
+    inhibition of its column's cells; return the cells' population. Run it with
+    ``snn.Simulator(network, dt=dt)``."""
     from snn.connectivity import Sparse
     from snn.network import Population
 
@@ -299,8 +315,9 @@ def add_temporal_memory(
             "add_temporal_memory.params", f"must be TemporalMemoryParameters, got {params!r}"
         )
     v_th = validate.positive("add_temporal_memory.v_th", v_th)
+    interneurons = f"{name}_inhibitory"
     dendrites = DistalSegments(params=params, dt=dt, plateau=PLATEAU * v_th, cycle_steps=cycle_steps,
-                               learn=learn, memory=memory)  # fmt: skip
+                               learn=learn, memory=memory, interneurons=interneurons)  # fmt: skip
     n_input = network.node_size(input, "add_temporal_memory.input")
     if n_input != params.columns:
         raise ValidationError(
@@ -310,14 +327,13 @@ def add_temporal_memory(
     population = network.add(
         Population(name=name, size=params.cells, model=soma(dt, v_th), dendrites=dendrites)
     )
+    network.add(Population(name=interneurons, size=params.columns, model=soma(dt, v_th)))
     K = params.cells_per_column
-    cells = np.arange(params.cells)
+    cells, columns = np.arange(params.cells), np.arange(params.columns)
     network.connect(input, name, Sparse(pre=cells // K, post=cells, weights=FEEDFORWARD * v_th),
                     name=f"{name}_feedforward")  # fmt: skip
-    # every cell onto the other cells of its column
-    pre = np.repeat(cells, K)
-    post = (pre // K) * K + np.tile(np.arange(K), params.cells)
-    other = pre != post
-    network.connect(name, name, Sparse(pre=pre[other], post=post[other], weights=-INHIBITION * v_th),
+    network.connect(input, interneurons, Sparse(pre=columns, post=columns, weights=FEEDFORWARD * v_th),
+                    name=f"{interneurons}_feedforward")  # fmt: skip
+    network.connect(interneurons, name, Sparse(pre=cells // K, post=cells, weights=-INHIBITION * v_th),
                     name=f"{name}_inhibition")  # fmt: skip
     return population

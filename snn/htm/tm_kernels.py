@@ -378,17 +378,22 @@ def _grow_synapses(a, P, seg, wanted, initial_permanence, max_synapses):
 
 
 @njit(cache=True)
-def _least_used_cell(a, column, cells_per_column):
-    """The cell of ``column`` with the fewest segments (ties: one at random)."""
+def _least_used_cell(a, column, cells_per_column, fired, spiking):
+    """The cell of ``column`` with the fewest segments (ties: one at random); when
+    ``spiking``, among the cells that ``fired`` only."""
     first = column * cells_per_column
     fewest, ties = np.int32(2**31 - 1), 0
     for cell in range(first, first + cells_per_column):
+        if spiking and not fired[cell]:
+            continue
         if a.cell_n_seg[cell] < fewest:
             fewest, ties = a.cell_n_seg[cell], 1
         elif a.cell_n_seg[cell] == fewest:
             ties += 1
     pick = _random_below(a.rng, ties)
     for cell in range(first, first + cells_per_column):
+        if spiking and not fired[cell]:
+            continue
         if a.cell_n_seg[cell] == fewest:
             if pick == 0:
                 return cell
@@ -413,8 +418,10 @@ def compute(a, params, active_columns, learn, fired):
     fire (the algorithm of :mod:`snn.htm.temporal_memory`); given, the cells that fired in a
     spiking network (:mod:`snn.htm.spiking`) are the active cells: a column is predicted when
     one of its cells with an active segment fired (those cells win and learn), else it is
-    taken as bursting (its best matching segment or least used cell wins). When the spikes
-    are those the algorithm would choose, both give the same result, bit for bit.
+    taken as bursting (its best matching segment or least used cell among the cells that
+    fired wins). When the spikes are those the algorithm would choose, both give the same
+    result, bit for bit. The anomaly score comes from the predictive cells either way (a
+    predicted column whose predicted cells failed to fire still scores as predicted).
 
     ``params`` = (cells_per_column, activation_threshold, min_threshold,
     initial_permanence, connected_permanence, permanence_increment,
@@ -497,19 +504,22 @@ def compute(a, params, active_columns, learn, fired):
             if not spiking or fired[cell]:
                 a.active_cells[c[N_ACTIVE]] = cell
                 c[N_ACTIVE] += 1
-        if im > first_matching:  # the best matching segment learns
-            best = a.matching_segs[first_matching]
-            for k in range(first_matching + 1, im):
-                if a.seg_potential[a.matching_segs[k]] > a.seg_potential[best]:
-                    best = a.matching_segs[k]
+        best = -1  # the best matching segment (first of the most potential synapses), on a cell that fired
+        for k in range(first_matching, im):
+            seg = a.matching_segs[k]
+            if spiking and not fired[a.seg_cell[seg]]:
+                continue
+            if best < 0 or a.seg_potential[seg] > a.seg_potential[best]:
+                best = seg
+        if best >= 0:  # it learns
             winner = a.seg_cell[best]
             if learn:
                 wanted = max_new - a.seg_potential[best]
                 _adapt_segment(a, P, best, increment, decrement)
                 if wanted > 0 and a.seg_cell[best] >= 0:
                     _grow_synapses(a, P, best, wanted, initial_permanence, P)
-        else:  # a new segment on the least used cell
-            winner = _least_used_cell(a, col, K)
+        else:  # a new segment on the least used cell (of those that fired)
+            winner = _least_used_cell(a, col, K, fired, spiking)
             if learn and c[N_PREV_WINNER] > 0:
                 seg = _create_segment(a, P, winner, max_segments)
                 _grow_synapses(a, P, seg, min(max_new, c[N_PREV_WINNER]), initial_permanence, P)

@@ -62,7 +62,8 @@ def _networks(data: str, model: str, discriminator: str = "ann"):
             return ConvGenerator(latent=32, width=32), SpikingDiscriminator(
                 64, hidden=128, low=-1.0, high=1.0
             )
-        return MLPGenerator(8, 2, hidden=64, depth=3), SpikingDiscriminator(2, hidden=64)
+        # the grid's modes reach +-4.15: the rate code spans +-5 (clipped outside, where D is blind)
+        return MLPGenerator(8, 2, hidden=64, depth=3), SpikingDiscriminator(2, hidden=64, low=-5.0, high=5.0)
     if data == "digits":
         generator = ConvGenerator(latent=32, width=32)
         discriminator = (

@@ -56,3 +56,19 @@ def test_backends_without_segments_refuse_them_naming_the_counts(backend):
     assert f"{trained.n_segments} segments and {trained.n_synapses} synapses" in message
     assert backend in message
     assert "dendritic-segment cells" in "\n".join(hardware.get(backend).capabilities().refusals())
+
+
+def test_nengo_refuses_a_trained_memory_that_predicts_at_the_start():
+    pytest.importorskip("nengo")
+    steps = high_order_steps(repeats=10)
+    trained = TemporalMemory(PARAMS)
+    trained.run(steps)
+    for columns in steps:  # on to a step after which it predicts something
+        if trained.predictive_cells.size:
+            break
+        trained.compute(columns, learn=False)
+    assert trained.predictive_cells.size > 0
+    with pytest.raises(UnsupportedFeature, match="reset"):
+        hardware.get("nengo").check(network(steps[:3], memory=trained))
+    trained.reset()  # keeps what it learned: now it maps
+    hardware.get("nengo").check(network(steps[:3], memory=trained))

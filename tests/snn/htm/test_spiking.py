@@ -205,3 +205,42 @@ def test_reset_context_only_between_cycles_and_it_clears_the_prediction():
         sim.reset_context("tm")
     with pytest.raises(snn.ValidationError, match="no dendrites"):
         sim.temporal_memory("columns")
+
+
+def test_one_interneuron_per_column_inhibits_alike_however_many_cells_were_predicted():
+    """Seven of a column's eight cells predicted and firing must not leave the eighth unable to
+    fire next cycle (cells inhibiting each other directly gave it -21 v_th: silent for three
+    cycles). Plateaus are put in by hand here; the memory is empty and does not learn."""
+    params = TemporalMemoryParameters(columns=4, cells_per_column=8, activation_threshold=2, min_threshold=1,
+                                      max_new_synapses=2)  # fmt: skip
+    net = snn.Network()
+    net.add(column_input("columns", [[0]] * 4, 4, DT))
+    add_temporal_memory(net, "tm", "columns", params, dt=DT, learn=False)
+    sim = snn.Simulator(net, dt=DT, progress=False)
+    predicted = [[0, 1, 2, 3, 4, 5, 6], [7], [], [7]]
+    expected = [[(1, c) for c in range(7)], [(1, 7)], [(2, c) for c in range(8)], [(1, 7)]]
+    for cells, want in zip(predicted, expected, strict=True):
+        sim._plateau(sim.dendrites["tm"], np.array(cells, dtype=np.int64))
+        times, ids = sim.run(CYCLE_STEPS * DT).spikes["tm"]
+        assert sorted(zip(np.rint(times / DT).astype(int).tolist(), ids.tolist(), strict=True)) == want
+
+
+def test_a_trained_memory_continues_as_the_array_one_from_its_last_prediction(tmp_path):
+    """Handed a memory that predicts cells, the spiking layer starts the first cycle with their
+    plateau, so it continues exactly as the array memory does."""
+    steps = high_order_steps(repeats=30)
+    trained = TemporalMemory(PARAMS)
+    trained.run(steps[:100])
+    assert trained.predictive_cells.size > 0
+    array = TemporalMemory.load(trained.save(tmp_path / "tm.npz"))
+    rest = steps[100:130]
+    net = snn.Network()
+    net.add(column_input("columns", rest, PARAMS.columns, DT))
+    add_temporal_memory(net, "tm", "columns", PARAMS, dt=DT, memory=trained)
+    sim = snn.Simulator(net, dt=DT, progress=False)
+    sim.segment_layer("tm").keep_history = True
+    sim.run(len(rest) * CYCLE_STEPS * DT)
+    layer = sim.segment_layer("tm")
+    for t, columns in enumerate(rest):
+        array.compute(columns)
+        np.testing.assert_array_equal(layer.active_cells[t], array.active_cells)
