@@ -1,10 +1,11 @@
 """`snn generate`: train a GAN with a two-player optimiser of ann_bridge.games and score it.
 
 ``--data ring|grid`` (2-D mixtures of 8 / 25 Gaussians: modes covered and high-quality share)
-or ``digits`` (8x8 scikit-learn digits: Frechet distance and classifier two-sample test on a
-cached digits classifier's features); ``--model gan|wgan|wgan-gp|ebgan``; ``--optimizer
-gda|alt-gda|adam|ogda|extragradient|cgd|acgd``, or ``all`` to run every optimiser over
-``--seeds`` seeds with the same networks and budget and print the table. CGD and ACGD play
+or ``digits|mnist1d`` (8x8 scikit-learn digits, MNIST-1D signals: Frechet distance and
+classifier two-sample test on a cached classifier's features); ``--model
+gan|wgan|wgan-gp|ebgan``; ``--optimizer gda|alt-gda|adam|ogda|extragradient|cgd|acgd``, or
+``all`` to run every optimiser over ``--seeds`` seeds with the same networks and budget and
+print the table. CGD and ACGD play
 the zero-sum form of the loss (``gan``: the original minimax game; gradient methods give the
 generator the non-saturating loss) and refuse ``ebgan``. Writes ``results.json``, the samples
 (``samples.png``) and the loss curves (``losses.png``) into ``--out``. ``--discriminator snn``
@@ -24,7 +25,7 @@ OPTIMIZER_CHOICES = ("gda", "alt-gda", "adam", "ogda", "extragradient", "cgd", "
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="gan", help="gan, wgan, wgan-gp or ebgan (default gan)")
-    parser.add_argument("--data", default="ring", help="ring, grid or digits (default ring)")
+    parser.add_argument("--data", default="ring", help="ring, grid, digits or mnist1d (default ring)")
     parser.add_argument(
         "--optimizer",
         default="acgd",
@@ -36,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ann (MLP, or convolutional for digits) or snn (spiking LIF layers on rate-coded input, "
         "surrogate gradients; default ann)",
     )
-    parser.add_argument("--steps", type=int, help="training steps (default: ring/grid 8000, digits 2000)")
+    parser.add_argument(
+        "--steps", type=int, help="training steps (default: ring/grid 8000, digits/mnist1d 2000)"
+    )
     parser.add_argument(
         "--lr",
         type=float,
@@ -122,8 +125,9 @@ def _run_all(args: argparse.Namespace) -> int:
         write_json(staging / "results.json", report)
     if args.json:
         write_json(args.json, report)
-    metric = "modes_covered" if args.data != "digits" else "frechet_distance"
-    second = "high_quality" if args.data != "digits" else "two_sample_accuracy"
+    classified = args.data in gan_runs.CLASSIFIED
+    metric = "frechet_distance" if classified else "modes_covered"
+    second = "two_sample_accuracy" if classified else "high_quality"
     print(f"  {'optimizer':<14} {metric:>24} {second:>24}  s/step  CG/step")
     for name in optimizers:
         mine = [r for r in rows if r["optimizer"] == name]
@@ -143,7 +147,12 @@ def _plot_samples(data: str, samples, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if data == "digits":
+    if data == "mnist1d":
+        figure, axes = plt.subplots(4, 4, figsize=(8, 6), sharex=True, sharey=True)
+        for k, ax in enumerate(axes.flat):
+            ax.plot(samples[k], lw=1)
+            ax.set_xticks([])
+    elif data == "digits":
         figure, axes = plt.subplots(8, 8, figsize=(6, 6))
         for k, ax in enumerate(axes.flat):
             ax.imshow(samples[k].reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)

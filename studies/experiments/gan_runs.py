@@ -4,10 +4,11 @@ optimiser, the same networks and step budget for each; metrics of :mod:`ann_brid
 - toys: MLP generator (latent 8) and discriminator, 3 hidden layers of 64; 2500 samples
   scored by modes covered and the high-quality share (VEEGAN's definition);
 - digits: scikit-learn's 8x8 digits in [-1, 1], DCGAN-size convolutional generator (latent
-  32) and discriminator; the Frechet distance between 1000 generated and the 360 held-out
-  test digits in the hidden layer of a digits classifier trained once (cached), and a
-  classifier two-sample test (accuracy of telling generated from real on held-out
-  features; 0.5 is indistinguishable).
+  32) and discriminator; MNIST-1D: its 40-sample signals (standardised), MLP generator
+  (latent 16) and discriminator, 3 hidden layers of 128. Both scored by the Frechet
+  distance between 1000 generated samples and the held-out test set in the hidden layer of
+  a classifier of the data trained once (cached), and a classifier two-sample test
+  (accuracy of telling generated from real on held-out features; 0.5 is indistinguishable).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import torch
 from ann_bridge.gan import Loss, generate, train
 from snn.errors import ValidationError
 
-DATA = ("ring", "grid", "digits")
+DATA = ("ring", "grid", "digits", "mnist1d")
+#: data sets scored by the features of a classifier trained on them (the others: by modes)
+CLASSIFIED = ("digits", "mnist1d")
 #: ann: an MLP / convolutional discriminator; snn: ann_bridge.gan.networks.SpikingDiscriminator
 DISCRIMINATORS = ("ann", "snn")
 #: Step sizes per optimiser (generator and discriminator alike), the same for every data set
 DEFAULT_LR = {"gda": 0.01, "alt-gda": 0.01, "adam": 1e-3, "ogda": 0.01, "extragradient": 0.01,
               "cgd": 0.01, "acgd": 1e-3}  # fmt: skip
-DEFAULT_STEPS = {"ring": 8000, "grid": 8000, "digits": 2000}
+DEFAULT_STEPS = {"ring": 8000, "grid": 8000, "digits": 2000, "mnist1d": 2000}
 
 
 def _check(data: str, optimizer: str, model: str) -> Loss:
@@ -62,8 +65,18 @@ def _networks(data: str, model: str, discriminator: str = "ann"):
             return ConvGenerator(latent=32, width=32), SpikingDiscriminator(
                 64, hidden=128, low=-1.0, high=1.0
             )
+        if data == "mnist1d":
+            return MLPGenerator(16, 40, hidden=128, depth=3), SpikingDiscriminator(40, hidden=128)
         # the grid's modes reach +-4.15: the rate code spans +-5 (clipped outside, where D is blind)
         return MLPGenerator(8, 2, hidden=64, depth=3), SpikingDiscriminator(2, hidden=64, low=-5.0, high=5.0)
+    if data == "mnist1d":  # 40-sample standardised signals
+        generator = MLPGenerator(16, 40, hidden=128, depth=3)
+        discriminator = (
+            AutoencoderDiscriminator(40, hidden=128, code=16)
+            if model == "ebgan"
+            else MLPDiscriminator(40, 128, 3)
+        )
+        return generator, discriminator
     if data == "digits":
         generator = ConvGenerator(latent=32, width=32)
         discriminator = (
@@ -90,10 +103,8 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
     kind = discriminator
     generator, discriminator = (net.to(device()) for net in _networks(data, model, kind))
     rng = np.random.default_rng(seed)
-    if data == "digits":
-        from studies.experiments.datasets import load
-
-        train_x = torch.from_numpy(load("digits", seed).x_train * 2 - 1).to(device())
+    if data in CLASSIFIED:
+        train_x = torch.from_numpy(_classified_data(data, seed)[0]).to(device())
 
         def real(n: int) -> torch.Tensor:
             return train_x[torch.from_numpy(rng.integers(len(train_x), size=n)).to(device())]
@@ -110,9 +121,9 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
               "batch": batch, "seconds_per_step": history["seconds_per_step"],
               "cg_iterations_per_step": float(np.mean(history["cg_iterations"])),
               "diverged": bool(history.get("diverged", False))}  # fmt: skip
-    if data == "digits":
+    if data in CLASSIFIED:
         samples = generate(generator, 1000, seed)
-        report.update(digit_metrics(samples, seed))
+        report.update(feature_metrics(data, samples, seed))
     else:
         from ann_bridge.gan.toys import mode_metrics
 
@@ -123,27 +134,31 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
     return report
 
 
-def digit_metrics(samples: np.ndarray, seed: int = 0) -> dict:
-    """Frechet distance and classifier two-sample test of generated digits (in [-1, 1],
-    (n, 64)) against the held-out test digits, in the feature space of a cached classifier."""
-    from ann_bridge.gan.metrics import frechet_distance, two_sample_accuracy
+def _classified_data(data: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test) as the GAN sees them: digits scaled to [-1, 1],
+    MNIST-1D standardised; the training part is ``seed``'s split (the test set is fixed)."""
     from studies.experiments.datasets import load
 
-    features = digit_features()
-    real = load("digits", 0).x_test * 2 - 1
-    fake_features, real_features = features(samples), features(real)
-    return {"frechet_distance": frechet_distance(fake_features, real_features),
-            "two_sample_accuracy": two_sample_accuracy(fake_features, real_features, seed)}  # fmt: skip
+    d = load(data, seed)
+    if data == "digits":
+        return d.x_train * 2 - 1, d.y_train, d.x_test * 2 - 1, d.y_test
+    return d.x_train, d.y_train, d.x_test, d.y_test
 
 
-def digit_features():
-    """A function mapping digits in [-1, 1] (n, 64) to the 128 hidden features of a classifier
-    of the digits' training split (96 % test accuracy), trained once and cached."""
-    from ann_bridge.gan.metrics import cached_classifier
-    from studies.experiments.datasets import load
+def feature_metrics(data: str, samples: np.ndarray, seed: int = 0) -> dict:
+    """Frechet distance and classifier two-sample test of generated samples ((n, features),
+    scaled as :func:`_classified_data` gives the data) against the held-out test set, in the
+    hidden features of a classifier of seed 0's training split, trained once and cached
+    (digits: 96 % test accuracy)."""
+    from ann_bridge.gan.metrics import cached_classifier, frechet_distance, two_sample_accuracy
 
-    data = load("digits", 0)
-    return cached_classifier("digits", data.x_train * 2 - 1, data.y_train, data.x_test * 2 - 1, data.y_test)
+    x_train, y_train, x_test, y_test = _classified_data(data, 0)
+    features = cached_classifier(data, x_train, y_train, x_test, y_test)
+    fake, real = features(samples), features(x_test)
+    return {
+        "frechet_distance": frechet_distance(fake, real),
+        "two_sample_accuracy": two_sample_accuracy(fake, real, seed),
+    }
 
 
 def sweep(data: str, model: str, optimizers: list[str], seeds: list[int], steps: int | None = None,

@@ -11,7 +11,12 @@ from studies.cli import main
 
 @pytest.mark.parametrize(
     ("data", "model", "optimizer", "discriminator"),
-    [("ring", "gan", "acgd", "ann"), ("digits", "wgan-gp", "adam", "ann"), ("ring", "wgan", "cgd", "snn")],
+    [
+        ("ring", "gan", "acgd", "ann"),
+        ("digits", "wgan-gp", "adam", "ann"),
+        ("ring", "wgan", "cgd", "snn"),
+        ("mnist1d", "ebgan", "extragradient", "ann"),
+    ],
 )
 def test_generate_writes_results_samples_and_losses(tmp_path, capsys, data, model, optimizer, discriminator):
     out = tmp_path / "out"
@@ -22,7 +27,7 @@ def test_generate_writes_results_samples_and_losses(tmp_path, capsys, data, mode
     assert report == json.loads((tmp_path / "r.json").read_text())
     assert report["steps"] == 20 and report["optimizer"] == optimizer and not report["diverged"]
     assert report["discriminator"] == discriminator
-    if data == "digits":
+    if data in ("digits", "mnist1d"):
         assert report["frechet_distance"] > 0 and 0.0 <= report["two_sample_accuracy"] <= 1.0
     else:
         assert report["modes"] == 8 and report["cg_iterations_per_step"] >= 1
