@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from studies.cli.output import path_argument, save_figure, staged, write_json
+from studies.cli.output import add_output_arguments, save_figure, staged, write_json
 
 NENGO_DL_SCALE = 100.0  # firing-rate scale of the nengo-dl row: ReLU activation 1 -> 100 Hz at dt 1 ms
 DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
@@ -64,13 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=300,
         help="maximum training epochs, early stopping on validation loss (default 300)",
     )
-    parser.add_argument(
-        "--out",
-        type=path_argument,
-        default=Path("out/compare"),
-        help="output directory (default out/compare)",
-    )
-    parser.add_argument("--json", type=path_argument, help="also write the results object here")
+    add_output_arguments(parser, "compare")
 
 
 def _check(args) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.cli.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, save_figure, staged, table, write_json
 
 OPTIMIZER_CHOICES = ("gda", "alt-gda", "adam", "ogda", "extragradient", "cgd", "acgd", "all")
 
@@ -50,13 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds", type=int, default=3, help="with --optimizer all: seeds per optimiser (default 3)"
     )
-    parser.add_argument(
-        "--out",
-        type=path_argument,
-        default=Path("out/generate"),
-        help="output directory (default out/generate)",
-    )
-    parser.add_argument("--json", type=path_argument, help="also write the results object here")
+    add_output_arguments(parser, "generate")
 
 
 def _check(args: argparse.Namespace) -> None:

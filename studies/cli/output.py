@@ -73,6 +73,18 @@ def check_destinations(args: argparse.Namespace) -> None:
             raise ValidationError("--json", f"{target} lies inside --out {out}, which is replaced whole")
 
 
+def add_output_arguments(parser, command: str, what: str = "results") -> None:
+    """The options every command shares: ``--out`` (default ``out/<command>``) and ``--json``
+    (the ``what`` object also written to a file)."""
+    parser.add_argument(
+        "--out",
+        type=path_argument,
+        default=Path(f"out/{command}"),
+        help=f"output directory (default out/{command})",
+    )
+    parser.add_argument("--json", type=path_argument, help=f"also write the {what} object here")
+
+
 def staged(out: Path):
     """:func:`snn.atomic.staged` for a command's ``--out`` directory."""
     return atomic.staged(out, field="--out")

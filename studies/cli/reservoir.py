@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.cli.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, save_figure, staged, table, write_json
 
 TASKS = ("mackey-glass", "narma10", "memory-capacity", "digits")
 MODELS = ("esn", "lsm")
@@ -60,13 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the reservoir and the data (default 0)")
     parser.add_argument("--float32", action="store_true", help="ESN states and weights in single precision")
-    parser.add_argument(
-        "--out",
-        type=path_argument,
-        default=Path("out/reservoir"),
-        help="output directory (default out/reservoir)",
-    )
-    parser.add_argument("--json", type=path_argument, help="also write the results object here")
+    add_output_arguments(parser, "reservoir")
 
 
 def _models(args):

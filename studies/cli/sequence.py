@@ -20,7 +20,7 @@ import argparse
 from pathlib import Path
 
 from snn.atomic import write_atomic
-from studies.cli.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, path_argument, save_figure, staged, table, write_json
 
 TASKS = ("high-order", "noisy", "branching", "anomaly", "nab", "continual")
 ENGINES = ("array", "spiking")
@@ -77,13 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hidden", type=int, default=2048, help="continual: hidden width of every network (default 2048)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the memory (default 0)")
-    parser.add_argument(
-        "--out",
-        type=path_argument,
-        default=Path("out/sequence"),
-        help="output directory (default out/sequence)",
-    )
-    parser.add_argument("--json", type=path_argument, help="also write the results object here")
+    add_output_arguments(parser, "sequence")
 
 
 def _check(args: argparse.Namespace) -> None:

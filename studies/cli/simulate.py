@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.cli.output import path_argument, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, save_figure, staged, table, write_json
 
 DEFAULT_DURATION = 1.0
 DEFAULT_DT = 1e-4
@@ -47,13 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker threads (numba backend only; default: one per free core from 16000 neurons, else 1; "
         "the result is the same for any number)",
     )
-    parser.add_argument(
-        "--out",
-        type=path_argument,
-        default=Path("out/simulate"),
-        help="output directory (default out/simulate)",
-    )
-    parser.add_argument("--json", type=path_argument, help="also write the summary object to this file")
+    add_output_arguments(parser, "simulate", "summary")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     nir_options = parser.add_argument_group("NIR files (config ending in .nir)")
     nir_options.add_argument(
