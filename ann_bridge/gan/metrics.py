@@ -77,15 +77,15 @@ class FeatureClassifier(nn.Module):
         return self.out(self.hidden(x))
 
 
-def cached_classifier(
+def cached_model(
     name: str,
     x_train: np.ndarray,
     y_train: np.ndarray,
     x_test: np.ndarray,
     y_test: np.ndarray,
     epochs: int = 200,
-) -> Callable[[np.ndarray], np.ndarray]:
-    """The hidden-feature map of a :class:`FeatureClassifier` trained on (x_train, y_train)
+) -> FeatureClassifier:
+    """A :class:`FeatureClassifier` trained on (x_train, y_train)
     with a fixed seed, kept under :func:`cache_dir` keyed by the data (trained on first use;
     the file is written atomically; the key covers the data and the training recipe). Its test
     accuracy is stored in the file too."""
@@ -115,6 +115,19 @@ def cached_classifier(
         saved = {"state": model.state_dict(), "test_accuracy": accuracy}
         write_atomic(path, lambda handle: torch.save(saved, handle))
     model.eval()
+    return model
+
+
+def cached_classifier(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int = 200,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The hidden-feature map of :func:`cached_model`'s classifier."""
+    model = cached_model(name, x_train, y_train, x_test, y_test, epochs)
 
     def features(samples: np.ndarray) -> np.ndarray:
         with torch.no_grad():
