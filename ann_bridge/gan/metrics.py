@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +75,11 @@ class FeatureClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.hidden(x))
 
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """The hidden features of ``samples`` (n, n_in) as a numpy array (no gradients)."""
+        with torch.no_grad():
+            return self.hidden(torch.from_numpy(np.asarray(samples, np.float32))).numpy()
+
 
 def cached_model(
     name: str,
@@ -85,10 +89,9 @@ def cached_model(
     y_test: np.ndarray,
     epochs: int = 200,
 ) -> FeatureClassifier:
-    """A :class:`FeatureClassifier` trained on (x_train, y_train)
-    with a fixed seed, kept under :func:`cache_dir` keyed by the data (trained on first use;
-    the file is written atomically; the key covers the data and the training recipe). Its test
-    accuracy is stored in the file too."""
+    """A :class:`FeatureClassifier` trained on (x_train, y_train) with a fixed seed, kept
+    under :func:`cache_dir` (trained on first use; the file is written atomically; the key
+    covers the data and the training recipe). Its test accuracy is stored in the file too."""
     from snn.atomic import write_atomic
 
     recipe = f"FeatureClassifier/128/adam1e-3/batch64/epochs{epochs}".encode()
@@ -111,26 +114,7 @@ def cached_model(
         with torch.no_grad():
             accuracy = float((model(torch.from_numpy(np.asarray(x_test, np.float32))).argmax(1).numpy()
                               == y_test).mean())  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
         saved = {"state": model.state_dict(), "test_accuracy": accuracy}
         write_atomic(path, lambda handle: torch.save(saved, handle))
     model.eval()
     return model
-
-
-def cached_classifier(
-    name: str,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    epochs: int = 200,
-) -> Callable[[np.ndarray], np.ndarray]:
-    """The hidden-feature map of :func:`cached_model`'s classifier."""
-    model = cached_model(name, x_train, y_train, x_test, y_test, epochs)
-
-    def features(samples: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model.hidden(torch.from_numpy(np.asarray(samples, np.float32))).numpy()
-
-    return features

@@ -150,11 +150,11 @@ def feature_metrics(data: str, samples: np.ndarray, seed: int = 0) -> dict:
     scaled as :func:`_classified_data` gives the data) against the held-out test set, in the
     hidden features of a classifier of seed 0's training split, trained once and cached
     (digits: 96 % test accuracy)."""
-    from ann_bridge.gan.metrics import cached_classifier, frechet_distance, two_sample_accuracy
+    from ann_bridge.gan.metrics import cached_model, frechet_distance, two_sample_accuracy
 
     x_train, y_train, x_test, y_test = _classified_data(data, 0)
-    features = cached_classifier(data, x_train, y_train, x_test, y_test)
-    fake, real = features(samples), features(x_test)
+    classifier = cached_model(data, x_train, y_train, x_test, y_test)
+    fake, real = classifier.features(samples), classifier.features(x_test)
     return {
         "frechet_distance": frechet_distance(fake, real),
         "two_sample_accuracy": two_sample_accuracy(fake, real, seed),
