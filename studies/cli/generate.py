@@ -53,25 +53,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser, "generate")
 
 
+def _optimizers(args: argparse.Namespace) -> list[str]:
+    """The optimisers a run uses: the one asked for, or with ``all`` every one that can play
+    the loss (CGD and ACGD play zero-sum games only)."""
+    if args.optimizer != "all":
+        return [args.optimizer]
+    from ann_bridge.games import OPTIMIZERS
+    from ann_bridge.gan import Loss
+
+    zero_sum = Loss(args.model).has_zero_sum
+    return [name for name in OPTIMIZER_CHOICES[:-1] if zero_sum or not OPTIMIZERS[name].zero_sum_only]
+
+
 def _check(args: argparse.Namespace) -> None:
     from snn import validate
     from snn.errors import ValidationError
     from studies.experiments import gan_runs
-    from studies.experiments.gan_runs import _check as check_run
 
     if args.optimizer not in OPTIMIZER_CHOICES:
         raise ValidationError(
             "--optimizer", f"must be one of {list(OPTIMIZER_CHOICES)}, got {args.optimizer!r}"
         )
-    for name in OPTIMIZER_CHOICES[:-1] if args.optimizer == "all" else (args.optimizer,):
-        if args.optimizer != "all" or name not in ("cgd", "acgd") or args.model != "ebgan":
-            check_run(args.data, name, args.model)
-    if args.discriminator not in gan_runs.DISCRIMINATORS:
-        raise ValidationError(
-            "--discriminator", f"must be one of {list(gan_runs.DISCRIMINATORS)}, got {args.discriminator!r}"
-        )
-    if args.discriminator == "snn" and args.model == "ebgan":
-        raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
+    for name in _optimizers(args):
+        gan_runs.check(args.data, name, args.model, args.discriminator)
     if args.steps is not None:
         validate.count("--steps", args.steps, low=1, high=1_000_000)
     if args.lr is not None:
@@ -111,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_all(args: argparse.Namespace) -> int:
     from studies.experiments import gan_runs
 
-    optimizers = [o for o in OPTIMIZER_CHOICES[:-1] if not (args.model == "ebgan" and o in ("cgd", "acgd"))]
+    optimizers = _optimizers(args)
     rows = gan_runs.sweep(args.data, args.model, optimizers, list(range(args.seed, args.seed + args.seeds)),
                           steps=args.steps, discriminator=args.discriminator)  # fmt: skip
     report = {"data": args.data, "model": args.model, "runs": rows}

@@ -30,7 +30,8 @@ DEFAULT_LR = {"gda": 0.01, "alt-gda": 0.01, "adam": 1e-3, "ogda": 0.01, "extragr
 DEFAULT_STEPS = {"ring": 8000, "grid": 8000, "digits": 2000, "mnist1d": 2000}
 
 
-def _check(data: str, optimizer: str, model: str) -> Loss:
+def check(data: str, optimizer: str, model: str, discriminator: str = "ann") -> Loss:
+    """The loss of a valid combination; a ValidationError naming the option otherwise."""
     from ann_bridge.games import OPTIMIZERS
 
     if data not in DATA:
@@ -40,6 +41,12 @@ def _check(data: str, optimizer: str, model: str) -> Loss:
     loss = Loss(model)
     if OPTIMIZERS[optimizer].zero_sum_only and not loss.has_zero_sum:
         raise ValidationError("--optimizer", f"{optimizer} plays zero-sum games and {model} is not one")
+    if discriminator not in DISCRIMINATORS:
+        raise ValidationError(
+            "--discriminator", f"must be one of {list(DISCRIMINATORS)}, got {discriminator!r}"
+        )
+    if discriminator == "snn" and model == "ebgan":
+        raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
     return loss
 
 
@@ -52,13 +59,7 @@ def _networks(data: str, model: str, discriminator: str = "ann"):
         MLPGenerator,
     )  # fmt: skip
 
-    if discriminator not in DISCRIMINATORS:
-        raise ValidationError(
-            "--discriminator", f"must be one of {list(DISCRIMINATORS)}, got {discriminator!r}"
-        )
-    if discriminator == "snn":
-        if model == "ebgan":
-            raise ValidationError("--discriminator", "ebgan's discriminator is an auto-encoder: use ann")
+    if discriminator == "snn":  # (combinations checked by check())
         from ann_bridge.gan.networks import SpikingDiscriminator
 
         if data == "digits":
@@ -94,7 +95,7 @@ def run(data: str = "ring", model: str = "gan", optimizer: str = "acgd", *, seed
         steps: int | None = None, lr: float | None = None, batch: int = 256, discriminator: str = "ann",
         progress: bool | None = None) -> dict:  # fmt: skip
     """Train one GAN and score it; returns metrics, the loss history and generated samples."""
-    loss = _check(data, optimizer, model)
+    loss = check(data, optimizer, model, discriminator)
     steps = steps or DEFAULT_STEPS[data]
     lr = lr if lr is not None else DEFAULT_LR[optimizer]
     from ann_bridge import device
