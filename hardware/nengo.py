@@ -331,8 +331,7 @@ def _segments_output(layer, dt: float):
     def plateaus(cells: np.ndarray) -> np.ndarray:
         out = np.zeros(size)
         out[cells] = plateau / dt
-        if size > p.cells:
-            out[p.cells + np.unique(cells // p.cells_per_column)] = plateau / dt
+        out[p.cells + layer.interneuron_columns(cells)] = plateau / dt
         return out
 
     def output(t: float, spikes: np.ndarray) -> np.ndarray:
@@ -591,18 +590,10 @@ def collect(network: Network, handles: NengoHandles, data: Mapping, n_steps: int
         "versions": versions,
     }
     for name, layer in handles.dendrites.items():  # as snn.Simulator reports them
-        cycle = layer.segments.cycle_steps
-        ends = np.arange(1, len(layer.anomalies) + 1) * cycle
-        traces[f"{name}_anomaly"] = Trace(
-            t=ends * dt, values=np.asarray(layer.anomalies)[:, None], neurons=np.zeros(1, dtype=np.int64),
-            target=name, variable="anomaly",
-        )  # fmt: skip
+        ends = np.arange(1, len(layer.anomalies) + 1) * layer.segments.cycle_steps
+        traces[f"{name}_anomaly"] = layer.anomaly_trace(name, ends * dt)
     if handles.dendrites:
-        metadata["dendrites"] = {
-            name: {"segments": layer.memory.n_segments, "synapses": layer.memory.n_synapses,
-                   "cycles": len(layer.anomalies), "cycle_steps": layer.segments.cycle_steps}
-            for name, layer in handles.dendrites.items()
-        }  # fmt: skip
+        metadata["dendrites"] = {name: layer.summary() for name, layer in handles.dendrites.items()}
     weights = {  # the transform at the last step, back in our units, in the projection's order
         name: np.asarray(data[probe])[n_steps - 1][synapses.post, synapses.pre] / scale
         for name, (probe, synapses, scale) in handles.learning.items()

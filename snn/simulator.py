@@ -175,6 +175,12 @@ class Simulator:
             self.threads = 1  # learning rules run on one worker (see snn.plasticity.kernels)
             self._weight_probes = self._check_weight_probes(network)
         self.dendrites = self._dendrites(network)
+        cycles = {d.layer.segments.cycle_steps for d in self.dendrites.values()}
+        if len(cycles) > 1:
+            raise ValidationError(
+                "dendrites.cycle_steps", "every population with dendrites needs the same cycle_steps"
+            )
+        self._cycle = cycles.pop() if cycles else 0  # simulator steps per cycle (0: no dendrites)
         if self.dendrites:
             self.threads = 1  # the segments learn between cycles, on one worker
         self._probe_specs = {
@@ -275,9 +281,7 @@ class Simulator:
         columns' interneurons."""
         plateau = sign * dendrites.layer.segments.plateau
         self.slots[dendrites.slot + cells] += plateau
-        if dendrites.interneuron_slot >= 0:
-            columns = np.unique(cells // dendrites.layer.segments.params.cells_per_column)
-            self.slots[dendrites.interneuron_slot + columns] += plateau
+        self.slots[dendrites.interneuron_slot + dendrites.layer.interneuron_columns(cells)] += plateau
 
     def temporal_memory(self, population: str):
         """The :class:`~snn.htm.temporal_memory.TemporalMemory` of a population with
@@ -458,12 +462,7 @@ class Simulator:
         if self._split.workers > 1:
             splits[1] = self._split.single()
             block = min(block, CONTENTION_CHECK_STEPS)
-        cycles = [d.layer.segments.cycle_steps for d in self.dendrites.values()]
-        cycle = min(cycles, default=0)
-        if any(c != cycle for c in cycles):
-            raise ValidationError(
-                "dendrites.cycle_steps", "every population with dendrites needs the same cycle_steps"
-            )
+        cycle = self._cycle
         seen = 0  # spikes handed to the dendrites so far
         with Workers(self._split.workers) as workers:
             choice = WorkerChoice(workers, block, trial=TRIAL_STEPS)  # each run starts on every worker
@@ -516,19 +515,13 @@ class Simulator:
     def _add_dendrites(self, result: Result, first_step: int, n_steps: int) -> None:
         """Each dendritic population's raw anomaly score per cycle ended in this run (trace
         ``<population>_anomaly``, at the cycle's end) and its segment and synapse counts."""
-        summary = {}
+        cycle = self._cycle
+        ends = np.arange((first_step // cycle + 1) * cycle, first_step + n_steps + 1, cycle)
         for name, dendrites in self.dendrites.items():
-            layer = dendrites.layer
-            cycle = layer.segments.cycle_steps
-            ends = np.arange((first_step // cycle + 1) * cycle, first_step + n_steps + 1, cycle)
-            scores = np.asarray(layer.anomalies[len(layer.anomalies) - ends.size :], dtype=np.float64)
-            result.traces[f"{name}_anomaly"] = Trace(
-                t=(ends - first_step) * self.dt, values=scores[:, None], neurons=np.zeros(1, dtype=np.int64),
-                target=name, variable="anomaly",
-            )  # fmt: skip
-            summary[name] = {"segments": layer.memory.n_segments, "synapses": layer.memory.n_synapses,
-                             "cycles": len(layer.anomalies), "cycle_steps": cycle}  # fmt: skip
-        result.metadata["dendrites"] = summary
+            result.traces[f"{name}_anomaly"] = dendrites.layer.anomaly_trace(
+                name, (ends - first_step) * self.dt
+            )
+        result.metadata["dendrites"] = {name: d.layer.summary() for name, d in self.dendrites.items()}
 
     def _plastic_arrays(self, n_steps: int):
         """The kernels' :class:`~snn.plasticity.kernels.Plastic` for a run of ``n_steps``

@@ -223,18 +223,36 @@ class SegmentLayer:
 
     def __init__(self, segments: DistalSegments) -> None:
         self.segments = segments
-        if segments.memory is not None:
-            self.memory = TemporalMemory(segments.params, initial_segments=1)
-            self.memory._arrays = type(segments.memory._arrays)(*(a.copy() for a in segments.memory._arrays))
-            self.memory.anomaly = segments.memory.anomaly
-        else:
-            self.memory = TemporalMemory(segments.params)
+        self.memory = (
+            segments.memory.copy() if segments.memory is not None else TemporalMemory(segments.params)
+        )
         self.fired = np.zeros(segments.params.cells, dtype=np.bool_)
         self.anomalies: list[float] = []
         self.active_cells: list[np.ndarray] = []  # per cycle, when keep_history
         self.predictive_cells: list[np.ndarray] = []
         self.keep_history = False
         self.learn = segments.learn  # may be switched between runs (train, then test)
+
+    def interneuron_columns(self, cells: np.ndarray) -> np.ndarray:
+        """The columns whose interneuron gets the plateau with predicted ``cells`` (none
+        without interneurons)."""
+        if self.segments.interneurons is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(cells // self.segments.params.cells_per_column)
+
+    def summary(self) -> dict:
+        """Segments, synapses and cycles so far, as a result's ``metadata["dendrites"]`` lists them."""
+        return {"segments": self.memory.n_segments, "synapses": self.memory.n_synapses,
+                "cycles": len(self.anomalies), "cycle_steps": self.segments.cycle_steps}  # fmt: skip
+
+    def anomaly_trace(self, name: str, t: np.ndarray):
+        """The :class:`snn.result.Trace` ``<name>_anomaly`` of the last ``t.size`` cycles'
+        raw anomaly scores, at times ``t`` (s; each cycle's end)."""
+        from snn.result import Trace
+
+        scores = np.asarray(self.anomalies[len(self.anomalies) - t.size :], dtype=np.float64)
+        return Trace(t=t, values=scores[:, None], neurons=np.zeros(1, dtype=np.int64), target=name,
+                     variable="anomaly")  # fmt: skip
 
     def fire(self, cells: np.ndarray) -> None:
         """Cells (indices within the population) that spiked in this cycle."""

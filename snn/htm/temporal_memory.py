@@ -306,6 +306,17 @@ class TemporalMemory:
         write_atomic(path, write)
         return path
 
+    def copy(self) -> TemporalMemory:
+        """An independent temporal memory in this one's state (continues as it would)."""
+        return self._with_state(self.params, self._arrays._asdict(), self.anomaly)
+
+    @classmethod
+    def _with_state(cls, params: TemporalMemoryParameters, arrays, anomaly: float) -> TemporalMemory:
+        tm = cls(params, initial_segments=1)
+        tm._arrays = kernels.TMArrays(**{name: arrays[name].copy() for name in kernels.TMArrays._fields})
+        tm.anomaly = float(anomaly)
+        return tm
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> TemporalMemory:
         """The temporal memory :meth:`save` wrote; continues bit for bit."""
@@ -317,7 +328,4 @@ class TemporalMemory:
                 )
             names = {f.name for f in fields(TemporalMemoryParameters)}
             params = TemporalMemoryParameters(**{k: v for k, v in header["params"].items() if k in names})
-            tm = cls(params, initial_segments=1)
-            tm._arrays = kernels.TMArrays(**{name: data[name].copy() for name in kernels.TMArrays._fields})
-            tm.anomaly = float(header["anomaly"])
-        return tm
+            return cls._with_state(params, data, header["anomaly"])
