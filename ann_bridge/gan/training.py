@@ -39,13 +39,11 @@ def train(
     device = next(generator.parameters()).device
     _check_shapes(generator, discriminator, real(2), device)
     history = {"loss_g": [], "loss_d": [], "cg_iterations": [], "seconds": []}
-    bar = None
-    import sys
+    from tqdm import tqdm
 
-    if sys.stderr.isatty() if progress is None else progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=steps, unit="step", desc=f"{loss.name} + {optimizer}", leave=False)
+    # disable=None: a bar on a terminal only (as ann_bridge.training's loop)
+    bar = tqdm(total=steps, unit="step", desc=f"{loss.name} + {optimizer}", leave=False,
+               disable=None if progress is None else not progress)  # fmt: skip
     for _ in range(steps):
         x = real(batch)
         z = torch.randn(batch, generator.latent, device=device, dtype=x.dtype)
@@ -60,10 +58,8 @@ def train(
         if not all(np.isfinite([info.loss_x, info.loss_y])):
             history["diverged"] = True
             break
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+    bar.close()
     history["seconds_per_step"] = float(np.median(history["seconds"]))
     return history
 
