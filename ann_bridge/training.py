@@ -76,6 +76,15 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict(model, x) == y))
 
 
+def epochs_bar(count: int, desc: str, progress: bool | None = None, unit: str = "epoch"):
+    """``range(count)`` with a tqdm bar: shown on a terminal when ``progress`` is None, always
+    when True, never when False (tqdm's ``disable=None``)."""
+    from tqdm import tqdm
+
+    return tqdm(range(count), desc=desc, unit=unit, leave=False,
+                disable=None if progress is None else not progress)  # fmt: skip
+
+
 def train(
     model: nn.Module,
     x_train: np.ndarray,
@@ -86,8 +95,6 @@ def train(
     desc: str = "train",
 ) -> TrainResult:
     """Train ``model`` (logits out) with cross-entropy; returns the best validation accuracy."""
-    from tqdm import tqdm
-
     for label, values, labels in (("x_train", x_train, y_train), ("x_val", x_val, y_val)):
         validate.finite_array(label, values)
         labels = np.asarray(labels)
@@ -108,13 +115,7 @@ def train(
     best_loss, best_accuracy, best_state, waited, history = np.inf, 0.0, None, 0, []
     y_val_tensor = torch.as_tensor(y_val, dtype=torch.long, device=on)
     start = time.perf_counter()
-    bar = tqdm(
-        range(config.epochs),
-        desc=desc,
-        unit="epoch",
-        leave=False,
-        disable=None if config.progress is None else not config.progress,
-    )
+    bar = epochs_bar(config.epochs, desc, config.progress)
     epoch = 0
     for epoch in bar:
         model.train()

@@ -1,0 +1,79 @@
+"""The spiking LCA reaches the LASSO optimum that scikit-learn's Lasso finds, on the Numba
+simulator and spike for spike on Brian2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso
+
+from snn.errors import ValidationError
+from snn.lca import LCA, lasso_objective
+from snn.simulator import Simulator
+
+
+def _problem(seed=0, dim=30, atoms=60, lam=0.1, scale=1.0):
+    rng = np.random.default_rng(seed)
+    phi = rng.standard_normal((dim, atoms)) * scale  # atoms of norm ~ scale sqrt(dim): not unit
+    truth = np.zeros(atoms)
+    truth[rng.choice(atoms, 5, replace=False)] = rng.standard_normal(5)
+    return phi, phi @ truth + 0.05 * rng.standard_normal(dim), lam
+
+
+def _optimum(phi, x, lam, positive=False) -> float:
+    model = Lasso(alpha=lam / len(x), fit_intercept=False, tol=1e-14, max_iter=200_000, positive=positive)
+    return float(lasso_objective(phi, x, model.fit(phi, x).coef_, lam)[0])
+
+
+@pytest.mark.parametrize("signed, scale", [(True, 1.0), (True, 0.2), (False, 1.0)])
+def test_rates_reach_the_lasso_optimum_within_one_percent(signed, scale):
+    phi, x, lam = _problem(scale=scale)
+    optimum = _optimum(phi, x, lam, positive=not signed)
+    lca = LCA(dictionary=phi, signal=x, lam=lam, signed=signed)
+    result = Simulator(lca.network(), dt=1e-4, progress=False).run(4.0)
+    codes = lca.codes(result, 2.0)
+    gap = lca.objective(codes) / optimum - 1
+    assert 0 <= gap < 0.01  # the optimum is a lower bound; the rates come within 1 %
+    assert result.spikes["lca"][0].size > 100  # it solved by spiking
+    if not signed:
+        assert codes.min() >= 0
+    assert lca.time_to_solution(result, optimum) < 4.0
+
+
+def test_the_transient_is_far_from_the_optimum():
+    # the check above can fail: the first 20 ms (all neurons driven, no competition yet) are not a solution
+    phi, x, lam = _problem()
+    lca = LCA(dictionary=phi, signal=x, lam=lam)
+    result = Simulator(lca.network(), dt=1e-4, progress=False).run(0.5)
+    assert lca.objective(lca.codes(result, 0.0, 0.02)) / _optimum(phi, x, lam) - 1 > 0.05
+
+
+def test_brian2_runs_the_same_network_spike_for_spike():
+    import hardware
+
+    phi, x, lam = _problem(dim=12, atoms=20)
+    lca = LCA(dictionary=phi, signal=x, lam=lam)
+    network = lca.network()
+    ours = Simulator(network, dt=1e-4, progress=False).run(0.2)
+    theirs = hardware.get("brian2").run(network, 0.2, dt=1e-4, progress=False)
+    assert ours.spikes["lca"][0].size > 20
+    for mine, other in zip(ours.spikes["lca"], theirs.spikes["lca"], strict=True):
+        np.testing.assert_array_equal(mine, other)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"lam": -0.1}, "lambda"),
+        ({"dictionary": np.ones((5, 4))}, "signals"),
+        ({"dictionary": np.ones(30)}, "dictionary"),
+        ({"dictionary": np.zeros((30, 4))}, "dictionary"),
+        ({"tau_syn": 0.0}, "LCA.tau_syn"),
+        ({"max_rate": -1.0}, "LCA.max_rate"),
+    ],
+)
+def test_bad_problems_name_the_field(change, field):
+    phi, x, lam = _problem()
+    with pytest.raises(ValidationError) as error:
+        LCA(**{"dictionary": phi, "signal": x, "lam": lam, **change})
+    assert error.value.field == field
