@@ -52,7 +52,8 @@ def relative_code_error(codes: torch.Tensor, optimal: torch.Tensor) -> float:
 def train(model: LISTA, signals, optimal_codes, epochs: int = 300, batch: int = 128, lr: float = 1e-3,
           seed: int = 0, progress: bool | None = None) -> list[float]:  # fmt: skip
     """Fit ``model`` to map ``signals`` (n, dim) to ``optimal_codes`` (n, atoms) by Adam on the
-    squared code error; returns the mean training loss per epoch."""
+    squared code error, the step size decaying from ``lr`` to 0 over the epochs (cosine);
+    returns the mean training loss per epoch."""
     from ann_bridge.training import epochs_bar
 
     epochs = validate.count("epochs", epochs, low=1, high=1_000_000)
@@ -63,6 +64,7 @@ def train(model: LISTA, signals, optimal_codes, epochs: int = 300, batch: int = 
     z = torch.as_tensor(np.asarray(optimal_codes), dtype=dtype)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     losses = []
     for _ in epochs_bar(epochs, "LISTA", progress):
         total = 0.0
@@ -72,5 +74,6 @@ def train(model: LISTA, signals, optimal_codes, epochs: int = 300, batch: int = 
             loss.backward()
             optimiser.step()
             total += float(loss.detach()) * len(rows)
+        schedule.step()
         losses.append(total / len(x))
     return losses

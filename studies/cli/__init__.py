@@ -39,6 +39,14 @@ COMMANDS = {
         "studies.cli.generate",
         "train a GAN (ring, grid, digits) with GDA, Adam, OGDA, extragradient, CGD or ACGD and score it",
     ),
+    "sparse-code": (
+        "studies.cli.sparse_code",
+        "sparse coding of digit patches by ISTA, FISTA, LISTA and a spiking LCA network, side by side",
+    ),
+    "energy": (
+        "studies.cli.energy",
+        "energy-based models: latent ellipse, SGLD EBMs on toys and digits, JEM, OOD scores of SNN features",
+    ),
     "compare": (
         "studies.cli.compare",
         "train and compare ANN, converted SNN and directly trained SNN rows on one dataset",

@@ -82,3 +82,26 @@ def load(name: str, seed: int = 0, val_fraction: float = 0.15) -> Dataset:
         int(y_rest.max()) + 1,
         image_shape,
     )
+
+
+def restrict(data: Dataset, classes) -> Dataset:
+    """``data`` with only the samples of ``classes`` (distinct, each < n_classes), relabelled
+    ``0..len(classes) - 1`` in the given order (the held-out classes become the OOD set)."""
+    classes = tuple(int(c) for c in classes)
+    if (
+        len(set(classes)) != len(classes)
+        or len(classes) < 2
+        or min(classes) < 0
+        or max(classes) >= data.n_classes
+    ):
+        raise ValidationError(
+            "classes", f"must be >= 2 distinct classes in [0, {data.n_classes - 1}], got {list(classes)}"
+        )
+    relabel = np.full(data.n_classes, -1)
+    relabel[list(classes)] = np.arange(len(classes))
+    parts = {}
+    for part in ("train", "val", "test"):
+        x, y = getattr(data, f"x_{part}"), getattr(data, f"y_{part}")
+        keep = relabel[y] >= 0
+        parts[f"x_{part}"], parts[f"y_{part}"] = x[keep], relabel[y[keep]]
+    return Dataset(data.name, **parts, n_classes=len(classes), image_shape=data.image_shape)

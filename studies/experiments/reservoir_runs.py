@@ -146,9 +146,9 @@ def esn_digits(esn: ESN, l2: float = 1e-2, seed: int = 0) -> dict:
     return _classify(features, labels, l2, timing)
 
 
-def lsm_digits(
+def lsm_features(
     lsm: LSM,
-    l2: float = 1e-2,
+    sequences: np.ndarray,
     seed: int = 0,
     dt: float = 1e-3,
     row_s: float = 0.01,
@@ -156,21 +156,20 @@ def lsm_digits(
     max_rate: float = 200.0,
     replicas: int = 20,
     tau: float = 0.03,
-) -> dict:
-    """Digits read row by row by a liquid: each row's 8 pixels drive ``8 * replicas`` Poisson
-    channels at ``pixel * max_rate`` Hz for ``row_s`` seconds, then ``gap_s`` of silence lets
-    the liquid settle before the next digit; features = the filtered spikes (``tau``) of
-    every neuron at the end of every row. One simulation runs every digit in sequence."""
+):
+    """The liquid's states for ``sequences`` (n, steps, channels) of values in [0, 1]: each
+    step's values drive ``channels * replicas`` Poisson channels at ``value * max_rate`` Hz for
+    ``row_s`` seconds, then ``gap_s`` of silence lets the liquid settle before the next
+    sample; features (n, steps * units) = the filtered spikes (``tau``) of every neuron at the
+    end of every step. One simulation runs every sample in sequence. Returns (features,
+    timing, mean rate (Hz))."""
     import snn
 
-    rows, labels = _digits(seed)
-    parts = list(rows)
-    images = np.concatenate([rows[p] for p in parts])  # (n, 8, 8)
-    n = images.shape[0]
+    n, steps, channels = sequences.shape
     gap_windows = int(round(gap_s / row_s))
-    per_sample = 8 + gap_windows
-    values = np.zeros((n, per_sample, 8 * replicas))
-    values[:, :8] = np.repeat(images, replicas, axis=2)
+    per_sample = steps + gap_windows
+    values = np.zeros((n, per_sample, channels * replicas))
+    values[:, :steps] = np.repeat(sequences, replicas, axis=2)
     source = snn.RateEncoder(
         name="input", values=values.reshape(n * per_sample, -1), max_rate=max_rate, window=row_s
     )
@@ -184,10 +183,21 @@ def lsm_digits(
     n_exc = lsm.n_exc
     times = np.concatenate([result.spikes["exc"][0], result.spikes["inh"][0]])
     ids = np.concatenate([result.spikes["exc"][1], result.spikes["inh"][1] + n_exc])
-    ends = (np.arange(n)[:, None] * per_sample + np.arange(1, 9)[None, :]) * row_s - 0.5 * dt
+    ends = (np.arange(n)[:, None] * per_sample + np.arange(1, steps + 1)[None, :]) * row_s - 0.5 * dt
     features = filtered_spikes(times, ids, lsm.units, ends.ravel(), tau).reshape(n, -1)
+    return features, timing, result.mean_rate()
+
+
+def lsm_digits(lsm: LSM, l2: float = 1e-2, seed: int = 0, **encoding) -> dict:
+    """Digits read row by row by a liquid (:func:`lsm_features`, 8 steps of 8 pixels);
+    a softmax readout of the states at the end of every row."""
+    rows, labels = _digits(seed)
+    parts = list(rows)
+    features, timing, rate = lsm_features(
+        lsm, np.concatenate([rows[p] for p in parts]), seed=seed, **encoding
+    )
     bounds = np.cumsum([0] + [len(rows[p]) for p in parts])
     split = {p: features[bounds[i] : bounds[i + 1]] for i, p in enumerate(parts)}
     out = _classify(split, labels, l2, timing)
-    out["mean_rate_hz"] = result.mean_rate()
+    out["mean_rate_hz"] = rate
     return out

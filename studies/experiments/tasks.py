@@ -198,12 +198,16 @@ def digits_spikes(x: np.ndarray, row_ms: int = 5) -> np.ndarray:
     return np.concatenate([levels, _clock(len(x), levels.shape[1])], axis=2)
 
 
-def _dataset_task(name: str) -> tuple[Callable, Callable, Callable, int, int]:
-    from studies.experiments.datasets import load
+def _dataset_task(
+    name: str, classes: tuple[int, ...] | None = None
+) -> tuple[Callable, Callable, Callable, int, int]:
+    from studies.experiments.datasets import load, restrict
 
     data = load(name, seed=0)
+    if classes is not None:  # only these classes, relabelled 0..len(classes) - 1
+        data = restrict(data, classes)
     x_train, y_train = data.x_train, data.y_train
-    encode = mnist1d_spikes if name == "mnist1d" else digits_spikes
+    encode = encoder(name)
     x_train, x_test = encode(x_train), encode(data.x_test)
 
     def sample(rng: np.random.Generator, size: int) -> Batch:
@@ -219,12 +223,18 @@ def _dataset_task(name: str) -> tuple[Callable, Callable, Callable, int, int]:
     return sample, test, validation, x_test.shape[2], data.n_classes
 
 
+def encoder(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The spike encoding of dataset ``name``'s samples that its LSNN task reads."""
+    return mnist1d_spikes if name == "mnist1d" else digits_spikes
+
+
 def _fixed_test(generator: Callable, size: int = 512) -> Callable[[np.random.Generator], Batch]:
     return lambda rng: generator(rng, size)
 
 
-def get(name: str) -> Task:
-    """The task ``name`` (one of :data:`TASKS`) with its default settings."""
+def get(name: str, classes: tuple[int, ...] | None = None) -> Task:
+    """The task ``name`` (one of :data:`TASKS`) with its default settings; ``classes``: for
+    the dataset tasks (digits, mnist1d), only those classes (relabelled in the given order)."""
     if name == "store-recall":
         return Task(name, 40, 2, store_recall, _fixed_test(store_recall), _fixed_test(store_recall, 256),
                     lsnn=dict(n_lif=10, n_alif=10, tau_adapt=1.2), input_gain=2.0,
@@ -238,7 +248,7 @@ def get(name: str) -> Task:
                     lsnn=dict(n_lif=20, n_alif=20, tau_adapt=0.6), input_gain=2.0,
                     iterations=800, batch_size=64, learning_rate=1e-2)  # fmt: skip
     if name in ("mnist1d", "digits"):
-        sample, test, validation, n_in, n_out = _dataset_task(name)
+        sample, test, validation, n_in, n_out = _dataset_task(name, classes)
         return Task(name, n_in, n_out, sample, test, validation,
                     lsnn=dict(n_lif=64, n_alif=64, tau_adapt=0.1, beta=0.15, tau_ref=0.0, tau_out=10e-3),
                     input_gain=1.0, iterations=1000 if name == "digits" else 2000, batch_size=64,

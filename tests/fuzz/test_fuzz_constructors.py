@@ -20,6 +20,7 @@ from snn.htm.likelihood import AnomalyLikelihood
 from snn.htm.spatial_pooler import SpatialPoolerParameters
 from snn.htm.spiking import DistalSegments, column_input, soma
 from snn.htm.temporal_memory import TemporalMemoryParameters
+from snn.lca import LCA
 from snn.lsnn import LSNN
 from snn.neurons import MODELS
 from snn.reservoir import ESN, LSM
@@ -96,6 +97,17 @@ TARGETS = {
         },
     ),  # fmt: skip
     "column_input": (column_input, {"name": "c", "steps": [[0, 1], [2]], "columns": 4, "dt": 1e-3}),
+    "LCA": (
+        LCA,
+        {
+            "dictionary": np.eye(3, 4) + 0.1,
+            "signal": [1.0, 0.0, 0.5],
+            "lam": 0.1,
+            "tau_syn": 5e-3,
+            "max_rate": 200.0,
+            "signed": True,
+        },
+    ),  # fmt: skip
 }
 
 

@@ -28,7 +28,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 
     matplotlib.use("Agg")
     blocks = [b.split("```", 1)[0] for b in README.read_text().split("```python\n")[1:]]
-    assert len(blocks) == 7
+    assert len(blocks) == 8
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(blocks[0].replace("sim.run(0.5)", "sim.run(0.2)"), "README.md", "exec"), namespace)
@@ -63,3 +63,16 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     games: dict = {}
     exec(compile(blocks[6], "README.md", "exec"), games)
     assert games["name"] == "acgd" and games["game"].distance() < 1e-3
+
+    sparse: dict = {}
+    exec(compile(blocks[7], "README.md", "exec"), sparse)
+    fista_objective, spiking_objective = lasso_objective_of(sparse)
+    assert 0 <= spiking_objective / fista_objective - 1 < 0.01
+
+
+def lasso_objective_of(namespace: dict) -> tuple[float, float]:
+    """The LASSO objectives of the README block's FISTA and spiking codes."""
+    from snn.lca import lasso_objective
+
+    both = np.stack([namespace["codes"], namespace["spiking"]])
+    return tuple(lasso_objective(namespace["dictionary"], namespace["signal"], both, 0.1))
