@@ -142,8 +142,9 @@ def _plot(task: str, report: dict, curves: dict | None, path: Path) -> None:
     elif task in ("ring", "moons"):
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
         grid = curves["grid"]
-        left.contourf(grid, grid, curves["landscape"], levels=30, cmap="magma")
-        left.set_title("energy F(x)")
+        landscape = np.asarray(curves["landscape"])
+        left.contourf(grid, grid, np.exp(landscape.min() - landscape), levels=30, cmap="magma")
+        left.set_title("exp(-F(x)), unnormalised density")
         right.scatter(*curves["data"][:1000].T, s=2, alpha=0.4, label="data")
         right.scatter(*curves["samples"][:1000].T, s=2, alpha=0.4, label="SGLD samples (fresh chains)")
         right.legend(loc="upper right", fontsize=7)

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=100, help="LISTA training epochs (default 100)")
     parser.add_argument("--signals", type=int, default=3, help="patches the LCA codes (default 3)")
     parser.add_argument("--duration", type=float, default=4.0, help="LCA run per patch, s (default 4)")
-    parser.add_argument("--backend", default="numba", help="LCA backend: numba or brian2 (default numba)")
+    parser.add_argument("--backend", default="numba", help="LCA: numba, brian2 or nengo (default numba)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     add_output_arguments(parser, "sparse-code")
 
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> None:
     from snn import validate
     from snn.errors import ValidationError
-    from studies.experiments.sparse_runs import check_solver
+    from studies.experiments.sparse_runs import LCA_BACKENDS, check_solver
 
     check_solver(args.solver)
     validate.count("--atoms", args.atoms, low=2, high=4096)
@@ -63,8 +63,8 @@ def _check(args: argparse.Namespace) -> None:
     validate.count("--signals", args.signals, low=1, high=100)
     if not 0.1 <= validate.positive("--duration", args.duration) <= 1000:
         raise ValidationError("--duration", f"must be in [0.1, 1000] s, got {args.duration}")
-    if args.backend not in ("numba", "brian2"):
-        raise ValidationError("--backend", f"must be numba or brian2, got {args.backend!r}")
+    if args.backend not in ("numba", *LCA_BACKENDS):
+        raise ValidationError("--backend", f"must be one of {['numba', *LCA_BACKENDS]}, got {args.backend!r}")
     validate.count("--seed", args.seed, low=0)
 
 

@@ -244,11 +244,11 @@ def _head(train_features, train_labels, test_features, ood_features, labels, n_c
     return _scored(head.logits(test_features), head.logits(ood_features), labels)
 
 
-def ood(
-    seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int = 60, progress=None
-) -> list[dict]:
+def ood(seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int = 60, progress=None,
+        lsnn_iterations: int | None = None) -> list[dict]:  # fmt: skip
     """One row per feature set in ``features``: in-distribution test accuracy and the AUROC of
-    the energy and softmax scores for held-out classes :data:`HELD_OUT`."""
+    the energy and softmax scores for held-out classes :data:`HELD_OUT` (``lsnn_iterations``:
+    e-prop iterations of the LSNN, default its task's)."""
     from ann_bridge.ebm.jem import JEMConfig, train_jem
 
     for name in features:
@@ -295,9 +295,8 @@ def ood(
         )
     if "lsnn" in features:
         start = time.perf_counter()
-        f_train, f_test, f_out = _lsnn_features(
-            dataset, (inside.x_train, inside.x_test, outside), seed, progress
-        )
+        parts = (inside.x_train, inside.x_test, outside)
+        f_train, f_test, f_out = _lsnn_features(dataset, parts, seed, progress, lsnn_iterations)
         row(
             "lsnn",
             start,
@@ -327,7 +326,7 @@ def _lsm_features(dataset: str, parts, seed: int):
     return [features[bounds[k] : bounds[k + 1]] for k in range(len(parts))]
 
 
-def _lsnn_features(dataset: str, parts, seed: int, progress):
+def _lsnn_features(dataset: str, parts, seed: int, progress, iterations: int | None = None):
     """Hidden spike counts per input row (digits: 8 rows of 5 steps; MNIST-1D: 8 phases) of an
     LSNN trained by e-prop on the in-distribution classes of ``dataset``."""
     from ann_bridge.lsnn import LSNNModule
@@ -335,7 +334,8 @@ def _lsnn_features(dataset: str, parts, seed: int, progress):
     from studies.experiments.lsnn_training import train
 
     kept = tuple(c for c in range(10) if c not in HELD_OUT)
-    trained = train(tasks.get(dataset, classes=kept), "eprop", seed=seed, progress=progress)
+    task = tasks.get(dataset, classes=kept)
+    trained = train(task, "eprop", seed=seed, iterations=iterations, progress=progress)
     module = LSNNModule(trained.lsnn, trained.weights, dtype=torch.float32)
     encode = tasks.encoder(dataset)
     out = []

@@ -183,3 +183,39 @@ def test_bad_input_names_the_field(build, field):
     with pytest.raises(ValidationError) as error:
         build()
     assert error.value.field == field
+
+
+def test_joint_energy_learns_both_branches_of_a_multivalued_map():
+    # y = +-sqrt(x): a regression averages the branches to 0, an energy F(x, y) trained with
+    # square-square (data down to 0, points >= 0.1 off the branches up to the margin) plus a
+    # hinge on pairs of the same x (a data point 0.5 below its contrastive point) keeps both
+    from ann_bridge.ebm import JointEnergy
+
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    model = JointEnergy(1, 1, hidden=64)
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(3000):
+        x = 0.1 + 0.9 * torch.rand(256, 1, generator=gen)
+        y = torch.where(torch.rand(256, 1, generator=gen) < 0.5, -1.0, 1.0) * x.sqrt()
+        # contrastive points: uniform ones, and ones 0.1-0.4 off the data (they shape the valley)
+        offsets = (0.1 + 0.3 * torch.rand(256, 1, generator=gen)) * torch.where(
+            torch.rand(256, 1, generator=gen) < 0.5, -1.0, 1.0
+        )
+        y_neg = torch.where(
+            torch.rand(256, 1, generator=gen) < 0.5, 3 * torch.rand(256, 1, generator=gen) - 1.5, y + offsets
+        )
+        far = ((y_neg.abs() - x.sqrt()).abs() > 0.1)[:, 0]
+        optimiser.zero_grad()
+        e_pos, e_neg = model(x, y), model(x, y_neg)
+        loss = square_square(e_pos, e_neg[far], margin=1.0) + hinge(e_pos[far], e_neg[far], margin=0.5)
+        loss.backward()
+        optimiser.step()
+    x = torch.linspace(0.2, 0.9, 8)[:, None]
+    grid = torch.linspace(-1.5, 1.5, 301)
+    with torch.no_grad():
+        energies = model(x.repeat_interleave(len(grid), 0), grid.repeat(len(x))[:, None]).reshape(len(x), -1)
+    for half, sign in ((grid > 0, 1.0), (grid < 0, -1.0)):
+        best = grid[half][energies[:, half].argmin(1)]  # the lowest energy on each side
+        refined = infer(model, x, best[:, None], steps=100, lr=1e-3)  # gradient descent on y stays there
+        assert torch.all((refined[:, 0] - sign * x[:, 0].sqrt()).abs() < 0.1)

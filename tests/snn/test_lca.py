@@ -48,17 +48,27 @@ def test_the_transient_is_far_from_the_optimum():
     assert lca.objective(lca.codes(result, 0.0, 0.02)) / _optimum(phi, x, lam) - 1 > 0.05
 
 
-def test_brian2_runs_the_same_network_spike_for_spike():
+@pytest.mark.parametrize("backend", ["brian2", "nengo"])
+def test_backends_run_the_same_network_spike_for_spike(backend):
     import hardware
 
     phi, x, lam = _problem(dim=12, atoms=20)
     lca = LCA(dictionary=phi, signal=x, lam=lam)
     network = lca.network()
     ours = Simulator(network, dt=1e-4, progress=False).run(0.2)
-    theirs = hardware.get("brian2").run(network, 0.2, dt=1e-4, progress=False)
+    theirs = hardware.get(backend).run(network, 0.2, dt=1e-4, progress=False)
     assert ours.spikes["lca"][0].size > 20
     for mine, other in zip(ours.spikes["lca"], theirs.spikes["lca"], strict=True):
         np.testing.assert_array_equal(mine, other)
+
+
+def test_nir_refuses_what_it_cannot_express():
+    import hardware
+    from snn.errors import UnsupportedFeature
+
+    phi, x, lam = _problem(dim=12, atoms=20)
+    with pytest.raises(UnsupportedFeature, match="reset='subtract' on a IF"):
+        hardware.get("nir").check(LCA(dictionary=phi, signal=x, lam=lam).network())
 
 
 @pytest.mark.parametrize(
