@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ann_bridge.ebm.losses import maximum_likelihood
-from ann_bridge.ebm.sampling import ReplayBuffer, sgld
+from ann_bridge.ebm.sampling import ReplayBuffer, Sampler
 from snn import validate
 from snn.errors import ValidationError
 
@@ -51,34 +51,34 @@ def auroc(in_distribution, out_of_distribution) -> float:
     return float(roc_auc_score(np.r_[np.ones(a.size), np.zeros(b.size)], np.r_[a, b]))
 
 
+#: JEM's sampler (Grathwohl et al. 2020: 20 SGLD steps of size 1 and noise 0.01), here in the box of
+#: digits' pixels [0, 1]
+JEM_SAMPLER = Sampler(chain=20, step_size=1.0, noise=0.01, low=0.0, high=1.0)
+
+
 @dataclass(frozen=True, kw_only=True)
 class JEMConfig:
     """Recipe of :func:`train_jem`: Adam (``lr``) for ``epochs`` over batches of ``batch``;
-    the generative term weighted by ``generative`` (0: a plain classifier) with ``chain`` SGLD
-    steps (``step_size``, ``noise``) from a replay buffer uniform in [low, high]; ``alpha``
-    the energy-magnitude regulariser."""
+    the generative term weighted by ``generative`` (0: a plain classifier) with the negatives
+    of ``sampler``; ``alpha`` the energy-magnitude regulariser."""
 
     epochs: int = 60
     batch: int = 64
     lr: float = 1e-3
     generative: float = 1.0
-    chain: int = 20
-    step_size: float = 1.0
-    noise: float = 0.01
-    low: float = 0.0
-    high: float = 1.0
     alpha: float = 0.1
-    capacity: int = 10_000
     seed: int = 0
+    sampler: Sampler = JEM_SAMPLER
 
     def __post_init__(self) -> None:
+        if not isinstance(self.sampler, Sampler):
+            raise ValidationError(
+                "JEMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
+            )
         validate.count("JEMConfig.epochs", self.epochs)
-        validate.count("JEMConfig.batch", self.batch, low=2)
+        validate.count("JEMConfig.batch", self.batch, low=2, high=self.sampler.capacity)
         validate.positive("JEMConfig.lr", self.lr)
         validate.non_negative("JEMConfig.generative", self.generative)
-        validate.count("JEMConfig.chain", self.chain)
-        validate.positive("JEMConfig.step_size", self.step_size)
-        validate.non_negative("JEMConfig.noise", self.noise)
         validate.non_negative("JEMConfig.alpha", self.alpha)
 
 
@@ -94,7 +94,7 @@ def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(
         raise ValidationError("y_train", f"must hold one class per row of x_train ({len(x)})")
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    buffer = ReplayBuffer((x.shape[1],), config.capacity, config.low, config.high, generator=generator)
+    buffer = config.sampler.buffer((x.shape[1],), config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
 
     def marginal(inputs):
@@ -106,9 +106,7 @@ def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(
             logits = model(x[rows])
             loss = nn.functional.cross_entropy(logits, y[rows])
             if config.generative > 0:
-                negatives = sgld(marginal, buffer.sample(len(rows)), steps=config.chain,
-                                 step_size=config.step_size, noise=config.noise, low=config.low,
-                                 high=config.high)  # fmt: skip
+                negatives = config.sampler.run(marginal, buffer.sample(len(rows)))
                 buffer.push(negatives)
                 e_pos = energy(logits)
                 loss = loss + config.generative * maximum_likelihood(e_pos, marginal(negatives), config.alpha)

@@ -16,6 +16,8 @@ ones), a fraction ``reinit`` from the uniform box each time (so new modes are fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from snn import validate
@@ -88,3 +90,42 @@ class ReplayBuffer:
             raise ValidationError("ReplayBuffer.push", "needs the ends of the chains of the last sample()")
         self.points[self._last.to(self.points.device)] = ends.detach().to(self.points.device)
         self._last = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sampler:
+    """The negatives of one training recipe: ``chain`` SGLD steps (``step_size``, ``noise``)
+    in the box [low, high], started from a replay buffer of ``capacity`` points of which a
+    fraction ``reinit`` restarts uniform in the box."""
+
+    chain: int = 20
+    step_size: float = 0.02
+    noise: float = 0.01
+    low: float = -3.0
+    high: float = 3.0
+    capacity: int = 10_000
+    reinit: float = 0.05
+
+    def __post_init__(self) -> None:
+        validate.count("Sampler.chain", self.chain, low=1, high=100_000)
+        validate.positive("Sampler.step_size", self.step_size)
+        validate.non_negative("Sampler.noise", self.noise)
+        validate.count("Sampler.capacity", self.capacity)
+        validate.probability("Sampler.reinit", self.reinit)
+        if not validate.finite("Sampler.low", self.low) < validate.finite("Sampler.high", self.high):
+            raise ValidationError("Sampler.high", f"must be > low ({self.low}), got {self.high}")
+
+    def buffer(self, shape: tuple[int, ...], seed: int = 0, device=None) -> ReplayBuffer:
+        """An empty (uniform) replay buffer of this recipe for points of ``shape``."""
+        return ReplayBuffer(shape, self.capacity, self.low, self.high, self.reinit,
+                            generator=torch.Generator().manual_seed(seed), device=device)  # fmt: skip
+
+    def uniform(self, n: int, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
+        """``n`` fresh chain starts uniform in the box."""
+        u = torch.rand((n, *shape), generator=torch.Generator().manual_seed(seed))
+        return self.low + (self.high - self.low) * u
+
+    def run(self, energy, starts: torch.Tensor, chain: int | None = None) -> torch.Tensor:
+        """SGLD chains of this recipe (``chain`` steps unless given) from ``starts``."""
+        return sgld(energy, starts, steps=chain or self.chain, step_size=self.step_size, noise=self.noise,
+                    low=self.low, high=self.high)  # fmt: skip

@@ -4,61 +4,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from ann_bridge.ebm.losses import maximum_likelihood
-from ann_bridge.ebm.sampling import ReplayBuffer, sgld
+from ann_bridge.ebm.sampling import ReplayBuffer, Sampler
 from snn import validate
 from snn.errors import ValidationError
 
 
 @dataclass(frozen=True, kw_only=True)
-class SGLDConfig:
+class EBMConfig:
     """Recipe of :func:`train_ebm`: ``steps`` updates of Adam (``lr``, betas (0, 0.999) as Du &
-    Mordatch), each on a batch of ``batch`` data and as many negatives from ``chain`` SGLD
-    steps (``step_size``, ``noise``) started from the replay buffer (``capacity``, ``reinit``)
-    in the box [low, high]; ``alpha`` weighs the energy-magnitude regulariser."""
+    Mordatch), each on a batch of ``batch`` data and as many negatives of the ``sampler``;
+    ``alpha`` weighs the energy-magnitude regulariser."""
 
     steps: int = 3000
     batch: int = 256
     lr: float = 1e-3
-    chain: int = 20
-    step_size: float = 0.02
-    noise: float = 0.01
-    capacity: int = 10_000
-    reinit: float = 0.05
-    low: float = -3.0
-    high: float = 3.0
     alpha: float = 0.1
     seed: int = 0
+    sampler: Sampler = field(default_factory=Sampler)
 
     def __post_init__(self) -> None:
-        validate.count("SGLDConfig.steps", self.steps)
-        validate.count("SGLDConfig.batch", self.batch, low=2)
-        validate.positive("SGLDConfig.lr", self.lr)
-        validate.count("SGLDConfig.chain", self.chain)
-        validate.positive("SGLDConfig.step_size", self.step_size)
-        validate.non_negative("SGLDConfig.noise", self.noise)
-        validate.count("SGLDConfig.capacity", self.capacity, low=self.batch)
-        validate.probability("SGLDConfig.reinit", self.reinit)
-        if not validate.finite("SGLDConfig.low", self.low) < validate.finite("SGLDConfig.high", self.high):
-            raise ValidationError("SGLDConfig.high", f"must be > low ({self.low}), got {self.high}")
-        validate.non_negative("SGLDConfig.alpha", self.alpha)
-
-    def sample(self, energy, starts: torch.Tensor, chain: int | None = None) -> torch.Tensor:
-        """SGLD chains of this recipe (``chain`` steps unless given) from ``starts``."""
-        return sgld(energy, starts, steps=chain or self.chain, step_size=self.step_size, noise=self.noise,
-                    low=self.low, high=self.high)  # fmt: skip
+        if not isinstance(self.sampler, Sampler):
+            raise ValidationError(
+                "EBMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
+            )
+        validate.count("EBMConfig.steps", self.steps)
+        validate.count("EBMConfig.batch", self.batch, low=2, high=self.sampler.capacity)
+        validate.positive("EBMConfig.lr", self.lr)
+        validate.non_negative("EBMConfig.alpha", self.alpha)
 
 
 def train_ebm(
     energy: torch.nn.Module,
     data: Callable[[int], np.ndarray],
     shape: tuple[int, ...],
-    config: SGLDConfig = SGLDConfig(),
+    config: EBMConfig = EBMConfig(),
     progress: bool | None = None,
 ) -> tuple[ReplayBuffer, list]:
     """Train ``energy`` on batches drawn by ``data(n)`` ((n, *shape) arrays); returns the replay
@@ -67,13 +52,12 @@ def train_ebm(
     from ann_bridge.training import epochs_bar
 
     torch.manual_seed(config.seed)
-    buffer = ReplayBuffer(shape, config.capacity, config.low, config.high, config.reinit,
-                          generator=torch.Generator().manual_seed(config.seed))  # fmt: skip
+    buffer = config.sampler.buffer(shape, config.seed)
     optimiser = torch.optim.Adam(energy.parameters(), lr=config.lr, betas=(0.0, 0.999))
     history = []
     for _ in epochs_bar(config.steps, "EBM", progress, unit="step"):
         positives = torch.as_tensor(data(config.batch), dtype=torch.float32)
-        negatives = config.sample(energy, buffer.sample(config.batch))
+        negatives = config.sampler.run(energy, buffer.sample(config.batch))
         buffer.push(negatives)
         e_pos, e_neg = energy(positives), energy(negatives)
         optimiser.zero_grad()

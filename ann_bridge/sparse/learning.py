@@ -117,7 +117,7 @@ class PSD(nn.Module):
             total = 0.0
             for rows in torch.randperm(len(x), generator=generator).split(batch):
                 codes = self.infer(x[rows])
-                total += float(self.energy(x[rows], codes).sum())
+                total += float(self.energy(x[rows], codes).detach().sum())
                 residual = x[rows] - codes @ self.dictionary.T
                 curvature = float(torch.linalg.matrix_norm(codes, ord=2) ** 2) / len(rows)
                 with torch.no_grad():

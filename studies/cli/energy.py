@@ -156,7 +156,7 @@ def _plot(task: str, report: dict, curves: dict | None, path: Path) -> None:
             source = curves["samples"] if k < 36 else curves["buffer"]
             ax.imshow(source[k % 36].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
             ax.axis("off")
-        figure.suptitle("SGLD samples: fresh chains (left), replay buffer (right)")
+        figure.suptitle("SGLD samples: fresh chains (top three rows), replay buffer (bottom three)")
     elif task == "jem":
         figure, ax = plt.subplots(figsize=(5, 3.5))
         seeds = [r["seed"] for r in report["runs"]]

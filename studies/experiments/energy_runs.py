@@ -108,23 +108,21 @@ def toy(name: str, seed: int = 0, steps: int = 3000, progress=None) -> dict:
     """An SGLD-trained EBM on toy ``name``: MMD of its samples and of the Gaussian baseline to
     held-out data."""
     from ann_bridge.ebm import EnergyMLP
-    from ann_bridge.ebm.training import SGLDConfig, mmd, train_ebm
+    from ann_bridge.ebm.training import EBMConfig, mmd, train_ebm
 
     draw = toy_sampler(name, seed)
-    config = SGLDConfig(steps=validate.count("--steps", steps), seed=seed)
+    config = EBMConfig(steps=validate.count("--steps", steps), seed=seed)
+    sampler = config.sampler
     torch.manual_seed(seed)
     energy = EnergyMLP(2)
     start = time.perf_counter()
     buffer, history = train_ebm(energy, draw, (2,), config, progress=progress)
     seconds = time.perf_counter() - start
     held_out = draw(2000)
-    starts = config.low + (config.high - config.low) * torch.rand(
-        2000, 2, generator=torch.Generator().manual_seed(seed)
-    )
-    fresh = config.sample(energy, starts, chain=500).numpy()
+    fresh = sampler.run(energy, sampler.uniform(2000, (2,), seed), chain=500).numpy()
     persistent = buffer.points[:2000].numpy()
     gaussian = _gaussian_baseline(draw(5000), 2000, seed)
-    grid = np.linspace(config.low, config.high, 121)
+    grid = np.linspace(sampler.low, sampler.high, 121)
     mesh = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
     with torch.no_grad():
         landscape = energy(torch.as_tensor(mesh, dtype=torch.float32)).numpy().reshape(len(grid), len(grid))
@@ -139,7 +137,8 @@ def digits(seed: int = 0, steps: int = 4000, progress=None) -> dict:
     """An SGLD-trained EBM on the digits in [0, 1]: Frechet distance of fresh-chain samples,
     buffer samples and a fitted Gaussian's to the test set, on the cached classifier's features."""
     from ann_bridge.ebm import EnergyMLP
-    from ann_bridge.ebm.training import SGLDConfig, train_ebm
+    from ann_bridge.ebm.sampling import Sampler
+    from ann_bridge.ebm.training import EBMConfig, train_ebm
     from ann_bridge.gan.metrics import cached_model, frechet_distance
     from studies.experiments.datasets import load
 
@@ -149,24 +148,15 @@ def digits(seed: int = 0, steps: int = 4000, progress=None) -> dict:
     def draw(n: int) -> np.ndarray:
         return data.x_train[rng.integers(len(data.x_train), size=n)]
 
-    config = SGLDConfig(
-        steps=validate.count("--steps", steps),
-        batch=128,
-        chain=40,
-        step_size=1.0,
-        noise=0.01,
-        low=0.0,
-        high=1.0,
-        seed=seed,
-    )
+    sampler = Sampler(chain=40, step_size=1.0, noise=0.01, low=0.0, high=1.0)  # JEM's, longer chains
+    config = EBMConfig(steps=validate.count("--steps", steps), batch=128, seed=seed, sampler=sampler)
     torch.manual_seed(seed)
     energy = EnergyMLP(64, hidden=256)
     start = time.perf_counter()
     buffer, history = train_ebm(energy, draw, (64,), config, progress=progress)
     seconds = time.perf_counter() - start
     classifier = cached_model("digits", data.x_train, data.y_train, data.x_test, data.y_test)
-    starts = torch.rand(1000, 64, generator=torch.Generator().manual_seed(seed))
-    fresh = config.sample(energy, starts, chain=200).numpy()
+    fresh = sampler.run(energy, sampler.uniform(1000, (64,), seed), chain=200).numpy()
     persistent = buffer.points[:1000].numpy()
     gaussian = np.clip(_gaussian_baseline(data.x_train, 1000, seed), 0, 1).astype(np.float32)
     test_features = classifier.features(data.x_test)
@@ -187,8 +177,14 @@ def _mlp(n_in: int, n_out: int) -> nn.Module:
     )
 
 
-def _box(name: str) -> tuple[float, float]:
-    return (0.0, 1.0) if name == "digits" else (-4.0, 4.0)  # MNIST-1D is standardised
+def _sampler(name: str):
+    """JEM's sampler in the box of dataset ``name``'s values: digits' pixels [0, 1], MNIST-1D's
+    standardised samples [-4, 4]."""
+    from dataclasses import replace
+
+    from ann_bridge.ebm.jem import JEM_SAMPLER
+
+    return JEM_SAMPLER if name == "digits" else replace(JEM_SAMPLER, low=-4.0, high=4.0)
 
 
 def jem(seed: int = 0, epochs: int = 60, dataset: str = "digits", progress=None) -> dict:
@@ -198,7 +194,7 @@ def jem(seed: int = 0, epochs: int = 60, dataset: str = "digits", progress=None)
     from studies.experiments.datasets import load
 
     data = load(dataset, seed=seed)
-    low, high = _box(dataset)
+    sampler = _sampler(dataset)
     out = {"task": "jem", "dataset": dataset, "seed": seed}
     for label, generative in (("jem", 1.0), ("mlp", 0.0)):
         torch.manual_seed(seed)
@@ -208,7 +204,7 @@ def jem(seed: int = 0, epochs: int = 60, dataset: str = "digits", progress=None)
             model,
             data.x_train,
             data.y_train,
-            JEMConfig(epochs=epochs, generative=generative, seed=seed, low=low, high=high),
+            JEMConfig(epochs=epochs, generative=generative, seed=seed, sampler=sampler),
             progress=progress,
         )
         with torch.no_grad():
@@ -255,7 +251,7 @@ def ood(seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int =
         if name not in FEATURES:
             raise ValidationError("--features", f"must be among {list(FEATURES)}, got {name!r}")
     _, inside, outside = _ood_data(dataset, seed)
-    low, high = _box(dataset)
+    sampler = _sampler(dataset)
     rows = []
 
     def row(name: str, started: float, measured: dict) -> None:
@@ -269,7 +265,7 @@ def ood(seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int =
             torch.manual_seed(seed)
             model = _mlp(inside.n_features, inside.n_classes)
             train_jem(model, inside.x_train, inside.y_train, JEMConfig(epochs=epochs, generative=generative,
-                      seed=seed, low=low, high=high), progress=progress)  # fmt: skip
+                      seed=seed, sampler=sampler), progress=progress)  # fmt: skip
             trained[name] = model
             if name in features:
                 with torch.no_grad():

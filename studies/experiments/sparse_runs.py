@@ -58,6 +58,20 @@ def problem(atoms: int = 144, lam: float = 0.05, seed: int = 0, patches: int = 8
     return dictionary, x[:patches]
 
 
+def synthetic_problem(seed: int = 0, dim: int = 40, atoms: int = 80, lam: float = 0.1, active: int = 6,
+                      scale: float = 1.0, normalise: bool = True):  # fmt: skip
+    """(dictionary (dim, atoms), signal (dim,), lam): Gaussian atoms (unit-norm when
+    ``normalise``, else of norm ~ ``scale sqrt(dim)``), a signal of ``active`` of them with
+    Gaussian weights plus noise of std 0.05 -- the small LASSO the tests solve every way."""
+    rng = np.random.default_rng(seed)
+    phi = rng.standard_normal((dim, atoms)) * scale
+    if normalise:
+        phi /= np.linalg.norm(phi, axis=0)
+    truth = np.zeros(atoms)
+    truth[rng.choice(atoms, active, replace=False)] = rng.standard_normal(active)
+    return phi, phi @ truth + 0.05 * rng.standard_normal(dim), lam
+
+
 def sklearn_optimum(dictionary: np.ndarray, signal: np.ndarray, lam: float, positive: bool = False):
     """(codes, objective) of scikit-learn's coordinate-descent Lasso on one signal (the
     independent reference; its ``alpha`` is ``lam / dim`` for its 1/(2 n_samples) scaling)."""

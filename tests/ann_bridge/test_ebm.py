@@ -22,7 +22,8 @@ from ann_bridge.ebm import (
     square_square,
 )
 from ann_bridge.ebm.jem import EnergyHead, JEMConfig, auroc, energy, scores
-from ann_bridge.ebm.training import SGLDConfig, mmd
+from ann_bridge.ebm.sampling import Sampler
+from ann_bridge.ebm.training import EBMConfig, mmd
 from snn.errors import ValidationError
 
 
@@ -172,8 +173,11 @@ def test_energy_scores_auroc_and_head():
     [
         (lambda: sgld(lambda x: x.sum(1), torch.zeros(2, 2), step_size=0.0), "SGLD.step_size"),
         (lambda: sgld(lambda x: x.sum(1), torch.zeros(2, 2), steps=0), "SGLD.steps"),
-        (lambda: SGLDConfig(step_size=-1.0), "SGLDConfig.step_size"),
-        (lambda: JEMConfig(step_size=0.0), "JEMConfig.step_size"),
+        (lambda: Sampler(step_size=-1.0), "Sampler.step_size"),
+        (lambda: Sampler(chain=0), "Sampler.chain"),
+        (lambda: Sampler(low=1.0, high=0.0), "Sampler.high"),
+        (lambda: EBMConfig(batch=1), "EBMConfig.batch"),
+        (lambda: JEMConfig(sampler=0.1), "JEMConfig.sampler"),
         (lambda: ReplayBuffer((2,), low=1.0, high=0.0), "ReplayBuffer.high"),
         (lambda: hinge(torch.zeros(1), torch.zeros(1), margin=0.0), "margin"),
         (lambda: auroc([], [1.0]), "auroc"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.linear_model import Lasso
 
 from ann_bridge.sparse import (
     LISTA,
@@ -21,21 +20,15 @@ from ann_bridge.sparse import (
 )
 from snn.errors import ValidationError
 from snn.lca import lasso_objective
+from studies.experiments.sparse_runs import sklearn_optimum, synthetic_problem
 
 
 def _problem(seed: int = 0, dim: int = 40, atoms: int = 80, lam: float = 0.1):
-    rng = np.random.default_rng(seed)
-    phi = rng.standard_normal((dim, atoms))
-    phi /= np.linalg.norm(phi, axis=0)
-    truth = np.zeros(atoms)
-    truth[rng.choice(atoms, 6, replace=False)] = rng.standard_normal(6)
-    return phi, phi @ truth + 0.05 * rng.standard_normal(dim), lam
+    return synthetic_problem(seed, dim, atoms, lam)
 
 
 def _sklearn_optimum(phi, x, lam, positive=False) -> float:
-    # sklearn's Lasso minimises |x - Phi a|^2 / (2 n_samples) + alpha |a|_1 with n_samples = dim
-    model = Lasso(alpha=lam / len(x), fit_intercept=False, tol=1e-14, max_iter=200_000, positive=positive)
-    return float(lasso_objective(phi, x, model.fit(phi, x).coef_, lam)[0])
+    return sklearn_optimum(phi, x, lam, positive)[1]
 
 
 @pytest.mark.parametrize("solver", [ista, fista])

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import Lasso
 
 from snn.errors import ValidationError
-from snn.lca import LCA, lasso_objective
+from snn.lca import LCA
 from snn.simulator import Simulator
+from studies.experiments.sparse_runs import sklearn_optimum, synthetic_problem
 
 
 def _problem(seed=0, dim=30, atoms=60, lam=0.1, scale=1.0):
-    rng = np.random.default_rng(seed)
-    phi = rng.standard_normal((dim, atoms)) * scale  # atoms of norm ~ scale sqrt(dim): not unit
-    truth = np.zeros(atoms)
-    truth[rng.choice(atoms, 5, replace=False)] = rng.standard_normal(5)
-    return phi, phi @ truth + 0.05 * rng.standard_normal(dim), lam
+    # atoms not normalised (norm ~ scale sqrt(dim)): the network must scale them itself
+    return synthetic_problem(seed, dim, atoms, lam, active=5, scale=scale, normalise=False)
 
 
 def _optimum(phi, x, lam, positive=False) -> float:
-    model = Lasso(alpha=lam / len(x), fit_intercept=False, tol=1e-14, max_iter=200_000, positive=positive)
-    return float(lasso_objective(phi, x, model.fit(phi, x).coef_, lam)[0])
+    return sklearn_optimum(phi, x, lam, positive)[1]
 
 
 @pytest.mark.parametrize("signed, scale", [(True, 1.0), (True, 0.2), (False, 1.0)])
