@@ -172,7 +172,13 @@ class LCA:
         ``every`` the code read from the spikes in [t/2, t) (the first half is the transient
         the running estimate forgets) and its gap ``E(a)/optimum - 1`` to the ``optimum``."""
         every = validate.positive("LCA.convergence.every", every)
-        times = np.arange(every, result.duration + every / 2, every)
+        optimum = validate.positive("LCA.convergence.optimum", optimum)
+        # whole multiples of ``every`` inside the run (no checkpoint past its end)
+        times = every * np.arange(1, int(np.floor(result.duration / every + 1e-9)) + 1)
+        if times.size == 0:
+            raise ValidationError(
+                "LCA.convergence.every", f"must be <= the run's {result.duration} s, got {every}"
+            )
         gaps = np.array([self.objective(self.codes(result, t / 2, t)) / optimum - 1.0 for t in times])
         return times, gaps
 

@@ -59,8 +59,9 @@ def infer(energy, x: torch.Tensor, y0: torch.Tensor, steps: int = 100, lr: float
     steps = validate.count("infer.steps", steps, low=1, high=1_000_000)
     lr = validate.positive("infer.lr", lr)
     y = y0.detach().clone().requires_grad_(True)
-    for _ in range(steps):
-        (grad,) = torch.autograd.grad(energy(x, y).sum(), y)
-        with torch.no_grad():
-            y -= lr * grad
+    with torch.enable_grad():  # gradients in y, also inside a caller's no_grad()
+        for _ in range(steps):
+            (grad,) = torch.autograd.grad(energy(x, y).sum(), y)
+            with torch.no_grad():
+                y -= lr * grad
     return y.detach()

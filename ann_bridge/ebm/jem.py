@@ -51,9 +51,10 @@ def auroc(in_distribution, out_of_distribution) -> float:
     return float(roc_auc_score(np.r_[np.ones(a.size), np.zeros(b.size)], np.r_[a, b]))
 
 
-#: JEM's sampler (Grathwohl et al. 2020: 20 SGLD steps of size 1 and noise 0.01), here in the box of
+#: JEM's sampler (Grathwohl et al. 2020, their code: 20 steps of x += 1 * grad logsumexp f(x) + 0.01 xi,
+#: i.e. step_size 2 in :func:`~ann_bridge.ebm.sampling.sgld`'s x -= step/2 grad E), in the box of
 #: digits' pixels [0, 1]
-JEM_SAMPLER = Sampler(chain=20, step_size=1.0, noise=0.01, low=0.0, high=1.0)
+JEM_SAMPLER = Sampler(chain=20, step_size=2.0, noise=0.01, low=0.0, high=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,11 +76,16 @@ class JEMConfig:
             raise ValidationError(
                 "JEMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
             )
-        validate.count("JEMConfig.epochs", self.epochs)
-        validate.count("JEMConfig.batch", self.batch, low=2, high=self.sampler.capacity)
-        validate.positive("JEMConfig.lr", self.lr)
-        validate.non_negative("JEMConfig.generative", self.generative)
-        validate.non_negative("JEMConfig.alpha", self.alpha)
+        checked = {
+            "epochs": validate.count("JEMConfig.epochs", self.epochs),
+            "batch": validate.count("JEMConfig.batch", self.batch, low=2, high=self.sampler.capacity),
+            "lr": validate.positive("JEMConfig.lr", self.lr),
+            "generative": validate.non_negative("JEMConfig.generative", self.generative),
+            "alpha": validate.non_negative("JEMConfig.alpha", self.alpha),
+            "seed": validate.count("JEMConfig.seed", self.seed, low=0),
+        }
+        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
+            object.__setattr__(self, name, value)
 
 
 def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(),
@@ -88,13 +94,17 @@ def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(
     ``y_train`` (n,); returns the replay buffer (its points are SGLD samples of p(x))."""
     from ann_bridge.training import epochs_bar
 
-    x = torch.as_tensor(validate.finite_array("x_train", x_train), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y_train), dtype=torch.long)
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise ValidationError("y_train", f"must hold one class per row of x_train ({len(x)})")
+    device = next(model.parameters()).device
+    x = torch.as_tensor(validate.finite_array("x_train", x_train), dtype=torch.float32, device=device)
+    if x.ndim != 2:
+        raise ValidationError("x_train", f"must be a 2-D array (n, d), got shape {tuple(x.shape)}")
+    labels = np.asarray(y_train)
+    if labels.shape != (len(x),) or labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
+        raise ValidationError("y_train", f"must hold one integer class >= 0 per row of x_train ({len(x)})")
+    y = torch.as_tensor(labels, dtype=torch.long, device=device)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    buffer = config.sampler.buffer((x.shape[1],), config.seed)
+    buffer = config.sampler.buffer((x.shape[1],), config.seed, device=device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
 
     def marginal(inputs):
@@ -102,12 +112,15 @@ def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(
 
     for _ in epochs_bar(config.epochs, "JEM", progress):
         model.train()
-        for rows in torch.randperm(len(x), generator=generator).split(config.batch):
+        for rows in torch.randperm(len(x), generator=generator).to(device).split(config.batch):
+            if config.generative > 0:  # the chains run with the model in eval mode, as JEM's code does
+                model.eval()
+                negatives = config.sampler.run(marginal, buffer.sample(len(rows)))
+                buffer.push(negatives)
+                model.train()
             logits = model(x[rows])
             loss = nn.functional.cross_entropy(logits, y[rows])
             if config.generative > 0:
-                negatives = config.sampler.run(marginal, buffer.sample(len(rows)))
-                buffer.push(negatives)
                 e_pos = energy(logits)
                 loss = loss + config.generative * maximum_likelihood(e_pos, marginal(negatives), config.alpha)
             optimiser.zero_grad()
@@ -134,8 +147,17 @@ class EnergyHead(nn.Module):
     def fit(self, features, labels, epochs: int = 300, lr: float = 1e-2, weight_decay: float = 1e-4,
             seed: int = 0) -> EnergyHead:  # fmt: skip
         """Full-batch Adam on the cross-entropy of ``features`` (n, n_features), ``labels`` (n,)."""
-        x = torch.as_tensor(validate.finite_array("features", features), dtype=torch.float32)
-        y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        device = self.mean.device
+        x = torch.as_tensor(validate.finite_array("features", features), dtype=torch.float32, device=device)
+        if x.ndim != 2 or x.shape[1] != self.linear.in_features:
+            raise ValidationError(
+                "features", f"must have shape (n, {self.linear.in_features}), got {tuple(x.shape)}"
+            )
+        classes = np.asarray(labels)
+        if classes.shape != (len(x),) or classes.dtype.kind not in "iu" or classes.min() < 0 \
+                or classes.max() >= self.linear.out_features:  # fmt: skip
+            raise ValidationError("labels", f"must hold one class in [0, {self.linear.out_features}) per row")
+        y = torch.as_tensor(classes, dtype=torch.long, device=device)
         self.mean.copy_(x.mean(0))
         self.scale.copy_(x.std(0).clamp_min(1e-6))
         torch.manual_seed(seed)
@@ -148,4 +170,5 @@ class EnergyHead(nn.Module):
 
     def logits(self, features) -> np.ndarray:
         with torch.no_grad():
-            return self(torch.as_tensor(np.asarray(features), dtype=torch.float32)).numpy()
+            features = torch.as_tensor(np.asarray(features), dtype=torch.float32, device=self.mean.device)
+            return self(features).cpu().numpy()

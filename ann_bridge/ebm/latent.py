@@ -33,9 +33,10 @@ class LatentCurveEBM(nn.Module):
         super().__init__()
         self.dim = validate.count("LatentCurveEBM.dim", dim)
         hidden = validate.count("LatentCurveEBM.hidden", hidden)
-        torch.manual_seed(seed)
-        self.decoder = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-                                     nn.Linear(hidden, self.dim))  # fmt: skip
+        with torch.random.fork_rng(devices=[]):  # seed the initial weights, not the caller's stream
+            torch.manual_seed(seed)
+            layers = [nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()]
+            self.decoder = nn.Sequential(*layers, nn.Linear(hidden, self.dim))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Angles (n,) -> points (n, dim)."""
@@ -54,11 +55,13 @@ class LatentCurveEBM(nn.Module):
             angles = torch.arange(grid, dtype=y.dtype, device=y.device) * (2 * math.pi / grid)
             curve = self.decode(angles)  # (grid, dim)
             z = angles[torch.cdist(y, curve).argmin(1)]
+        lr = validate.positive("infer.lr", lr)
         z = z.clone().requires_grad_(True)
-        for _ in range(validate.count("infer.steps", steps, low=0)):
-            (grad,) = torch.autograd.grad((y - self.decode(z)).pow(2).sum(), z)
-            with torch.no_grad():
-                z -= lr * grad
+        with torch.enable_grad():  # gradients in z, also inside a caller's no_grad()
+            for _ in range(validate.count("infer.steps", steps, low=0)):
+                (grad,) = torch.autograd.grad((y - self.decode(z)).pow(2).sum(), z)
+                with torch.no_grad():
+                    z -= lr * grad
         return z.detach()
 
     def free_energy(self, y: torch.Tensor) -> torch.Tensor:
@@ -72,15 +75,18 @@ class LatentCurveEBM(nn.Module):
         """Learn the curve from ``points`` (n, dim); returns the mean squared energy per step."""
         from ann_bridge.training import epochs_bar
 
-        y = torch.as_tensor(validate.finite_array("points", points), dtype=torch.float32)
+        device = next(self.parameters()).device
+        y = torch.as_tensor(validate.finite_array("points", points), dtype=torch.float32, device=device)
         if y.ndim != 2 or y.shape[1] != self.dim:
             raise ValidationError("points", f"must have shape (n, {self.dim}), got {tuple(y.shape)}")
+        batch = validate.count("batch", batch)
+        lr = validate.positive("lr", lr)
         generator = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(self.parameters(), lr=lr)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, validate.count("steps", steps))
         losses = []
         for _ in epochs_bar(steps, "latent EBM", progress, unit="step"):
-            rows = torch.randint(len(y), (min(batch, len(y)),), generator=generator)
+            rows = torch.randint(len(y), (min(batch, len(y)),), generator=generator).to(device)
             z = self.infer(y[rows], grid=64, steps=10)
             optimiser.zero_grad()
             loss = self.energy(y[rows], z).pow(2).mean()

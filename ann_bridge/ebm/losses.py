@@ -43,6 +43,10 @@ def nce(e_data: torch.Tensor, e_noise: torch.Tensor, log_q_data: torch.Tensor, l
         log_normaliser: torch.Tensor) -> torch.Tensor:  # fmt: skip
     """NCE with as many noise samples as data: energies and noise log densities of both,
     and the learned ``log_normaliser`` c (a scalar tensor)."""
+    from snn.errors import ValidationError
+
+    if e_data.shape != log_q_data.shape or e_noise.shape != log_q_noise.shape or len(e_data) != len(e_noise):
+        raise ValidationError("nce", "needs as many noise samples as data, each with its energy and log q")
     logit_data = -e_data - log_normaliser - log_q_data
     logit_noise = -e_noise - log_normaliser - log_q_noise
     softplus = nn.functional.softplus

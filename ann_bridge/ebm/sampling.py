@@ -31,14 +31,21 @@ def sgld(energy, x0: torch.Tensor, steps: int = 20, step_size: float = 1.0, nois
     steps = validate.count("SGLD.steps", steps, low=1, high=100_000)
     step_size = validate.positive("SGLD.step_size", step_size)
     noise = validate.non_negative("SGLD.noise", noise)
+    if (
+        low is not None
+        and high is not None
+        and not validate.finite("SGLD.low", low) < validate.finite("SGLD.high", high)
+    ):
+        raise ValidationError("SGLD.high", f"must be > low ({low}), got {high}")
     x = x0.detach().clone()
-    for _ in range(steps):
-        x.requires_grad_(True)
-        (grad,) = torch.autograd.grad(energy(x).sum(), x)
-        with torch.no_grad():
-            x = x - 0.5 * step_size * grad + noise * torch.randn_like(x)
-            if low is not None or high is not None:
-                x = x.clamp(low, high)
+    with torch.enable_grad():  # the chain needs input gradients, also inside a caller's no_grad()
+        for _ in range(steps):
+            x.requires_grad_(True)
+            (grad,) = torch.autograd.grad(energy(x).sum(), x)
+            with torch.no_grad():
+                x = x - 0.5 * step_size * grad + noise * torch.randn_like(x)
+                if low is not None or high is not None:
+                    x = x.clamp(low, high)
     return x.detach()
 
 
@@ -65,7 +72,7 @@ class ReplayBuffer:
         )
         if not self.low < self.high:
             raise ValidationError("ReplayBuffer.high", f"must be > low ({low}), got {high}")
-        self.shape = tuple(shape)
+        self.shape = tuple(validate.count("ReplayBuffer.shape", size) for size in shape)
         self.generator = generator
         self.device = device
         self.points = self._uniform(self.capacity)
@@ -107,13 +114,19 @@ class Sampler:
     reinit: float = 0.05
 
     def __post_init__(self) -> None:
-        validate.count("Sampler.chain", self.chain, low=1, high=100_000)
-        validate.positive("Sampler.step_size", self.step_size)
-        validate.non_negative("Sampler.noise", self.noise)
-        validate.count("Sampler.capacity", self.capacity)
-        validate.probability("Sampler.reinit", self.reinit)
-        if not validate.finite("Sampler.low", self.low) < validate.finite("Sampler.high", self.high):
+        checked = {
+            "chain": validate.count("Sampler.chain", self.chain, low=1, high=100_000),
+            "step_size": validate.positive("Sampler.step_size", self.step_size),
+            "noise": validate.non_negative("Sampler.noise", self.noise),
+            "capacity": validate.count("Sampler.capacity", self.capacity),
+            "reinit": validate.probability("Sampler.reinit", self.reinit),
+            "low": validate.finite("Sampler.low", self.low),
+            "high": validate.finite("Sampler.high", self.high),
+        }
+        if not checked["low"] < checked["high"]:
             raise ValidationError("Sampler.high", f"must be > low ({self.low}), got {self.high}")
+        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
+            object.__setattr__(self, name, value)
 
     def buffer(self, shape: tuple[int, ...], seed: int = 0, device=None) -> ReplayBuffer:
         """An empty (uniform) replay buffer of this recipe for points of ``shape``."""
@@ -122,10 +135,13 @@ class Sampler:
 
     def uniform(self, n: int, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
         """``n`` fresh chain starts uniform in the box."""
-        u = torch.rand((n, *shape), generator=torch.Generator().manual_seed(seed))
+        u = torch.rand(
+            (validate.count("Sampler.uniform.n", n), *shape), generator=torch.Generator().manual_seed(seed)
+        )
         return self.low + (self.high - self.low) * u
 
     def run(self, energy, starts: torch.Tensor, chain: int | None = None) -> torch.Tensor:
         """SGLD chains of this recipe (``chain`` steps unless given) from ``starts``."""
-        return sgld(energy, starts, steps=chain or self.chain, step_size=self.step_size, noise=self.noise,
+        return sgld(energy, starts, steps=self.chain if chain is None else chain, step_size=self.step_size,
+                    noise=self.noise,
                     low=self.low, high=self.high)  # fmt: skip

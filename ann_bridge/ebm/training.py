@@ -33,10 +33,15 @@ class EBMConfig:
             raise ValidationError(
                 "EBMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
             )
-        validate.count("EBMConfig.steps", self.steps)
-        validate.count("EBMConfig.batch", self.batch, low=2, high=self.sampler.capacity)
-        validate.positive("EBMConfig.lr", self.lr)
-        validate.non_negative("EBMConfig.alpha", self.alpha)
+        checked = {
+            "steps": validate.count("EBMConfig.steps", self.steps),
+            "batch": validate.count("EBMConfig.batch", self.batch, low=2, high=self.sampler.capacity),
+            "lr": validate.positive("EBMConfig.lr", self.lr),
+            "alpha": validate.non_negative("EBMConfig.alpha", self.alpha),
+            "seed": validate.count("EBMConfig.seed", self.seed, low=0),
+        }
+        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
+            object.__setattr__(self, name, value)
 
 
 def train_ebm(
@@ -51,12 +56,17 @@ def train_ebm(
     per step."""
     from ann_bridge.training import epochs_bar
 
+    device = next(energy.parameters()).device
     torch.manual_seed(config.seed)
-    buffer = config.sampler.buffer(shape, config.seed)
+    buffer = config.sampler.buffer(shape, config.seed, device=device)
     optimiser = torch.optim.Adam(energy.parameters(), lr=config.lr, betas=(0.0, 0.999))
     history = []
     for _ in epochs_bar(config.steps, "EBM", progress, unit="step"):
-        positives = torch.as_tensor(data(config.batch), dtype=torch.float32)
+        positives = torch.as_tensor(data(config.batch), dtype=torch.float32, device=device)
+        if tuple(positives.shape) != (config.batch, *shape):
+            raise ValidationError(
+                "data", f"must return ({config.batch}, *{shape}) arrays, got {tuple(positives.shape)}"
+            )
         negatives = config.sampler.run(energy, buffer.sample(config.batch))
         buffer.push(negatives)
         e_pos, e_neg = energy(positives), energy(negatives)

@@ -27,31 +27,45 @@ from snn import validate
 from snn.errors import ValidationError
 
 
-def _signals(signals, dtype=torch.float64) -> torch.Tensor:
-    x = validate.finite_array("signals", signals)
+def _signals(signals, dtype=torch.float64, device=None) -> torch.Tensor:
+    x = validate.finite_array("signals", signals.detach().cpu() if torch.is_tensor(signals) else signals)
     if x.ndim != 2 or len(x) < 1:
         raise ValidationError("signals", f"must be a 2-D array (n, dim), got shape {x.shape}")
-    return torch.as_tensor(x, dtype=dtype)
+    return torch.as_tensor(x, dtype=dtype, device=device)
+
+
+def _recipe(epochs: int, batch: int, lr: float) -> tuple[int, int, float]:
+    return (validate.count("epochs", epochs), validate.count("batch", batch), validate.positive("lr", lr))
+
+
+def initial_dictionary(signals, atoms: int, seed: int = 0) -> np.ndarray:
+    """Where :func:`learn_dictionary` starts: ``atoms`` signals drawn at random (plus noise
+    of 1e-3), normalised to unit length, (dim, atoms)."""
+    x = _signals(signals)
+    return _draw_initial(x, atoms, torch.Generator().manual_seed(seed)).numpy()
+
+
+def _draw_initial(x: torch.Tensor, atoms: int, generator: torch.Generator) -> torch.Tensor:
+    atoms = validate.count("atoms", atoms, low=1, high=100_000)
+    picks = torch.randint(len(x), (atoms,), generator=generator)
+    phi = x[picks].T.clone() + 1e-3 * torch.randn(x.shape[1], atoms, generator=generator, dtype=x.dtype)
+    return phi / phi.norm(dim=0, keepdim=True).clamp_min(1e-12)
 
 
 def learn_dictionary(signals, atoms: int, lam: float, epochs: int = 30, batch: int = 128, lr: float = 0.5,
                      seed: int = 0, inference_iterations: int = 100,
                      progress: bool | None = None) -> np.ndarray:  # fmt: skip
     """A dictionary (dim, atoms) with unit-norm atoms for ``signals`` (n, dim), started from
-    ``atoms`` random signals. ``lr`` scales the step ``lr / L_z`` with ``L_z`` the batch's
+    :func:`initial_dictionary`. ``lr`` scales the step ``lr / L_z`` with ``L_z`` the batch's
     Lipschitz constant in ``Phi`` (the codes' largest squared singular value / batch)."""
     from ann_bridge.training import epochs_bar
 
     x = _signals(signals)
-    atoms = validate.count("atoms", atoms, low=1, high=100_000)
     lam = validate.non_negative("lambda", lam)
-    epochs = validate.count("epochs", epochs, low=1)
-    batch = validate.count("batch", batch, low=1)
-    lr = validate.positive("lr", lr)
-    generator = torch.Generator().manual_seed(seed)
-    picks = torch.randint(len(x), (atoms,), generator=generator)
-    phi = x[picks].T.clone() + 1e-3 * torch.randn(x.shape[1], atoms, generator=generator, dtype=x.dtype)
-    phi /= phi.norm(dim=0, keepdim=True)
+    epochs, batch, lr = _recipe(epochs, batch, lr)
+    validate.count("inference_iterations", inference_iterations)
+    generator = torch.Generator().manual_seed(seed)  # the start, then the batches, from one stream
+    phi = _draw_initial(x, atoms, generator)
     for _ in epochs_bar(epochs, "dictionary", progress):
         for rows in torch.randperm(len(x), generator=generator).split(batch):
             codes = fista(phi, x[rows], lam, iterations=inference_iterations).codes
@@ -88,7 +102,8 @@ class PSD(nn.Module):
         """argmin_z of the PSD energy, by FISTA on the stacked LASSO."""
         root = self.alpha**0.5
         atoms = self.dictionary.shape[1]
-        stacked = torch.cat([self.dictionary, root * torch.eye(atoms, dtype=self.dictionary.dtype)])
+        eye = torch.eye(atoms, dtype=self.dictionary.dtype, device=self.dictionary.device)
+        stacked = torch.cat([self.dictionary, root * eye])
         with torch.no_grad():
             target = torch.cat([signals, root * self.encode(signals)], dim=1)
         return fista(stacked, target, self.lam, iterations=iterations).codes
@@ -105,7 +120,9 @@ class PSD(nn.Module):
         and an Adam step of the encoder toward ``z*``; returns the mean energy per epoch."""
         from ann_bridge.training import epochs_bar
 
-        x = _signals(signals)
+        x = _signals(signals, device=self.dictionary.device)
+        epochs, batch, lr = _recipe(epochs, batch, lr)
+        dictionary_lr = validate.positive("dictionary_lr", dictionary_lr)
         if x.shape[1] != self.dictionary.shape[0]:
             raise ValidationError(
                 "signals", f"must have {self.dictionary.shape[0]} columns, got {x.shape[1]}"
@@ -115,7 +132,7 @@ class PSD(nn.Module):
         energies = []
         for _ in epochs_bar(epochs, "PSD", progress):
             total = 0.0
-            for rows in torch.randperm(len(x), generator=generator).split(batch):
+            for rows in torch.randperm(len(x), generator=generator).to(x.device).split(batch):
                 codes = self.infer(x[rows])
                 total += float(self.energy(x[rows], codes).detach().sum())
                 residual = x[rows] - codes @ self.dictionary.T
@@ -138,10 +155,12 @@ class SparseAutoencoder(nn.Module):
     def __init__(self, dim: int, atoms: int, lam: float, seed: int = 0) -> None:
         super().__init__()
         self.lam = validate.non_negative("SparseAutoencoder.lambda", lam)
-        torch.manual_seed(seed)
-        self.encoder = nn.Linear(validate.count("SparseAutoencoder.dim", dim),
-                                 validate.count("SparseAutoencoder.atoms", atoms))  # fmt: skip
-        self.decoder = nn.Linear(atoms, dim, bias=False)
+        dim = validate.count("SparseAutoencoder.dim", dim)
+        atoms = validate.count("SparseAutoencoder.atoms", atoms)
+        with torch.random.fork_rng(devices=[]):  # seed the initial weights, not the caller's stream
+            torch.manual_seed(seed)
+            self.encoder = nn.Linear(dim, atoms)
+            self.decoder = nn.Linear(atoms, dim, bias=False)
 
     def encode(self, signals: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.encoder(signals))
@@ -155,13 +174,18 @@ class SparseAutoencoder(nn.Module):
             progress: bool | None = None) -> list[float]:  # fmt: skip
         from ann_bridge.training import epochs_bar
 
-        x = _signals(signals, dtype=torch.float32)
+        x = _signals(signals, dtype=torch.float32, device=self.decoder.weight.device)
+        epochs, batch, lr = _recipe(epochs, batch, lr)
+        if x.shape[1] != self.decoder.out_features:
+            raise ValidationError(
+                "signals", f"must have {self.decoder.out_features} columns, got {x.shape[1]}"
+            )
         generator = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(self.parameters(), lr=lr)
         losses = []
         for _ in epochs_bar(epochs, "sparse auto-encoder", progress):
             total = 0.0
-            for rows in torch.randperm(len(x), generator=generator).split(batch):
+            for rows in torch.randperm(len(x), generator=generator).to(x.device).split(batch):
                 optimiser.zero_grad()
                 loss = self.loss(x[rows])
                 loss.backward()

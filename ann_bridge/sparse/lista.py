@@ -20,6 +20,7 @@ from torch import nn
 
 from ann_bridge.sparse.solvers import as_problem, lipschitz, shrink
 from snn import validate
+from snn.errors import ValidationError
 
 
 class LISTA(nn.Module):
@@ -29,9 +30,14 @@ class LISTA(nn.Module):
     def __init__(self, dictionary, lam: float, steps: int, dtype=torch.float32) -> None:
         super().__init__()
         self.steps = validate.count("LISTA.steps", steps, low=1, high=1000)
-        phi, _, lam = as_problem(dictionary, np.zeros(np.shape(dictionary)[0]), lam, dtype=torch.float64)
+        phi = validate.finite_array(
+            "dictionary", dictionary.detach().cpu() if torch.is_tensor(dictionary) else dictionary
+        )
+        if phi.ndim != 2:
+            raise ValidationError("dictionary", f"must be a 2-D array (dim, atoms), got shape {phi.shape}")
+        phi, _, lam = as_problem(phi, np.zeros(phi.shape[0]), lam, dtype=torch.float64)
         inverse_l = 1.0 / lipschitz(phi)
-        eye = torch.eye(phi.shape[1], dtype=torch.float64)
+        eye = torch.eye(phi.shape[1], dtype=torch.float64)  # built on the CPU; .to(device) moves the module
         self.encoder = nn.Parameter((phi.T * inverse_l).to(dtype))  # W_e (atoms, dim)
         self.lateral = nn.Parameter((eye - phi.T @ phi * inverse_l).to(dtype))  # S (atoms, atoms)
         self.threshold = nn.Parameter(torch.full((phi.shape[1],), lam * inverse_l, dtype=dtype))
@@ -59,16 +65,21 @@ def train(model: LISTA, signals, optimal_codes, epochs: int = 300, batch: int = 
     epochs = validate.count("epochs", epochs, low=1, high=1_000_000)
     batch = validate.count("batch", batch, low=1)
     lr = validate.positive("lr", lr)
-    dtype = model.encoder.dtype
-    x = torch.as_tensor(np.asarray(signals), dtype=dtype)
-    z = torch.as_tensor(np.asarray(optimal_codes), dtype=dtype)
+    dtype, device = model.encoder.dtype, model.encoder.device
+    x = torch.as_tensor(validate.finite_array("signals", signals), dtype=dtype, device=device)
+    z = torch.as_tensor(validate.finite_array("optimal_codes", optimal_codes), dtype=dtype, device=device)
+    atoms, dim = model.encoder.shape
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise ValidationError("signals", f"must have shape (n, {dim}), got {tuple(x.shape)}")
+    if z.shape != (len(x), atoms):
+        raise ValidationError("optimal_codes", f"must have shape ({len(x)}, {atoms}), got {tuple(z.shape)}")
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     losses = []
     for _ in epochs_bar(epochs, "LISTA", progress):
         total = 0.0
-        for rows in torch.randperm(len(x), generator=generator).split(batch):
+        for rows in torch.randperm(len(x), generator=generator).to(device).split(batch):
             optimiser.zero_grad()
             loss = (model(x[rows]) - z[rows]).pow(2).sum(1).mean()
             loss.backward()

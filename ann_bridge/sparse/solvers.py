@@ -104,7 +104,7 @@ def _solve(dictionary, signals, lam, iterations, tol, nonnegative, record, accel
             t = t_next
         else:
             point = new
-        change = float((new - codes).norm() / max(float(new.norm()), 1e-300))
+        change = float((new - codes).norm() / max(float(new.norm()), 1e-300)) if tol else 1.0
         codes = new
         if record:
             history.append(objective(phi, x, codes, lam).cpu().numpy())

@@ -7,7 +7,7 @@ optimum (``rates.png``, with the 1/k and 1/k^2 guides); ``lista``: LISTA for eac
 ``--steps`` trained on the optimal codes, against the FISTA iterations reaching the same
 held-out code error (``lista.png``); ``lca``: the spiking LCA on ``--signals`` patches, its
 objective gap, time to solution, spikes, synaptic operations and energy estimates beside
-FISTA's (``lca.png``: the spike raster and both codes); ``all`` (default) runs every one.
+FISTA's (``lca.png``: the spiking code beside scikit-learn's optimum); ``all`` (default) runs every one.
 Writes ``results.json`` and ``dictionary.png`` too.
 """
 

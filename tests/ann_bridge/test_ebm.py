@@ -21,7 +21,7 @@ from ann_bridge.ebm import (
     sgld,
     square_square,
 )
-from ann_bridge.ebm.jem import EnergyHead, JEMConfig, auroc, energy, scores
+from ann_bridge.ebm.jem import EnergyHead, JEMConfig, auroc, energy, scores, train_jem
 from ann_bridge.ebm.sampling import Sampler
 from ann_bridge.ebm.training import EBMConfig, mmd
 from snn.errors import ValidationError
@@ -62,6 +62,21 @@ def test_nce_learns_the_density_and_its_normaliser():
     assert a == pytest.approx(2.0, rel=0.1)
     assert b == pytest.approx(-4.0, rel=0.1)
     assert c == pytest.approx(0.5 * math.log(math.pi / 2) + 2.0, abs=0.15)
+
+
+def test_samplers_run_inside_no_grad_and_configs_keep_coerced_values():
+    with torch.no_grad():  # evaluation code calls them this way
+        x = sgld(lambda x: 0.5 * x.pow(2).sum(1), torch.ones(4, 2), steps=3, step_size=0.1, noise=0.0)
+        y = infer(lambda x, y: (y - x).pow(2).sum(-1), torch.ones(4, 1), torch.zeros(4, 1), steps=3, lr=0.1)
+    assert torch.allclose(x, torch.full((4, 2), 0.95**3)) and torch.allclose(
+        y, torch.full((4, 1), 1 - 0.8**3)
+    )
+    config = EBMConfig(steps=2.0, batch=4.0, sampler=Sampler(chain=3.0))
+    assert (
+        isinstance(config.steps, int)
+        and isinstance(config.batch, int)
+        and isinstance(config.sampler.chain, int)
+    )
 
 
 def test_contrastive_losses_closed_forms():
@@ -142,7 +157,7 @@ def test_denoising_autoencoder_energy_is_low_on_data():
 def test_jem_on_digits_reaches_95_percent():
     from studies.experiments.energy_runs import jem
 
-    report = jem(seed=0, epochs=30)
+    report = jem(seed=0, epochs=60)
     assert report["jem_accuracy"] >= 0.95 and report["mlp_accuracy"] >= 0.95
 
 
@@ -181,6 +196,11 @@ def test_energy_scores_auroc_and_head():
         (lambda: ReplayBuffer((2,), low=1.0, high=0.0), "ReplayBuffer.high"),
         (lambda: hinge(torch.zeros(1), torch.zeros(1), margin=0.0), "margin"),
         (lambda: auroc([], [1.0]), "auroc"),
+        (lambda: sgld(lambda x: x.sum(1), torch.zeros(2, 2), low=1.0, high=0.0), "SGLD.high"),
+        (lambda: EnergyHead(3, 2).fit(np.zeros((4, 2)), [0, 1, 0, 1]), "features"),
+        (lambda: EnergyHead(3, 2).fit(np.zeros((4, 3)), [0, 1, 0, 2]), "labels"),
+        (lambda: train_jem(torch.nn.Linear(3, 2), np.zeros((4, 3)), [0, 1, -1, 0]), "y_train"),
+        (lambda: train_jem(torch.nn.Linear(3, 2), np.zeros(4), [0, 1, 1, 0]), "x_train"),
     ],
 )
 def test_bad_input_names_the_field(build, field):

@@ -36,6 +36,16 @@ def test_rates_reach_the_lasso_optimum_within_one_percent(signed, scale):
     assert lca.time_to_solution(result, optimum) < 4.0
 
 
+def test_convergence_checkpoints_stay_inside_the_run():
+    phi, x, lam = _problem()
+    lca = LCA(dictionary=phi, signal=x, lam=lam)
+    result = Simulator(lca.network(), dt=1e-4, progress=False).run(0.107)  # not a multiple of 0.01
+    times, gaps = lca.convergence(result, _optimum(phi, x, lam))
+    assert times[-1] == pytest.approx(0.1) and len(gaps) == 10
+    with pytest.raises(ValidationError, match="every"):
+        lca.convergence(result, 1.0, every=0.2)
+
+
 def test_the_transient_is_far_from_the_optimum():
     # the check above can fail: the first 20 ms (all neurons driven, no competition yet) are not a solution
     phi, x, lam = _problem()

@@ -26,7 +26,7 @@ def test_energy_writes_results_and_a_plot(tmp_path, capsys, args):
     assert report == json.loads((tmp_path / "r.json").read_text())
     assert report["task"] == args[1]
     if args[1] == "ood":
-        assert len(report["runs"]) == 6 and all(0 <= r["auroc_energy"] <= 1 for r in report["runs"])
+        assert len(report["runs"]) == 6 and all(0.6 < r["auroc_energy"] <= 1 for r in report["runs"])
     assert (out / "energy.png").stat().st_size > 5_000
     assert "written" in capsys.readouterr().out
 
