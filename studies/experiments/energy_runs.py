@@ -272,32 +272,22 @@ def ood(seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int =
                     logits_in = model(torch.as_tensor(inside.x_test)).numpy()
                     logits_out = model(torch.as_tensor(outside)).numpy()
                 row(name, start, _scored(logits_in, logits_out, inside.y_test))
-    if "mlp-hidden" in features:
-        start = time.perf_counter()
-        hidden = trained["mlp"][:-1]
+
+    def mlp_hidden(parts):
         with torch.no_grad():
-            f_train, f_test, f_out = (hidden(torch.as_tensor(x)).numpy()
-                                      for x in (inside.x_train, inside.x_test, outside))  # fmt: skip
-        row(
-            "mlp-hidden",
-            start,
-            _head(f_train, inside.y_train, f_test, f_out, inside.y_test, inside.n_classes, seed),
-        )
-    if "lsm" in features:
-        start = time.perf_counter()
-        f_train, f_test, f_out = _lsm_features(dataset, (inside.x_train, inside.x_test, outside), seed)
-        row(
-            "lsm", start, _head(f_train, inside.y_train, f_test, f_out, inside.y_test, inside.n_classes, seed)
-        )
-    if "lsnn" in features:
-        start = time.perf_counter()
-        parts = (inside.x_train, inside.x_test, outside)
-        f_train, f_test, f_out = _lsnn_features(dataset, parts, seed, progress, lsnn_iterations)
-        row(
-            "lsnn",
-            start,
-            _head(f_train, inside.y_train, f_test, f_out, inside.y_test, inside.n_classes, seed),
-        )
+            return [trained["mlp"][:-1](torch.as_tensor(x)).numpy() for x in parts]
+
+    extractors = {  # fixed features -> the same energy head
+        "mlp-hidden": mlp_hidden,
+        "lsm": lambda parts: _lsm_features(dataset, parts, seed),
+        "lsnn": lambda parts: _lsnn_features(dataset, parts, seed, progress, lsnn_iterations),
+    }
+    for name, extract in extractors.items():
+        if name in features:
+            start = time.perf_counter()
+            f_train, f_test, f_out = extract((inside.x_train, inside.x_test, outside))
+            head = _head(f_train, inside.y_train, f_test, f_out, inside.y_test, inside.n_classes, seed)
+            row(name, start, head)
     if "scnn" in features:
         start = time.perf_counter()
         row("scnn", start, _scnn_scores(inside, outside, seed, progress))
