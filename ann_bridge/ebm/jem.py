@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from ann_bridge.ebm.losses import maximum_likelihood
-from ann_bridge.ebm.sampling import ReplayBuffer, Sampler
+from ann_bridge.ebm.sampling import ReplayBuffer, Sampler, keep
+from ann_bridge.ebm.training import Recipe
 from snn import validate
 from snn.errors import ValidationError
 
@@ -58,34 +59,21 @@ JEM_SAMPLER = Sampler(chain=20, step_size=2.0, noise=0.01, low=0.0, high=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)
-class JEMConfig:
-    """Recipe of :func:`train_jem`: Adam (``lr``) for ``epochs`` over batches of ``batch``;
-    the generative term weighted by ``generative`` (0: a plain classifier) with the negatives
-    of ``sampler``; ``alpha`` the energy-magnitude regulariser."""
+class JEMConfig(Recipe):
+    """Recipe of :func:`train_jem`: ``epochs`` over the data in batches of the :class:`Recipe`'s
+    fields; the generative term weighted by ``generative`` (0: a plain classifier); JEM's
+    sampler by default."""
 
     epochs: int = 60
-    batch: int = 64
-    lr: float = 1e-3
     generative: float = 1.0
-    alpha: float = 0.1
-    seed: int = 0
     sampler: Sampler = JEM_SAMPLER
 
     def __post_init__(self) -> None:
-        if not isinstance(self.sampler, Sampler):
-            raise ValidationError(
-                "JEMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
-            )
-        checked = {
+        super().__post_init__()
+        keep(self, {
             "epochs": validate.count("JEMConfig.epochs", self.epochs),
-            "batch": validate.count("JEMConfig.batch", self.batch, low=2, high=self.sampler.capacity),
-            "lr": validate.positive("JEMConfig.lr", self.lr),
             "generative": validate.non_negative("JEMConfig.generative", self.generative),
-            "alpha": validate.non_negative("JEMConfig.alpha", self.alpha),
-            "seed": validate.count("JEMConfig.seed", self.seed, low=0),
-        }
-        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
-            object.__setattr__(self, name, value)
+        })  # fmt: skip
 
 
 def train_jem(model: nn.Module, x_train, y_train, config: JEMConfig = JEMConfig(),

@@ -99,6 +99,13 @@ class ReplayBuffer:
         self._last = None
 
 
+def keep(record, checked: dict) -> None:
+    """Store validated values on a frozen dataclass ``record``: the coerced ones (an int
+    count, not 2.0), so what was checked is what is used."""
+    for name, value in checked.items():
+        object.__setattr__(record, name, value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sampler:
     """The negatives of one training recipe: ``chain`` SGLD steps (``step_size``, ``noise``)
@@ -125,8 +132,7 @@ class Sampler:
         }
         if not checked["low"] < checked["high"]:
             raise ValidationError("Sampler.high", f"must be > low ({self.low}), got {self.high}")
-        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
-            object.__setattr__(self, name, value)
+        keep(self, checked)
 
     def buffer(self, shape: tuple[int, ...], seed: int = 0, device=None) -> ReplayBuffer:
         """An empty (uniform) replay buffer of this recipe for points of ``shape``."""

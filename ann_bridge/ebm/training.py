@@ -10,38 +10,46 @@ import numpy as np
 import torch
 
 from ann_bridge.ebm.losses import maximum_likelihood
-from ann_bridge.ebm.sampling import ReplayBuffer, Sampler
+from ann_bridge.ebm.sampling import ReplayBuffer, Sampler, keep
 from snn import validate
 from snn.errors import ValidationError
 
 
 @dataclass(frozen=True, kw_only=True)
-class EBMConfig:
-    """Recipe of :func:`train_ebm`: ``steps`` updates of Adam (``lr``, betas (0, 0.999) as Du &
-    Mordatch), each on a batch of ``batch`` data and as many negatives of the ``sampler``;
-    ``alpha`` weighs the energy-magnitude regulariser."""
+class Recipe:
+    """What every contrastive training recipe holds: updates of Adam (``lr``) on batches of
+    ``batch`` data and as many negatives of the ``sampler``, ``alpha`` weighing the
+    energy-magnitude regulariser, ``seed``. Field errors are named after the subclass."""
 
-    steps: int = 3000
-    batch: int = 256
+    batch: int = 64
     lr: float = 1e-3
     alpha: float = 0.1
     seed: int = 0
     sampler: Sampler = field(default_factory=Sampler)
 
     def __post_init__(self) -> None:
+        where = type(self).__name__
         if not isinstance(self.sampler, Sampler):
-            raise ValidationError(
-                "EBMConfig.sampler", f"must be a Sampler, got {type(self.sampler).__name__}"
-            )
-        checked = {
-            "steps": validate.count("EBMConfig.steps", self.steps),
-            "batch": validate.count("EBMConfig.batch", self.batch, low=2, high=self.sampler.capacity),
-            "lr": validate.positive("EBMConfig.lr", self.lr),
-            "alpha": validate.non_negative("EBMConfig.alpha", self.alpha),
-            "seed": validate.count("EBMConfig.seed", self.seed, low=0),
-        }
-        for name, value in checked.items():  # keep the coerced values (an int count, not 2.0)
-            object.__setattr__(self, name, value)
+            raise ValidationError(f"{where}.sampler", f"must be a Sampler, got {type(self.sampler).__name__}")
+        keep(self, {
+            "batch": validate.count(f"{where}.batch", self.batch, low=2, high=self.sampler.capacity),
+            "lr": validate.positive(f"{where}.lr", self.lr),
+            "alpha": validate.non_negative(f"{where}.alpha", self.alpha),
+            "seed": validate.count(f"{where}.seed", self.seed, low=0),
+        })  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class EBMConfig(Recipe):
+    """Recipe of :func:`train_ebm`: ``steps`` updates (Adam's betas (0, 0.999) as Du & Mordatch)
+    of the :class:`Recipe`'s fields, 256 data per batch by default."""
+
+    steps: int = 3000
+    batch: int = 256
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        keep(self, {"steps": validate.count("EBMConfig.steps", self.steps)})
 
 
 def train_ebm(

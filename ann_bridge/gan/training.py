@@ -39,12 +39,9 @@ def train(
     device = next(generator.parameters()).device
     _check_shapes(generator, discriminator, real(2), device)
     history = {"loss_g": [], "loss_d": [], "cg_iterations": [], "seconds": []}
-    from tqdm import tqdm
+    from ann_bridge.training import epochs_bar
 
-    # disable=None: a bar on a terminal only (as ann_bridge.training's loop)
-    bar = tqdm(total=steps, unit="step", desc=f"{loss.name} + {optimizer}", leave=False,
-               disable=None if progress is None else not progress)  # fmt: skip
-    for _ in range(steps):
+    for _ in epochs_bar(steps, f"{loss.name} + {optimizer}", progress, unit="step"):
         x = real(batch)
         z = torch.randn(batch, generator.latent, device=device, dtype=x.dtype)
         started = time.perf_counter()
@@ -58,8 +55,6 @@ def train(
         if not all(np.isfinite([info.loss_x, info.loss_y])):
             history["diverged"] = True
             break
-        bar.update(1)
-    bar.close()
     history["seconds_per_step"] = float(np.median(history["seconds"]))
     return history
 

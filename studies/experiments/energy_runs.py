@@ -221,7 +221,7 @@ def _ood_data(dataset: str, seed: int):
     kept = tuple(c for c in range(full.n_classes) if c not in HELD_OUT)
     inside = restrict(full, kept)
     outside = full.x_test[np.isin(full.y_test, HELD_OUT)]
-    return full, inside, outside
+    return inside, outside
 
 
 def _scored(logits_in: np.ndarray, logits_out: np.ndarray, labels: np.ndarray) -> dict:
@@ -250,7 +250,7 @@ def ood(seed: int = 0, dataset: str = "digits", features=FEATURES, epochs: int =
     for name in features:
         if name not in FEATURES:
             raise ValidationError("--features", f"must be among {list(FEATURES)}, got {name!r}")
-    _, inside, outside = _ood_data(dataset, seed)
+    inside, outside = _ood_data(dataset, seed)
     sampler = _sampler(dataset)
     rows = []
 

@@ -90,6 +90,7 @@ def solver_curves(dictionary, signal, lam: float, iterations: int = 500) -> dict
     """Objective gaps per iteration of ISTA and FISTA on ``signal`` against sklearn's optimum,
     and both solvers' objectives at convergence (relative difference to sklearn's)."""
     from ann_bridge.sparse import fista, ista
+    from snn.lca import lasso_objective
 
     _, optimum = sklearn_optimum(dictionary, signal, lam)
     report = {"sklearn_objective": optimum}
@@ -101,8 +102,6 @@ def solver_curves(dictionary, signal, lam: float, iterations: int = 500) -> dict
         final = solver(dictionary, signal, lam, iterations=200_000, tol=1e-13, record=False)
         report[f"{name}_seconds"] = time.perf_counter() - start
         report[f"{name}_iterations"] = final.iterations
-        from snn.lca import lasso_objective
-
         objective = float(lasso_objective(dictionary, signal, final.codes.numpy(), lam)[0])
         report[f"{name}_relative_to_sklearn"] = objective / optimum - 1
     return report
