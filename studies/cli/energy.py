@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.cli.output import add_output_arguments, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, pyplot, save_figure, staged, table, write_json
 
 DEFAULT_STEPS = {"ellipse": 2000, "ring": 3000, "moons": 3000, "digits": 4000}
 
@@ -121,11 +121,9 @@ def _rows(task: str, report: dict, features: list[str]) -> list[tuple]:
 
 
 def _plot(task: str, report: dict, curves: dict | None, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = pyplot()
 
     if task == "ellipse":
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))

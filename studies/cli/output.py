@@ -140,6 +140,16 @@ def write_json(path: Path, data: dict) -> Path:
     return write_atomic(path, lambda stream: stream.write(text.encode()))
 
 
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (commands write figures, never show them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(path: Path, figure) -> Path:
     fmt = Path(path).suffix.lstrip(".") or "png"
     return write_atomic(path, lambda stream: figure.savefig(stream, dpi=120, format=fmt))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studies.cli.output import add_output_arguments, save_figure, staged, table, write_json
+from studies.cli.output import add_output_arguments, pyplot, save_figure, staged, table, write_json
 
 
 def _steps(text: str) -> list[int]:
@@ -126,19 +126,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _plot_dictionary(dictionary, path: Path) -> None:
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     atoms = dictionary.shape[1]
     columns = int(np.ceil(np.sqrt(atoms)))
     rows = int(np.ceil(atoms / columns))
@@ -156,7 +147,7 @@ def _plot_dictionary(dictionary, path: Path) -> None:
 def _plot_rates(curves: dict, path: Path) -> None:
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(6, 4))
     for name in ("ista", "fista"):
         gap = np.maximum(np.asarray(curves[f"{name}_gap"]), 1e-16)
@@ -174,7 +165,7 @@ def _plot_rates(curves: dict, path: Path) -> None:
 
 
 def _plot_lista(rows: list[dict], path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(6, 4))
     steps = [row["steps"] for row in rows]
     ax.semilogy(steps, [row["lista_error"] for row in rows], "o-", label="LISTA (trained)")
@@ -193,7 +184,7 @@ def _plot_lca(dictionary, signal, lam: float, row: dict, path: Path) -> None:
 
     from studies.experiments.sparse_runs import sklearn_optimum
 
-    plt = _pyplot()
+    plt = pyplot()
     reference, _ = sklearn_optimum(dictionary, signal, lam)
     figure, ax = plt.subplots(figsize=(8, 3.5))
     atoms = np.arange(len(reference))
