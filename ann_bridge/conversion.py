@@ -63,13 +63,23 @@ def convert(mlp: MLP, x_train: np.ndarray, percentile: float = 99.9) -> Converte
     return ConvertedMLP(weights, biases, scales)
 
 
+def neuron_model(dt: float) -> snn.IF:
+    """The converted hidden neuron: IF with capacitance ``dt`` (+I per step per ampere),
+    threshold 1, reset by subtraction."""
+    return snn.IF(capacitance=dt, v_reset=0.0, v_th=1.0, reset="subtract")
+
+
+def integrator_model(dt: float) -> snn.IF:
+    """The converted output: the same IF that never fires (its potential is the score)."""
+    return snn.IF(capacitance=dt, v_reset=0.0, v_th=1e30)
+
+
 def to_network(converted: ConvertedMLP, x: np.ndarray, dt: float = 1e-3) -> snn.Network:
     """One network that runs every sample of ``x`` ``(batch, features)`` side by side:
     population ``h{l}`` holds ``batch x n_l`` neurons with block-diagonal weights."""
     x = validate.finite_array("x", x)
     batch = x.shape[0]
-    neuron = snn.IF(capacitance=dt, v_reset=0.0, v_th=1.0, reset="subtract")  # +I per step per ampere
-    integrator = snn.IF(capacitance=dt, v_reset=0.0, v_th=1e30)
+    neuron, integrator = neuron_model(dt), integrator_model(dt)
     net = snn.Network("converted_mlp")
     n_layers = len(converted.weights)
     for index, (w, b) in enumerate(zip(converted.weights, converted.biases, strict=True)):

@@ -14,6 +14,7 @@ the converted SNN at each requested number of timesteps). Each row is the mean a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +25,12 @@ from studies.cli.output import add_output_arguments, save_figure, staged, write_
 
 NENGO_DL_SCALE = 100.0  # firing-rate scale of the nengo-dl row: ReLU activation 1 -> 100 Hz at dt 1 ms
 DEFAULT_TIMESTEPS = (8, 16, 32, 64, 128)
+# rows NeuroBench 2.3 cannot measure, and why (shown in the NeuroBench table)
+RECURRENT_REFUSED = (
+    "NeuroBench 2.3 cannot count torch.nn.GRU/LSTM layers (its recurrent_layer_macs raises a string)"
+)
+ANALOG_REFUSED = "analog input cannot be replayed as spikes on the simulator (no Numba run to count)"
+KERAS_REFUSED = "a Keras / NengoDL model: NeuroBench 2.3 runs torch models only"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=300,
         help="maximum training epochs, early stopping on validation loss (default 300)",
     )
+    parser.add_argument(
+        "--neurobench",
+        action="store_true",
+        help="also compute NeuroBench's metrics per row with the neurobench package (footprint, "
+        "connection sparsity, parameter count, activation sparsity, synaptic operations, membrane "
+        "updates) beside our counters on the same model; needs: pip install --no-deps "
+        "'neurobench==2.3.*' tonic",
+    )
     add_output_arguments(parser, "compare")
 
 
@@ -88,6 +103,10 @@ def _check(args) -> list[str]:
         raise ValidationError("--surrogate", f"must be one of {list(surrogates)}, got {args.surrogate!r}")
     if args.epochs < 1:
         raise ValidationError("--epochs", f"must be >= 1, got {args.epochs}")
+    if args.neurobench and importlib.util.find_spec("neurobench") is None:
+        raise ValidationError(
+            "--neurobench", "needs the neurobench package: pip install --no-deps 'neurobench==2.3.*' tonic"
+        )
     return models
 
 
@@ -103,6 +122,8 @@ class Row:
     macs: float
     energy_j: float
     seconds: float
+    # NeuroBench's metrics (studies.experiments.neurobench_metrics) when --neurobench is given
+    neurobench: dict | None = None
 
 
 @dataclass
@@ -131,13 +152,23 @@ class Context:
         return self._mlp
 
 
-def _ann_row(label: str, net, ctx: Context, seconds: float) -> Row:
+def _ann_row(label: str, net, ctx: Context, seconds: float, refused: str | None = None) -> Row:
+    """An ANN's row; ``refused``: why NeuroBench cannot measure it (with --neurobench)."""
     from ann_bridge import cost
     from ann_bridge.training import accuracy
 
     macs = net.macs()
     acc = accuracy(net, ctx.data.x_test, ctx.data.y_test)
-    return Row(label, "ann", 1, acc, macs, macs, cost.ann_energy(macs), seconds)
+    row = Row(label, "ann", 1, acc, macs, macs, cost.ann_energy(macs), seconds)
+    if ctx.args.neurobench:
+        from studies.experiments import neurobench_metrics
+
+        row.neurobench = (
+            neurobench_metrics.not_computed(refused)
+            if refused
+            else neurobench_metrics.ann_metrics(net, ctx.data.x_test, ctx.data.y_test)
+        )
+    return row
 
 
 def mlp_rows(ctx: Context) -> list[Row]:
@@ -162,7 +193,8 @@ def baseline_rows(name: str):
             net = RecurrentClassifier(data.image_shape, data.n_classes, cell=name)
             config = ctx.config
         train(net, data.x_train, data.y_train, data.x_val, data.y_val, config, desc=f"{name} seed {ctx.seed}")
-        return [_ann_row(f"ANN {name.upper()}", net.cpu(), ctx, time.perf_counter() - start)]
+        refused = None if name == "cnn" else RECURRENT_REFUSED
+        return [_ann_row(f"ANN {name.upper()}", net.cpu(), ctx, time.perf_counter() - start, refused)]
 
     return rows
 
@@ -174,14 +206,23 @@ def converted_rows(ctx: Context) -> list[Row]:
 
     mlp, mlp_seconds = ctx.mlp()
     start = time.perf_counter()
-    result = evaluate(convert(mlp, ctx.data.x_train), ctx.data.x_test, ctx.data.y_test, ctx.args.timesteps,
+    converted = convert(mlp, ctx.data.x_train)
+    result = evaluate(converted, ctx.data.x_test, ctx.data.y_test, ctx.args.timesteps,
                       seed=ctx.seed)  # fmt: skip
     seconds = mlp_seconds + time.perf_counter() - start  # the conversion needs the trained MLP
-    return [
+    rows = [
         Row("converted SNN (IF)", "snn", t, result.accuracy[t], result.synaptic_ops[t], result.macs,
             cost.snn_energy(result.synaptic_ops[t], result.macs), seconds)
         for t in sorted(result.accuracy)
     ]  # fmt: skip
+    if ctx.args.neurobench:
+        from studies.experiments import neurobench_metrics
+
+        for row in rows:
+            row.neurobench = neurobench_metrics.converted_metrics(
+                converted, ctx.data.x_test, ctx.data.y_test, row.timesteps
+            )
+    return rows
 
 
 def direct_snn_rows(name: str):
@@ -215,9 +256,18 @@ def direct_snn_rows(name: str):
             scores = model(torch.as_tensor(data.x_test, dtype=torch.float32))
         acc = float(np.mean(scores.argmax(1).numpy() == data.y_test))
         energy = cost.snn_energy(model.accumulates, model.macs)
-        return [
-            Row(label, "snn", steps, acc, model.accumulates, model.macs, energy, time.perf_counter() - start)
-        ]
+        row = Row(
+            label, "snn", steps, acc, model.accumulates, model.macs, energy, time.perf_counter() - start
+        )
+        if args.neurobench:
+            from studies.experiments import neurobench_metrics
+
+            row.neurobench = (
+                neurobench_metrics.spiking_metrics(model, data.x_test, data.y_test, seed)
+                if ctx.encoding != "analog"
+                else neurobench_metrics.not_computed(ANALOG_REFUSED)
+            )
+        return [row]
 
     return rows
 
@@ -232,10 +282,13 @@ def lsnn_rows(ctx: Context) -> list[Row]:
     start = time.perf_counter()
     trained = train_lsnn(tasks.get(ctx.args.dataset), "eprop", seed=ctx.seed, progress=None)
     ops = synaptic_ops(trained.lsnn, trained.weights, trained.test_batch)
-    return [
-        Row("LSNN e-prop (LIF+ALIF, sequential input)", "snn", int(trained.test_batch.x.shape[1]),
-            trained.test_accuracy, ops, 0.0, cost.snn_energy(ops), time.perf_counter() - start)
-    ]  # fmt: skip
+    row = Row("LSNN e-prop (LIF+ALIF, sequential input)", "snn", int(trained.test_batch.x.shape[1]),
+              trained.test_accuracy, ops, 0.0, cost.snn_energy(ops), time.perf_counter() - start)  # fmt: skip
+    if ctx.args.neurobench:
+        from studies.experiments import neurobench_metrics
+
+        row.neurobench = neurobench_metrics.lsnn_metrics(trained.lsnn, trained.weights, trained.test_batch.x)
+    return [row]
 
 
 def nengo_dl_rows(ctx: Context) -> list[Row]:
@@ -257,6 +310,11 @@ def nengo_dl_rows(ctx: Context) -> list[Row]:
         label = f"NengoDL converted SNN (SpikingReLU, rates x{NENGO_DL_SCALE:g})"
         accuracy = conversion.snn_accuracy[t]
         rows.append(Row(label, "snn", t, accuracy, ops, conversion.macs, energy, conversion.seconds))
+    if ctx.args.neurobench:
+        from studies.experiments import neurobench_metrics
+
+        for row in rows:
+            row.neurobench = neurobench_metrics.not_computed(KERAS_REFUSED)
     return rows
 
 
@@ -312,6 +370,10 @@ def run(args: argparse.Namespace) -> int:
                 "seeds": len(runs),
             }
         )
+        if args.neurobench:
+            from studies.experiments.neurobench_metrics import summarise
+
+            rows[-1]["neurobench"] = summarise([r.neurobench for r in runs])
     report = {
         "dataset": args.dataset,
         "seeds": args.seeds,
@@ -344,6 +406,10 @@ def _markdown(report: dict) -> str:
             f"{100 * r['accuracy_std']:.2f} | {r['synaptic_ops']:.3g} | {r['macs']:.3g} | "
             f"{r['energy_j'] * 1e9:.3g} | {r['seconds']:.1f} |"
         )
+    if any("neurobench" in r for r in report["rows"]):
+        from studies.experiments.neurobench_metrics import markdown_table
+
+        lines += ["", *markdown_table(report["rows"])]
     lines.append("")
     lines.append(
         "Synaptic ops: MACs for ANN rows, spike-driven accumulates for SNN rows. Energy: MACs at 4.6 pJ, "
