@@ -177,6 +177,8 @@ class MappingReport:
     files: list[str] = field(default_factory=list)
     # per node, how many steps a run here is behind the producer's (NIR same-step timing)
     step_offsets: dict[str, int] = field(default_factory=dict)
+    # per population split by per-neuron parameters (NIR import): its parts' names and neurons
+    parts: dict[str, list[dict]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -134,8 +134,20 @@ def run_graph(
         traces[name] = dataclasses.replace(trace, t=trace.t[rows] - shift * dt, values=trace.values[rows])
     metadata = {**result.metadata, "step_offsets": dict(report.step_offsets), "n_steps": steps}
     shifted = Result(spikes=spikes, traces=traces, sizes=result.sizes, duration=steps * dt, metadata=metadata)
+    shifted = merge_split_populations(shifted, report)
     shifted.timings.update(result.timings)  # wall times: in memory only, as in every Result
     return shifted, report
+
+
+def merge_split_populations(result, report: MappingReport):
+    """``result`` with the parts of every population the import split by per-neuron
+    parameters (``report.parts``) reported under that population again, original indices."""
+    from snn.transform import Part, merge_parts
+
+    for population, described in report.parts.items():
+        parts = [Part(p["name"], None, np.asarray(p["neurons"], dtype=np.int64)) for p in described]
+        result = merge_parts(result, population, parts, sum(p.neurons.size for p in parts))
+    return result
 
 
 def _frame_steps(network: Network, frames: dict) -> int:

@@ -18,8 +18,15 @@ Nodes map as follows (units in :mod:`hardware.nir_fields`):
 * a direct spike edge with no weight node -> one-to-one synapses of NIR weight 1.
 * ``Output`` -> a probe of the node it reads (spikes, or ``v`` of an LI population).
 
+A neuron node whose neurons differ in their parameters (per-neuron ``tau``, ``r``,
+``v_leak``, ``v_threshold``, ``v_reset``, ``tau_syn``: a trained graph) becomes one population
+per distinct parameter set, ``<node>_0``, ``<node>_1``, ... (:func:`split_by_parameters`;
+``report.parts`` says which neurons each holds and :func:`hardware.nir.run_graph` reports
+them under the node again).
+
 Nested ``NIRGraph`` nodes are inlined first (:func:`flatten`). Anything else (Threshold, I,
-per-neuron time constants, a bias behind a delay or into an LI current node) raises
+per-neuron time constants of an LI synaptic-current node, a bias behind a delay or into an
+LI current node) raises
 :class:`snn.UnsupportedFeature` naming the node (every unknown node type at once, each with
 its name and type).
 
@@ -212,6 +219,8 @@ class GraphMapping:
     current_biases: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # into CubaLIF currents
     depths: dict[str, int] = dataclasses.field(default_factory=dict)  # steps behind the producer
     projections: list = dataclasses.field(default_factory=list)
+    # per neuron node whose neurons differ: its parts (snn.transform.Part), one per parameter set
+    parts: dict[str, list] = dataclasses.field(default_factory=dict)
 
     def uniform(self, where: str, field_name: str, values: np.ndarray) -> float:
         """The one value of a per-neuron field (our populations share one value per field)."""
@@ -375,14 +384,18 @@ def map_neurons_and_inputs(mapping: GraphMapping) -> None:
             conventions = mapping.conventions
             if name in mapping.integration_of:
                 conventions = dataclasses.replace(conventions, discretisation=mapping.integration_of[name])
-            cls, kwargs = model_parameters(
-                node, lambda f, values, n=name: mapping.uniform(n, f, values), conventions
-            )
             size = int(np.prod(neuron_shape(node)))
-            mapping.populations[name] = Population(name=mapping.names[name], size=size, model=cls(**kwargs))
+            groups = parameter_groups(node, size)
+            models = [
+                _model_of(node, conventions, size, np.flatnonzero(groups == g)[0])
+                for g in range(groups.max() + 1)
+            ]
+            mapping.populations[name] = Population(name=mapping.names[name], size=size, model=models[0])
             report.converted.append(
-                f"nir.{type(node).__name__} {name!r} -> {cls.__name__} population ({size})"
+                f"nir.{type(node).__name__} {name!r} -> {type(models[0]).__name__} population ({size})"
             )
+            if len(models) > 1:
+                mapping.parts[name] = _parts(mapping, name, node, groups, models)
         elif isinstance(node, nir.Input):
             shape = array(node.input_type["input"]).astype(int)
             size = int(np.prod(port_shape(node)))
@@ -392,10 +405,14 @@ def map_neurons_and_inputs(mapping: GraphMapping) -> None:
 
 
 def _synapse_into(mapping: GraphMapping, target: str, post: str):
-    """The synapse of an edge into neuron node ``target`` (population ``post``)."""
+    """The synapse of an edge into neuron node ``target`` (population ``post``; a split one's
+    parts set their own, :func:`split_by_parameters`)."""
     nodes = mapping.nodes
     if isinstance(nodes[post], CURRENT_BASED):
-        return Exponential(tau_syn=mapping.uniform(post, "tau_syn", array(nodes[post].tau_syn)))
+        tau_syn = array(nodes[post].tau_syn)
+        if post in mapping.parts:
+            return mapping.parts[post][0].synapse
+        return Exponential(tau_syn=mapping.uniform(post, "tau_syn", tau_syn))
     if target != post:  # through an LI synaptic-current node
         return Exponential(tau_syn=mapping.uniform(target, "tau", array(nodes[target].tau)))
     return Delta()
@@ -641,8 +658,18 @@ def add_populations(mapping: GraphMapping) -> None:
     ``i_bias``, per-neuron ones as a constant current)."""
     for name, pop in mapping.populations.items():
         bias = mapping.biases[name]
-        start = _start_behind(mapping, pop.model, bias, mapping.depths.get(name, 0))
-        if np.any(bias) and np.all(bias == bias[0]):
+        depth = mapping.depths.get(name, 0)
+        if name in mapping.parts:  # each part starts behind by its own free step
+            start = np.full(pop.size, np.nan)
+            for part in mapping.parts[name]:
+                behind = _start_behind(mapping, part.model, bias[part.neurons], depth)
+                start[part.neurons] = (
+                    part.model.constants(mapping.dt)["initial_v"] if behind is None else behind
+                )
+            start = None if depth == 0 or not np.any(bias) else start
+        else:
+            start = _start_behind(mapping, pop.model, bias, depth)
+        if np.any(bias) and np.all(bias == bias[0]) and name not in mapping.parts:
             model = type(pop.model)(**{**_fields(pop.model), "i_bias": float(bias[0])})
             pop = Population(name=pop.name, size=pop.size, model=model, initial_v=start)
         elif start is not None:
@@ -708,6 +735,59 @@ def add_probes(mapping: GraphMapping) -> None:
             )
 
 
+def split_by_parameters(mapping: GraphMapping) -> None:
+    """Pass 11: each population whose neurons differ in their parameters becomes its parts
+    (:func:`snn.transform.split_population`: projections, currents, initial potentials and
+    probes follow), recorded in ``report.parts`` and ``report.step_offsets``."""
+    from snn.transform import split_population
+
+    for node, parts in mapping.parts.items():
+        population = mapping.names[node]
+        mapping.network = split_population(mapping.network, population, parts)
+        mapping.report.parts[population] = [{"name": p.name, "neurons": p.neurons.tolist()} for p in parts]
+        if population in mapping.report.step_offsets:
+            for part in parts:
+                mapping.report.step_offsets[part.name] = mapping.report.step_offsets[population]
+        mapping.report.converted.append(
+            f"per-neuron parameters of {node!r} -> {len(parts)} populations "
+            f"({', '.join(f'{p.name} ({p.neurons.size})' for p in parts)})"
+        )
+
+
+def parameter_groups(node, size: int) -> np.ndarray:
+    """Per neuron (row-major), the index of its parameter set among the node's distinct
+    ones, numbered by first appearance (all 0 when the neurons share one set)."""
+    names = [f for f in ("tau", "tau_mem", "tau_syn", "r", "v_leak", "v_threshold", "v_reset", "w_in")
+             if hasattr(node, f)]  # fmt: skip
+    table = np.stack([np.broadcast_to(array(getattr(node, f)).ravel(), (size,)) for f in names], axis=1)
+    _, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # renumber the groups by their first neuron
+    return rank[inverse.ravel()]
+
+
+def _model_of(node, conventions, size: int, neuron: int):
+    """Our model for the parameters of ``neuron`` of ``node``."""
+    cls, kwargs = model_parameters(
+        node, lambda _field, values: float(np.broadcast_to(np.ravel(values), (size,))[neuron]), conventions
+    )
+    return cls(**kwargs)
+
+
+def _parts(mapping: GraphMapping, name: str, node, groups: np.ndarray, models: list) -> list:
+    from snn.transform import Part
+
+    parts = []
+    for g, model in enumerate(models):
+        neurons = np.flatnonzero(groups == g)
+        synapse = None
+        if isinstance(node, CURRENT_BASED):
+            synapse = Exponential(
+                tau_syn=float(np.broadcast_to(array(node.tau_syn).ravel(), groups.shape)[neurons[0]])
+            )
+        parts.append(Part(f"{mapping.names[name]}_{g}", model, neurons, synapse))
+    return parts
+
+
 #: The passes of :func:`from_nir_graph`, in order (each one small and tested on its own)
 PASSES = (
     refuse_unknown_nodes,
@@ -719,6 +799,7 @@ PASSES = (
     add_populations,
     add_projections,
     add_probes,
+    split_by_parameters,
 )
 
 

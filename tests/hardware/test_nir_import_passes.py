@@ -112,8 +112,16 @@ def test_neurons_become_populations_and_a_batch_axis_of_one_is_dropped():
         v_reset=np.zeros(3),
     )
     per_neuron = graph({**g.nodes, "n": uneven}, g.edges)
-    with pytest.raises(UnsupportedFeature, match="per-neuron tau"):
-        mapped_through(per_neuron, nir_import.map_neurons_and_inputs)
+    parts = mapped_through(per_neuron, nir_import.map_neurons_and_inputs).parts["n"]
+    # one part per distinct parameter set, numbered by first neuron
+    assert [(p.name, p.neurons.tolist(), p.model.tau_mem) for p in parts] == [
+        ("n_0", [0, 2], 0.02),
+        ("n_1", [1], 0.03),
+    ]
+    network, report = nir_import.from_nir_graph(per_neuron, DT, None, conventions="snntorch")
+    assert list(network.populations) == ["n_0", "n_1"]
+    assert report.parts == {"n": [{"name": "n_0", "neurons": [0, 2]}, {"name": "n_1", "neurons": [1]}]}
+    assert sorted(p.post for p in network.projections) == ["n_0", "n_1"]
 
 
 def test_projections_carry_gain_delays_and_biases():

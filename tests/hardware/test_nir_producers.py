@@ -42,6 +42,15 @@ def biased(kind: str, linear: torch.nn.Linear, scale: float, seed: int) -> None:
                                         dtype=torch.float32)  # fmt: skip
 
 
+def per_neuron(kind: str, value: float, spread: float, seed: int) -> torch.Tensor:
+    """``value`` for every neuron, or (in the ``per-neuron`` cases, as a trained graph has
+    them) a different one per neuron within ``value (1 +- spread)``."""
+    if "per-neuron" not in kind:
+        return torch.full((N,), value)
+    factors = np.random.default_rng(seed + 11).uniform(1 - spread, 1 + spread, N)
+    return torch.tensor(value * factors, dtype=torch.float32)
+
+
 def snntorch_model(kind: str):
     snntorch = pytest.importorskip("snntorch")
     layers, n_in = [], N_IN
@@ -50,15 +59,20 @@ def snntorch_model(kind: str):
         if kind.startswith("CubaLIF"):
             linear.weight.data = weights(n_in, 0.1, layer)
             biased(kind, linear, 0.1, layer)
-            alpha, beta = torch.full((N,), 1 - DT / TAU_SYN), torch.full((N,), 1 - DT / TAU_MEM)
+            alpha = 1 - DT / per_neuron(kind, TAU_SYN, 0.5, layer)
+            beta = 1 - DT / per_neuron(kind, TAU_MEM, 0.5, layer + 1)
+            threshold = per_neuron(kind, 1.0, 0.2, layer + 2)
             cell = snntorch.Synaptic(
-                alpha=alpha, beta=beta, threshold=torch.ones(N), reset_mechanism="zero", init_hidden=True
+                alpha=alpha, beta=beta, threshold=threshold, reset_mechanism="zero", init_hidden=True
             )
         else:
             linear.weight.data = weights(n_in, 1.0, layer)
             biased(kind, linear, 1.0, layer)
-            cell = snntorch.Leaky(beta=torch.full((N,), 1 - DT / TAU_MEM), threshold=torch.ones(N),
-                                  reset_mechanism="zero", init_hidden=True)  # fmt: skip
+            beta, threshold = (
+                1 - DT / per_neuron(kind, TAU_MEM, 0.5, layer),
+                per_neuron(kind, 1.0, 0.2, layer + 2),
+            )
+            cell = snntorch.Leaky(beta=beta, threshold=threshold, reset_mechanism="zero", init_hidden=True)
         layers += [linear, cell]
         n_in = N
     return torch.nn.Sequential(*layers)
@@ -67,7 +81,29 @@ def snntorch_model(kind: str):
 def snntorch_graph(kind: str, path):
     from snntorch.export_nir import export_to_nir
 
-    nir.write(path, export_to_nir(snntorch_model(kind), torch.zeros(1, N_IN), ignore_dims=[0]))
+    module = snntorch_model(kind)
+    nir.write(path, export_to_nir(module, torch.zeros(1, N_IN), ignore_dims=[0]))
+    return module
+
+
+def snntorch_module_run(module, inputs: np.ndarray) -> np.ndarray:
+    """The exported module run as snnTorch's importer builds its cells (reset in the spiking
+    step, ``reset_delay=False``): for graphs its importer refuses (per-neuron thresholds,
+    its own recurrent graphs)."""
+    from snntorch import utils
+
+    for cell in module.modules():
+        if hasattr(cell, "reset_delay"):
+            cell.reset_delay = False
+    utils.reset(module)
+    out = []
+    with torch.no_grad():
+        for x in torch.tensor(inputs[:, None, :]):
+            z = module(x)
+            while isinstance(z, tuple):
+                z = z[0]
+            out.append(z.numpy()[0])
+    return np.stack(out)
 
 
 def snntorch_run(path, inputs: np.ndarray) -> np.ndarray:
@@ -97,16 +133,19 @@ def norse_graph(kind: str, path):
         biased(kind, linear, TAU_MEM / DT, layer)
         if kind.startswith("CubaLIF"):
             params = norse.LIFParameters(
-                tau_mem_inv=torch.full((N,), 1 / TAU_MEM),
-                tau_syn_inv=torch.full((N,), 1 / TAU_SYN),
-                v_th=torch.ones(N),
+                tau_mem_inv=1 / per_neuron(kind, TAU_MEM, 0.5, layer + 1),
+                tau_syn_inv=1 / per_neuron(kind, TAU_SYN, 0.5, layer),
+                v_th=per_neuron(kind, 1.0, 0.2, layer + 2),
                 v_leak=torch.zeros(N),
                 v_reset=torch.zeros(N),
             )
             cell = norse.LIFCell(params, dt=DT)
         else:
-            params = norse.LIFBoxParameters(tau_mem_inv=torch.full((N,), 1 / TAU_MEM), v_th=torch.ones(N),
-                                            v_leak=torch.zeros(N))  # fmt: skip
+            params = norse.LIFBoxParameters(
+                tau_mem_inv=1 / per_neuron(kind, TAU_MEM, 0.5, layer),
+                v_th=per_neuron(kind, 1.0, 0.2, layer + 2),
+                v_leak=torch.zeros(N),
+            )
             cell = norse.LIFBoxCell(params, dt=DT)
         layers += [linear, cell]
         n_in = N
@@ -134,10 +173,21 @@ def ours(path, producer: str, inputs: np.ndarray) -> tuple[np.ndarray, dict]:
     times, ids = result.spikes[node]
     out = np.zeros((STEPS, N), dtype=np.float32)
     np.add.at(out, (np.rint(times / DT).astype(int), ids), 1)
-    return out, report.step_offsets
+    return out, report
 
 
-@pytest.mark.parametrize("kind", ["LIF", "LIF + bias", "LIF chain", "CubaLIF", "CubaLIF + bias"])
+KINDS = [
+    "LIF",
+    "LIF + bias",
+    "LIF chain",
+    "CubaLIF",
+    "CubaLIF + bias",
+    "LIF per-neuron + bias",
+    "CubaLIF per-neuron + bias",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("producer", ["snntorch", "norse"])
 def test_producer_graph_runs_here_spike_for_spike(producer, kind, tmp_path):
     path = tmp_path / f"{producer}.nir"
@@ -145,14 +195,22 @@ def test_producer_graph_runs_here_spike_for_spike(producer, kind, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the producers' own import warnings (weight scaling, r)
         if producer == "snntorch":
-            snntorch_graph(kind, path)
-            theirs = snntorch_run(path, inputs)
+            module = snntorch_graph(kind, path)
+            # snnTorch's importer refuses per-neuron thresholds ("v_threshold must be same for
+            # all neurons"): its run is then the exported module's
+            theirs = (
+                snntorch_module_run(module, inputs) if "per-neuron" in kind else snntorch_run(path, inputs)
+            )
         else:
             theirs = norse_run(norse_graph(kind, path), inputs)
-    mine, offsets = ours(path, producer, inputs)
+    mine, report = ours(path, producer, inputs)
     assert 0.01 * theirs.size < theirs.sum() < 0.3 * theirs.size  # it fires, and not all the time
     np.testing.assert_array_equal(mine, theirs)
-    assert max(offsets.values()) == (2 if kind == "LIF chain" else 1)  # same-step timing was needed
+    assert max(report.step_offsets.values()) == (
+        2 if kind == "LIF chain" else 1
+    )  # same-step timing was needed
+    # per-neuron parameters: one population per neuron here (every value differs)
+    assert [len(parts) for parts in report.parts.values()] == ([N] if "per-neuron" in kind else [])
 
 
 def test_a_graph_that_does_not_say_who_wrote_it_warns_and_gets_the_producers_conventions(tmp_path):
@@ -175,7 +233,6 @@ def test_snntorch_recurrent_lif_with_biases_runs_here_spike_for_spike(tmp_path):
     # .items()), so the producer's run is the exported module as its importer would build
     # the cell: reset in the spiking step (reset_delay=False), as for every other cell
     snntorch = pytest.importorskip("snntorch")
-    from snntorch import utils
     from snntorch.export_nir import export_to_nir
 
     rng = np.random.default_rng(5)
@@ -192,13 +249,7 @@ def test_snntorch_recurrent_lif_with_biases_runs_here_spike_for_spike(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nir.write(path, export_to_nir(module, torch.zeros(1, N_IN), ignore_dims=[0]))
-    cell.reset_delay = False
-    utils.reset(module)
-    out = []
-    with torch.no_grad():
-        for x in torch.tensor(frames()[:, None, :]):
-            out.append(module(x).numpy()[0])
-    theirs = np.stack(out)
+    theirs = snntorch_module_run(module, frames())
     result, _ = run_graph(path, {"input": frames()}, dt=DT, conventions="snntorch")
     times, ids = result.spikes["1_lif"]
     mine = np.zeros_like(theirs)
