@@ -43,6 +43,7 @@ from snn.neurons import IF, LI, LIF, RESETS, CubaLIF
 
 SPIKE_CONVENTIONS: tuple[str, ...] = ("dirac", "step")
 TIMINGS: tuple[str, ...] = ("next-step", "same-step")
+INPUTS: tuple[str, ...] = ("equation", "unit")
 METADATA_KEY = "neurobridge"
 #: NIR's neuron nodes with a synaptic current of their own (an input enters the current, not v)
 CURRENT_BASED = (nir.CubaLIF, nir.CubaLI)
@@ -61,12 +62,17 @@ class Conventions:
         Brian2) or ``"same-step"`` (a layer sees the spikes its inputs emit in the same
         step, as in snnTorch and Norse, which run their layers in sequence every step).
     reset: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v - (v_th - v_reset)).
+    input: ``"equation"`` (a spike of weight W moves v by NIR's equation, ``r W a / tau``
+        for a LIF, :func:`gain`; an Affine bias is a current) or ``"unit"`` (a spike adds W to
+        v and a bias adds b every step whatever ``r`` and ``tau`` say, as Sinabs runs its
+        graphs: ``v <- alpha v + W x + b``).
     """
 
     spikes: str = "dirac"
     discretisation: str = "exact"
     timing: str = "next-step"
     reset: str = "value"
+    input: str = "equation"
 
     def __post_init__(self) -> None:
         # discretisation and reset are the models' own modes (snn.models.lif, snn.models.base)
@@ -75,6 +81,7 @@ class Conventions:
             "discretisation": INTEGRATIONS,
             "timing": TIMINGS,
             "reset": RESETS,
+            "input": INPUTS,
         }
         for name, values in allowed.items():
             if getattr(self, name) not in values:
@@ -92,15 +99,50 @@ class Conventions:
 #: What each framework assumes when it runs a NIR graph, read off its importer (snnTorch 0.9+:
 #: ``Leaky(beta = 1 - dt / tau)``, reset to zero, no delay between layers; Norse 1.1:
 #: ``LIFBoxCell`` with ``v += dt / tau (v_leak - v + I)``, reset to value) and checked in the
-#: tests by running each framework on the same graph and input. "neurobridge": ours.
+#: tests by running each framework on the same graph and input; Sinabs 3.1: ``IAFSqueeze`` /
+#: ``LIFSqueeze(norm_input=False)``, ``v <- exp(-1 / tau) v + W x + b`` in steps (its graphs'
+#: time unit is one step: run them at dt = 1), ``r`` ignored, reset by subtraction, layers in
+#: sequence; Rockpool 3.1: ``LIFTorch``, ``i <- beta (i + W x + W_rec s)``, ``v <- alpha v + i + b``,
+#: exponential decays, reset by subtraction, layers in sequence; its graphs do not hold dt,
+#: its importer reads ``dt = tau_mem / (1 + r)`` (:func:`rockpool_dt`: run them at that dt).
+#: "neurobridge": ours.
 PRODUCERS: dict[str, Conventions] = {
     "neurobridge": Conventions(),
     "snntorch": Conventions(spikes="step", discretisation="euler", timing="same-step", reset="value"),
     "norse": Conventions(spikes="step", discretisation="euler", timing="same-step", reset="value"),
+    "sinabs": Conventions(
+        spikes="dirac", discretisation="exact", timing="same-step", reset="subtract", input="unit"
+    ),
+    "rockpool": Conventions(
+        spikes="dirac", discretisation="exact", timing="same-step", reset="subtract", input="unit"
+    ),
 }
-#: The conventions of a graph that does not say who wrote it: the producers' (all of the
-#: frameworks above that export NIR agree on them), never ours, which no foreign graph assumes
+#: The conventions of a graph that does not say who wrote it: snnTorch's and Norse's (which
+#: agree), never ours, which no foreign graph assumes
 FOREIGN = PRODUCERS["norse"]
+
+
+def rockpool_dt(graph: nir.NIRGraph) -> float:
+    """The step (s) Rockpool's importer runs ``graph`` at: ``min(tau_mem / (1 + r))`` over its
+    current-based and LIF nodes (its exporter writes ``r = tau_mem exp(-dt / tau_mem) / dt``,
+    so this is not quite the dt it was trained at; its own re-import runs at this one)."""
+    steps = [
+        np.min(np.asarray(getattr(node, "tau_mem", getattr(node, "tau", None)), dtype=np.float64)
+               / (1 + np.asarray(node.r, dtype=np.float64)))
+        for node in _all_nodes(graph)
+        if isinstance(node, (nir.CubaLIF, nir.LIF, nir.LI))
+    ]  # fmt: skip
+    if not steps:
+        raise ValidationError("graph", "has no LIF, CubaLIF or LI node to read Rockpool's dt from")
+    return float(min(steps))
+
+
+def _all_nodes(graph: nir.NIRGraph):
+    for node in graph.nodes.values():
+        if isinstance(node, nir.NIRGraph):
+            yield from _all_nodes(node)
+        else:
+            yield node
 
 
 def conventions_from(value) -> Conventions:
@@ -221,7 +263,8 @@ def model_parameters(node: nir.NIRNode, uniform: Callable[[str, np.ndarray], flo
 
 
 def gain(node: nir.NIRNode, area: float) -> np.ndarray:
-    """Per-neuron factor ``g`` with our weight ``w = g W_nir`` for a spike edge into ``node``."""
+    """Per-neuron factor ``g`` with our weight ``w = g W_nir`` for a spike edge into ``node``
+    (NIR's equation; the ``"unit"`` input convention is ``hardware.nir_import._unit_gain``)."""
     if isinstance(node, CURRENT_BASED):
         return np.asarray(node.w_in, dtype=np.float64) * area / np.asarray(node.tau_syn, dtype=np.float64)
     r = np.asarray(node.r, dtype=np.float64)

@@ -323,6 +323,49 @@ def flatten(graph: nir.NIRGraph) -> nir.NIRGraph:
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=dict(graph.metadata or {}), type_check=False)
 
 
+def broadcast_scalar_neurons(graph: nir.NIRGraph) -> nir.NIRGraph:
+    """``graph`` with each neuron node whose parameters are all scalars (Sinabs writes them
+    so; its importer turns them into arrays of one) given one value per neuron, its size
+    read from a neighbouring Linear / Affine (rows of the one feeding it, else columns of
+    the one it feeds). A node that no such neighbour sizes is refused, naming it."""
+    nodes = dict(graph.nodes)
+    changed = False
+    for name, node in graph.nodes.items():
+        if not isinstance(node, NEURON_NODES):
+            continue
+        fields = neuron_fields(node)
+        if any(
+            array(value).size != 1 for _, value in fields
+        ):  # scalars, or (1,) as Sinabs's import leaves them
+            continue
+        sizes = [np.shape(array(graph.nodes[a].weight))[0] for a, b in graph.edges
+                 if b == name and isinstance(graph.nodes[a], (nir.Linear, nir.Affine))]  # fmt: skip
+        sizes += [np.shape(array(graph.nodes[b].weight))[1] for a, b in graph.edges
+                  if a == name and isinstance(graph.nodes[b], (nir.Linear, nir.Affine))]  # fmt: skip
+        if not sizes:
+            raise UnsupportedFeature(
+                f"neuron node {name!r} with scalar parameters and no Linear / Affine neighbour to size it",
+                "nir",
+            )
+        if sizes[0] == 1:
+            continue
+        values = {field: np.full(sizes[0], float(array(value).ravel()[0])) for field, value in fields}
+        nodes[name] = type(node)(**values, metadata=dict(node.metadata or {}))
+        changed = True
+    if not changed:
+        return graph
+    return nir.NIRGraph(
+        nodes=nodes, edges=list(graph.edges), metadata=dict(graph.metadata or {}), type_check=False
+    )
+
+
+def neuron_fields(node) -> list[tuple[str, object]]:
+    """A NIR neuron node's parameter fields and values (its dataclass fields but the types
+    and metadata)."""
+    skip = {"input_type", "output_type", "metadata"}
+    return [(f.name, getattr(node, f.name)) for f in dataclasses.fields(node) if f.name not in skip]
+
+
 def start_mapping(graph: nir.NIRGraph, dt: float, spikes: str | None, conventions=None) -> GraphMapping:
     """Pass 1: the conventions (:func:`choose_conventions`), the edges as adjacency lists
     and each node's name in the network."""
@@ -578,7 +621,11 @@ def map_projections(mapping: GraphMapping) -> None:
                     f"{mapping.populations[post].size} neurons"
                 )  # fmt: skip
             synapse = _synapse_into(mapping, target, post)
-            g = gain(nodes[target], mapping.area).ravel()
+            g = (
+                _unit_gain(mapping, post)
+                if mapping.conventions.input == "unit"
+                else gain(nodes[target], mapping.area).ravel()
+            )
             if isinstance(matrix, np.ndarray):
                 weights = (matrix * g[:, None]).T  # (n_pre, n_post)
             else:
@@ -657,7 +704,7 @@ def add_populations(mapping: GraphMapping) -> None:
     """Pass 8: the populations into the network, each with its biases (a uniform one as
     ``i_bias``, per-neuron ones as a constant current)."""
     for name, pop in mapping.populations.items():
-        bias = mapping.biases[name]
+        bias = _bias_current(mapping, name, mapping.biases[name])
         depth = mapping.depths.get(name, 0)
         if name in mapping.parts:  # each part starts behind by its own free step
             start = np.full(pop.size, np.nan)
@@ -679,6 +726,54 @@ def add_populations(mapping: GraphMapping) -> None:
             if np.any(bias != bias[0]):
                 mapping.network.inject(Current.constant(pop.name, bias))
             mapping.report.converted.append(f"Affine bias into {name!r} -> constant input current (A)")
+
+
+def _unit_gain(mapping: GraphMapping, post: str) -> np.ndarray:
+    """Per neuron of ``post``, our weight per NIR weight under the ``"unit"`` input convention:
+    a spike adds its weight to v in the step it arrives (Sinabs), or, into a current-based
+    node, to the synaptic current, which decays once before it adds to v in that step
+    (Rockpool: ``i <- beta (i + W x)``, ``v <- alpha v + i``). With ``(decay, c)`` our
+    model's channel (:meth:`~snn.models.base.NeuronModel.channel`: the slot's decay and its
+    coefficient into v), that is ``1 / c`` for a delta jump and ``decay / c`` for a current."""
+    parts = mapping.parts.get(post) or [_WholePart(mapping.populations[post])]
+    node = mapping.nodes[post]
+    g = np.ones(mapping.populations[post].size)
+    for part in parts:
+        if isinstance(node, CURRENT_BASED):
+            tau_syn = float(np.broadcast_to(array(node.tau_syn).ravel(), g.shape)[part.neurons[0]])
+            decay, coefficient = part.model.channel(Exponential(tau_syn=tau_syn), mapping.dt)
+            g[part.neurons] = decay / coefficient
+        else:
+            g[part.neurons] = 1.0 / part.model.channel(Delta(), mapping.dt)[1]
+    return g
+
+
+def _bias_current(mapping: GraphMapping, name: str, bias: np.ndarray) -> np.ndarray:
+    """The constant current (A) of node ``name``'s Affine biases ``bias``: the bias itself
+    (NIR's equation), or under the ``"unit"`` input convention the current that adds ``b`` to
+    v every step (``b / drive_gain`` of the neuron's model)."""
+    if mapping.conventions.input != "unit" or not np.any(bias):
+        return bias
+    parts = mapping.parts.get(name) or [_WholePart(mapping.populations[name])]
+    current = np.array(bias, dtype=np.float64)
+    for part in parts:
+        current[part.neurons] = bias[part.neurons] / part.model.constants(mapping.dt)["drive_gain"]
+    return current
+
+
+@dataclass
+class _WholePart:
+    """A population as the one part of itself (the model and every neuron)."""
+
+    population: Population
+
+    @property
+    def model(self):
+        return self.population.model
+
+    @property
+    def neurons(self) -> np.ndarray:
+        return np.arange(self.population.size)
 
 
 def _start_behind(mapping: GraphMapping, model, bias: np.ndarray, depth: int):
@@ -806,7 +901,7 @@ PASSES = (
 def from_nir_graph(graph: nir.NIRGraph, dt: float, spikes: str | None,
                    conventions=None) -> tuple[Network, MappingReport]:  # fmt: skip
     """The conversion proper (see the module docstring): :func:`start_mapping`, then :data:`PASSES`."""
-    mapping = start_mapping(flatten(graph), dt, spikes, conventions)
+    mapping = start_mapping(broadcast_scalar_neurons(flatten(graph)), dt, spikes, conventions)
     for run_pass in PASSES:
         run_pass(mapping)
     mapping.report.neurons = mapping.network.n_neurons

@@ -9,7 +9,13 @@ from studies.cli.output import add_output_arguments, save_figure, staged, table,
 
 DEFAULT_DURATION = 1.0
 DEFAULT_DT = 1e-4
-PRODUCER_NAMES = ("snntorch", "norse", "neurobridge")  # hardware.nir_fields.PRODUCERS (nir stays unimported)
+PRODUCER_NAMES = (
+    "snntorch",
+    "norse",
+    "sinabs",
+    "rockpool",
+    "neurobridge",
+)  # hardware.nir_fields.PRODUCERS (nir stays unimported)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,9 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     nir_options.add_argument(
         "--nir-convention",
         choices=PRODUCER_NAMES,
-        help="how the graph's producer ran it (discretisation, timing, spike area): snntorch and norse "
-        "(forward Euler, same-step, area dt), neurobridge (exact, next step, what we record). Default: "
-        "what the file records, else the producers' conventions with a warning",
+        help="how the graph's producer ran it (discretisation, timing, spike area, reset, input scale): "
+        "snntorch and norse (forward Euler, same-step, area dt), sinabs (exact, same-step, a spike adds "
+        "its weight, subtract reset; run at --dt 1, Sinabs counts time in steps), rockpool (exact, "
+        "same-step, current decays before it adds, subtract reset; run at Rockpool's dt, "
+        "tau_mem / (1 + r)), "
+        "neurobridge (exact, next step, what we record). Default: what the file records, else snnTorch's "
+        "and Norse's with a warning",
     )
 
 
