@@ -408,3 +408,80 @@ def test_rockpool_graph_runs_here_spike_for_spike(per_neuron_tau):
     assert any(type(n).__name__ == "CubaLIF" for n in graph.nodes.values())
     np.testing.assert_array_equal(mine, theirs)
     assert bool(report.parts) == per_neuron_tau
+
+
+# ---- spiking CNNs from snnTorch and Norse ----------------------------------------------------
+def _raster(result, steps: int, size: int, dt: float) -> np.ndarray:
+    """The last spiking node's spikes as ``(steps, size)`` counts."""
+    (node,) = [n for n in result.spikes if n != "input"][-1:]
+    times, ids = result.spikes[node]
+    out = np.zeros((steps, size), dtype=np.float32)
+    np.add.at(out, (np.rint(times / dt).astype(int), ids), 1)
+    return out
+
+
+def test_snntorch_spiking_cnn_runs_here_spike_for_spike():
+    # snnTorch exports Conv2d, AvgPool2d (it has no sum pooling), Flatten and 3-D Leaky grids
+    snntorch = pytest.importorskip("snntorch")
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(0)
+    channels, steps, beta = 4, 300, 1 - DT / TAU_MEM
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, channels, 3, padding=1, bias=False),
+        snntorch.Leaky(beta=torch.full((channels, 8, 8), beta), threshold=torch.ones(channels, 8, 8),
+                       reset_mechanism="zero", init_hidden=True),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(channels * 16, 10, bias=False),
+        snntorch.Leaky(beta=torch.full((10,), beta), threshold=torch.ones(10), reset_mechanism="zero",
+                       init_hidden=True),
+    )  # fmt: skip
+    with torch.no_grad():
+        model[0].weight.uniform_(0.0, 0.6)
+        model[4].weight.uniform_(0.0, 0.03)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = export_to_nir(model, torch.zeros(1, 1, 8, 8), ignore_dims=[0])
+    inputs = (np.random.default_rng(3).random((steps, 64)) < 0.1).astype(np.float32)
+    out = []
+    for cell in model.modules():
+        if hasattr(cell, "reset_delay"):
+            cell.reset_delay = False  # as its importer builds cells (see snntorch_module_run)
+    from snntorch import utils
+
+    utils.reset(model)
+    with torch.no_grad():
+        for x in torch.tensor(inputs).reshape(steps, 1, 1, 8, 8):
+            out.append(model(x)[0].numpy())
+    theirs = np.stack(out)
+    result, _ = run_graph(graph, {"input": inputs}, dt=DT, conventions="snntorch")
+    assert {"Conv2d", "AvgPool2d", "Flatten"} <= {type(n).__name__ for n in graph.nodes.values()}
+    assert 0.01 * theirs.size < theirs.sum() < 0.6 * theirs.size
+    np.testing.assert_array_equal(_raster(result, steps, 10, DT), theirs)
+
+
+def test_norse_convolution_into_a_3d_lif_grid_runs_here_spike_for_spike():
+    # Norse 1.1 exports Conv2d (with a bias, it reads module.bias) but no pooling or Flatten
+    norse = pytest.importorskip("norse.torch")
+    torch.manual_seed(0)
+    channels, steps = 4, 300
+    conv = torch.nn.Conv2d(1, channels, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.uniform_(0.0, 0.6 * TAU_MEM / DT)  # Norse adds dt / tau * input per step
+        conv.bias.uniform_(0.0, 0.01 * TAU_MEM / DT)
+    shape = (channels, 8, 8)
+    params = norse.LIFBoxParameters(tau_mem_inv=torch.full(shape, 1 / TAU_MEM), v_th=torch.ones(shape),
+                                    v_leak=torch.zeros(shape))  # fmt: skip
+    layers = norse.SequentialState(conv, norse.LIFBoxCell(params, dt=DT))
+    graph = norse.to_nir(layers, torch.zeros(1, 1, 8, 8), dt=1.0)
+    inputs = (np.random.default_rng(3).random((steps, 64)) < 0.1).astype(np.float32)
+    module, state, out = norse.from_nir(graph, dt=DT), None, []
+    with torch.no_grad():
+        for x in torch.tensor(inputs).reshape(steps, 1, 1, 8, 8):
+            z, state = module(x, state)
+            out.append(z[0].numpy().ravel())
+    theirs = np.stack(out)
+    result, _ = run_graph(graph, {"input": inputs}, dt=DT, conventions="norse")
+    assert 0.01 * theirs.size < theirs.sum() < 0.6 * theirs.size
+    np.testing.assert_array_equal(_raster(result, steps, theirs.shape[1], DT), theirs)
