@@ -47,13 +47,11 @@ class NengoDLBackend(NengoBackend):
         caps = capabilities()
         return dataclasses.replace(
             caps,
-            # a delta synapse is nengo's discrete pass-through filter, whose D matrix nengo 4.1
-            # makes 2-D and nengo-dl 3.6's filter builder asserts is 1-D (AssertionError on build)
-            synapses=("Exponential",),
+            # delta synapses: nengo's discrete pass-through filter, buildable once
+            # hardware.tf_compat gives its step the 1-D D nengo-dl 3.6 expects
             dendrites=False,  # the segments are a Python nengo.Node between steps: not in a TF graph
-            notes=(*caps.notes, "run in nengo_dl.Simulator",
-                   "no delta synapses: nengo-dl 3.6 cannot build nengo 4.1's pass-through filter"),
-        )  # fmt: skip
+            notes=(*caps.notes, "run in nengo_dl.Simulator"),
+        )
 
     def _simulate(
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None

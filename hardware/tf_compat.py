@@ -11,7 +11,11 @@ before nengo_dl is imported, :func:`import_nengo_dl`
 2. aliases ``sys.modules["keras.engine"]`` and ``["keras.engine.functional"]`` to
    tf-keras's ``src.engine`` modules;
 3. adds ``BatchNormalizationV1/V2`` (tf-keras's two batch-normalisation classes) to
-   ``keras.layers``.
+   ``keras.layers``;
+4. makes nengo 4.1's pass-through filter step (``LinearFilter.NoX``, a delta synapse) keep
+   its ``D`` as the 1-D array nengo-dl 3.6's filter builder expects (nengo 4.1 keeps the
+   ``(1, 1)`` matrix, and nengo-dl's ``assert self.D.shape == (1, n_ops, 1)`` fails on it);
+   nengo's own step reads the scalar ``d`` and is unchanged.
 
 Keras 3 itself stays installed and importable; only names it lacks are added. Importing
 nengo_dl (and with it TensorFlow) takes 6-8 s, so nothing here runs at ``import hardware``.
@@ -67,7 +71,25 @@ def import_nengo_dl() -> ModuleType:
                 "hardware.tf_compat.import_nengo_dl() (or set the variable) before using tf.keras",
             )
     _install_aliases()
+    _pass_through_with_1d_d()
     return importlib.import_module("nengo_dl")
+
+
+def _pass_through_with_1d_d() -> None:
+    import nengo
+    import numpy as np
+
+    step = nengo.synapses.LinearFilter.NoX
+    if getattr(step, "_neurobridge_1d_d", False):
+        return
+    original = step.__init__
+
+    def __init__(self, A, B, C, D, X):
+        original(self, A, B, C, D, X)
+        self.D = np.ravel(self.D)
+
+    step.__init__ = __init__
+    step._neurobridge_1d_d = True
 
 
 __all__ = ["import_nengo_dl"]

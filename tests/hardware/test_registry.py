@@ -54,7 +54,6 @@ def _delayed_network() -> snn.Network:
     [
         ("nengo", _delayed_network, "synaptic delays"),
         ("nengo-dl", _delayed_network, "synaptic delays"),
-        ("nengo-dl", _alif_network, "Delta synapses"),
         ("nir", _alif_network, "neuron model ALIF"),
     ],
 )
