@@ -294,6 +294,7 @@ class NengoHandles:
     report: MappingReport | None = None
     learning: dict = field(default_factory=dict)  # projection -> (weights probe, its synapses, scale)
     dendrites: dict = field(default_factory=dict)  # population -> its snn.htm.spiking.SegmentLayer
+    connections: dict = field(default_factory=dict)  # projection -> nengo.Connection (learning_rules)
 
     def input_data(self, n_steps: int) -> dict:
         """Every input node's output for ``n_steps`` steps from the start, ``(n_steps, size)``
@@ -354,11 +355,17 @@ def _sparse(matrix_shape, post, pre, values):
     return nengo.transforms.Sparse(matrix_shape, init=matrix)
 
 
-def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NAME):
+def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NAME, learning_rules=None):
     """Translate ``network`` for step ``dt`` (s) and ``seed`` into ``(nengo.Network,
     NengoHandles)``; see the module docstring for the mapping. Raises
     :class:`snn.UnsupportedFeature` naming ``backend`` before building anything it cannot
-    express."""
+    express.
+
+    ``learning_rules``: per projection name, a function of the projection's transform scale
+    (nengo units per unit of our weight) returning a nengo learning rule for it (e-prop's,
+    :mod:`hardware.nengo_eprop`); such projections get dense transforms and their
+    connections are in ``handles.connections``."""
+    learning_rules = learning_rules or {}
     check(network, backend)
     import nengo
 
@@ -468,7 +475,19 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             else:
                 synapse = nengo.LinearFilter(*ONE_STEP_DELTA)
                 what = "Delta -> one-step discrete pass-through filter"
-            if projection.plasticity is not None:  # nengo learns on dense transforms only
+            if projection.name in learning_rules:  # a rule given for this run (dense, as below)
+                if projection.pre not in handles.ensembles:  # nengo's rules read presynaptic neurons
+                    from hardware.nengo_neurons import relay
+
+                    pre_obj = relay(pre_obj, n_pre, dt)
+                connection = nengo.Connection(
+                    pre_obj, handles.ensembles[projection.post].neurons,
+                    transform=synapses.dense(n_pre, post.size) * scale, synapse=synapse,
+                    learning_rule_type=learning_rules[projection.name](scale),
+                )  # fmt: skip
+                handles.connections[projection.name] = connection
+                what += f", {type(connection.learning_rule_type).__name__} (given for this run)"
+            elif projection.plasticity is not None:  # nengo learns on dense transforms only
                 from hardware.nengo_rules import learning_rule
 
                 matrix = synapses.dense(n_pre, post.size) * scale

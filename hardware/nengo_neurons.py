@@ -25,6 +25,7 @@ from numba import njit
 from snn.build.neurons import discrete_parameters
 from snn.kernels import steps
 from snn.kernels.simulate import step_linear_population
+from snn.models import alif, lif
 from snn.models.base import ADEX, IZHIKEVICH
 
 
@@ -111,10 +112,16 @@ def linear_class():
     class LinearNeurons(_own_step_class()):
         """A neurobridge linear model's step as a nengo neuron type (:mod:`hardware.nengo_neurons`)."""
 
+        # u, threshold, held: the step's free potential (before any reset), threshold (before
+        # adaptation) and whether the neuron was refractory: what e-prop's pseudo-derivative
+        # reads (hardware.nengo_eprop), recorded by the step itself
         state = {
             "voltage": nengo.dists.Choice([0.0]),
             "adaptation": nengo.dists.Choice([0.0]),
             "refractory": nengo.dists.Choice([0.0]),
+            "u": nengo.dists.Choice([0.0]),
+            "threshold": nengo.dists.Choice([0.0]),
+            "held": nengo.dists.Choice([0.0]),
         }
 
         alpha = NumberParam("alpha")
@@ -126,24 +133,62 @@ def linear_class():
         reset_amount = NumberParam("reset_amount")
         reset_subtract = BoolParam("reset_subtract")
         ref_steps = IntParam("ref_steps", low=0)
+        spiking = BoolParam("spiking")
 
-        def __init__(self, model_name, dt, values: dict, initial_state=None):
+        def __init__(self, model_name, dt, values: dict, spiking: bool = True, initial_state=None):
             super().__init__(initial_state)
-            self.model_name, self.dt = model_name, dt
+            self.model_name, self.dt, self.spiking = model_name, dt, bool(spiking)
             for name in ("alpha", "const_drive", "v_th", "rho", "beta", "v_reset", "reset_amount"):
                 setattr(self, name, float(values[name]))
             self.reset_subtract, self.ref_steps = bool(values["reset_subtract"]), int(values["ref_steps"])
 
-        def step(self, dt, J, output, voltage, adaptation, refractory):
+        def step(self, dt, J, output, voltage, adaptation, refractory, u, threshold, held):
             self.check_dt(dt)
             fired = np.zeros(voltage.size, dtype=np.bool_)
             drive = np.ascontiguousarray(J, dtype=np.float64)
+            holding = lif.holding(refractory)
+            held[...] = holding
+            threshold[...] = alif.threshold(self.v_th, self.beta, adaptation)
+            u[...] = np.where(holding, voltage, lif.integrate(voltage, self.alpha, self.const_drive, drive))
             params = (self.alpha, self.const_drive, self.v_th, self.rho, self.beta)
             reset = (self.v_reset, self.reset_amount, self.reset_subtract, self.ref_steps)
             step_linear_population((voltage, adaptation, refractory, drive, fired), params, reset)
-            output[...] = fired / dt
+            # a readout's output is its potential (an error node reads it); a spiking one's, spikes
+            output[...] = fired / dt if self.spiking else voltage
 
     return LinearNeurons
+
+
+@functools.cache
+def relay_class():
+    """``RelayNeurons``: output = input (``J``) in the same step, for spikes a nengo.Node
+    emits that a learning rule must read as presynaptic neurons (nengo's rules on weights
+    take Ensembles or Neurons only)."""
+
+    class RelayNeurons(_own_step_class()):
+        """Presynaptic 'neurons' that pass their input through unchanged (spikes of 1/dt)."""
+
+        def __init__(self, dt: float):
+            super().__init__()
+            self.model_name, self.dt = "relay", dt
+
+        def step(self, dt, J, output):
+            output[...] = J
+
+    return RelayNeurons
+
+
+def relay(node, size: int, dt: float):
+    """An Ensemble of ``size`` relay neurons fed by ``node`` (no synapse): its neurons emit
+    what ``node`` emits, in the same step."""
+    import nengo
+
+    neuron_type = relay_class()(dt)
+    ensemble = nengo.Ensemble(
+        size, 1, neuron_type=neuron_type, gain=np.ones(size), bias=np.zeros(size), label=f"{node.label} relay"
+    )
+    nengo.Connection(node, ensemble.neurons, synapse=None)
+    return ensemble.neurons
 
 
 def linear_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray):
@@ -155,6 +200,7 @@ def linear_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarra
         type(model).__name__,
         dt,
         values,
+        spiking=model.spiking,
         initial_state={
             "voltage": np.asarray(initial_v, float),
             "adaptation": np.asarray(initial_w, float),
@@ -178,4 +224,4 @@ def model_neurons(model, dt: float, initial_v: np.ndarray, initial_w: np.ndarray
     )
 
 
-__all__ = ["linear_class", "linear_neurons", "model_neurons", "neuron_class"]
+__all__ = ["linear_class", "linear_neurons", "model_neurons", "neuron_class", "relay", "relay_class"]
