@@ -259,6 +259,37 @@ def test_snntorch_recurrent_lif_with_biases_runs_here_spike_for_spike(tmp_path):
     np.testing.assert_array_equal(mine, theirs)
 
 
+def test_snntorch_recurrent_cubalif_with_biases_imports_and_runs(tmp_path):
+    # RSynaptic: a CubaLIF layer with all-to-all recurrence and biases on both Affines. There
+    # is no producer run to compare with: snnTorch's importer fails on its own recurrent graphs
+    # (see the RLeaky test), and RSynaptic itself cannot run with the same-step reset its
+    # importer builds (reset_delay=False raises a TypeError inside snnTorch 0.9 / 1.0's
+    # RSynaptic.forward, which reads a local `spk` it never set). So: it imports, recurrent,
+    # with the bias into the synaptic current, and it runs.
+    snntorch = pytest.importorskip("snntorch")
+    from snntorch.export_nir import export_to_nir
+
+    rng = np.random.default_rng(6)
+    linear = torch.nn.Linear(N_IN, N)
+    linear.weight.data = weights(N_IN, 0.1, 0)
+    linear.bias.data = torch.tensor(rng.uniform(0.0, 0.001, N), dtype=torch.float32)
+    alpha, beta = torch.full((N,), 1 - DT / TAU_SYN), torch.full((N,), 1 - DT / TAU_MEM)
+    cell = snntorch.RSynaptic(alpha=alpha, beta=beta, threshold=torch.ones(N), reset_mechanism="zero",
+                              init_hidden=True, all_to_all=True, linear_features=N)  # fmt: skip
+    cell.recurrent.weight.data = torch.tensor(rng.normal(0.0, 0.01, (N, N)), dtype=torch.float32)
+    path = tmp_path / "rsynaptic.nir"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nir.write(
+            path, export_to_nir(torch.nn.Sequential(linear, cell), torch.zeros(1, N_IN), ignore_dims=[0])
+        )
+    network, report = from_nir(path, dt=DT, conventions="snntorch")
+    assert any(p.pre == p.post for p in network.projections)  # recurrent
+    assert any("synaptic current" in line for line in report.converted)  # the bias into the current
+    result, _ = run_graph(path, {"input": frames()}, dt=DT, conventions="snntorch")
+    assert 0 < _raster(result, STEPS, N, DT).sum()
+
+
 # ---- Sinabs ---------------------------------------------------------------------------------
 # Sinabs steps in units of one step (tau in steps): its graphs run at dt = 1. Its exporter
 # does not record the spike function, so the models here use SingleSpike (one spike per
