@@ -228,27 +228,35 @@ def test_a_graph_that_does_not_say_who_wrote_it_warns_and_gets_the_producers_con
     assert mine.sum() != theirs.sum()
 
 
+def snntorch_recurrent(cell, rng, input_scale: float, bias_high: float, recurrent_std: float, path):
+    """An input Linear (with a bias) into snnTorch's recurrent ``cell`` (all-to-all), written to
+    ``path``; returns the module."""
+    from snntorch.export_nir import export_to_nir
+
+    linear = torch.nn.Linear(N_IN, N)
+    linear.weight.data = weights(N_IN, input_scale, 0)
+    linear.bias.data = torch.tensor(rng.uniform(0.0, bias_high, N), dtype=torch.float32)
+    cell.recurrent.weight.data = torch.tensor(rng.normal(0.0, recurrent_std, (N, N)), dtype=torch.float32)
+    module = torch.nn.Sequential(linear, cell)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nir.write(path, export_to_nir(module, torch.zeros(1, N_IN), ignore_dims=[0]))
+    return module
+
+
 def test_snntorch_recurrent_lif_with_biases_runs_here_spike_for_spike(tmp_path):
     # snnTorch 0.9's import of its own recurrent graph fails (nirtorch's GraphModule has no
     # .items()), so the producer's run is the exported module as its importer would build
     # the cell: reset in the spiking step (reset_delay=False), as for every other cell
     snntorch = pytest.importorskip("snntorch")
-    from snntorch.export_nir import export_to_nir
-
-    rng = np.random.default_rng(5)
-    linear = torch.nn.Linear(N_IN, N)
-    linear.weight.data = weights(N_IN, 1.0, 0)
-    linear.bias.data = torch.tensor(rng.uniform(0.0, 0.01, N), dtype=torch.float32)
     beta = torch.full((N,), 1 - DT / TAU_MEM)
     cell = snntorch.RLeaky(beta=beta, threshold=torch.ones(N), reset_mechanism="zero", init_hidden=True,
                            all_to_all=True, linear_features=N)  # fmt: skip
-    cell.recurrent.weight.data = torch.tensor(rng.normal(0.0, 0.05, (N, N)), dtype=torch.float32)
-    cell.recurrent.bias.data = torch.tensor(rng.uniform(0.0, 0.005, N), dtype=torch.float32)
-    module = torch.nn.Sequential(linear, cell)
+    cell.recurrent.bias.data = torch.tensor(
+        np.random.default_rng(7).uniform(0.0, 0.005, N), dtype=torch.float32
+    )
     path = tmp_path / "rleaky.nir"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nir.write(path, export_to_nir(module, torch.zeros(1, N_IN), ignore_dims=[0]))
+    module = snntorch_recurrent(cell, np.random.default_rng(5), 1.0, 0.01, 0.05, path)
     theirs = snntorch_module_run(module, frames())
     result, _ = run_graph(path, {"input": frames()}, dt=DT, conventions="snntorch")
     times, ids = result.spikes["1_lif"]
@@ -267,22 +275,11 @@ def test_snntorch_recurrent_cubalif_with_biases_imports_and_runs(tmp_path):
     # RSynaptic.forward, which reads a local `spk` it never set). So: it imports, recurrent,
     # with the bias into the synaptic current, and it runs.
     snntorch = pytest.importorskip("snntorch")
-    from snntorch.export_nir import export_to_nir
-
-    rng = np.random.default_rng(6)
-    linear = torch.nn.Linear(N_IN, N)
-    linear.weight.data = weights(N_IN, 0.1, 0)
-    linear.bias.data = torch.tensor(rng.uniform(0.0, 0.001, N), dtype=torch.float32)
     alpha, beta = torch.full((N,), 1 - DT / TAU_SYN), torch.full((N,), 1 - DT / TAU_MEM)
     cell = snntorch.RSynaptic(alpha=alpha, beta=beta, threshold=torch.ones(N), reset_mechanism="zero",
                               init_hidden=True, all_to_all=True, linear_features=N)  # fmt: skip
-    cell.recurrent.weight.data = torch.tensor(rng.normal(0.0, 0.01, (N, N)), dtype=torch.float32)
     path = tmp_path / "rsynaptic.nir"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nir.write(
-            path, export_to_nir(torch.nn.Sequential(linear, cell), torch.zeros(1, N_IN), ignore_dims=[0])
-        )
+    snntorch_recurrent(cell, np.random.default_rng(6), 0.1, 0.001, 0.01, path)
     network, report = from_nir(path, dt=DT, conventions="snntorch")
     assert any(p.pre == p.post for p in network.projections)  # recurrent
     assert any("synaptic current" in line for line in report.converted)  # the bias into the current
