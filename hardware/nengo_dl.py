@@ -57,6 +57,9 @@ class NengoDLBackend(NengoBackend):
         self, network: Network, n_steps: int, *, dt: float, seed: int, progress: bool | None
     ) -> Result:
         nengo_dl = import_nengo_dl()
+        from hardware.nengo_dl_neurons import register
+
+        register()  # LinearNeurons as a TensorFlow step, not a Python fallback
         start = time.perf_counter()
         model, handles = build_nengo(network, dt, seed, backend=self.name)
         with model:
