@@ -30,20 +30,28 @@ GAMMA = 0.3  # pseudo-derivative dampening, as e-prop's default (Bellec et al. 2
 
 
 @functools.cache
+def spike_function():
+    """``spike(distance)``: 0/1 where ``distance`` (to threshold, in threshold spans) is
+    positive, with the triangle pseudo-derivative as its gradient (TensorFlow)."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def spike(distance):
+        def gradient(upstream):
+            return upstream * triangle(distance, GAMMA)
+
+        return tf.cast(distance > 0, distance.dtype), gradient
+
+    return spike
+
+
+@functools.cache
 def builder_class():
     """The ``LinearNeuronsBuilder`` class (TensorFlow and nengo-dl imported only here)."""
     import tensorflow as tf
     from nengo_dl.neuron_builders import TFNeuronBuilder
 
-    @tf.custom_gradient
-    def spike(distance):
-        """0/1 where ``distance`` (to threshold, in threshold spans) is positive; gradient the
-        triangle pseudo-derivative."""
-
-        def gradient(upstream):
-            return upstream * triangle(distance, GAMMA)
-
-        return tf.cast(distance > 0, distance.dtype), gradient
+    spike = spike_function()
 
     class LinearNeuronsBuilder(TFNeuronBuilder):
         """Builds ``LinearNeurons`` ops as a TensorFlow step (see :mod:`hardware.nengo_dl_neurons`)."""
