@@ -90,27 +90,23 @@ def snntorch_module_run(module, inputs: np.ndarray) -> np.ndarray:
     """The exported module run as snnTorch's importer builds its cells (reset in the spiking
     step, ``reset_delay=False``): for graphs its importer refuses (per-neuron thresholds,
     its own recurrent graphs)."""
-    from snntorch import utils
-
     for cell in module.modules():
         if hasattr(cell, "reset_delay"):
             cell.reset_delay = False
-    utils.reset(module)
-    out = []
-    with torch.no_grad():
-        for x in torch.tensor(inputs[:, None, :]):
-            z = module(x)
-            while isinstance(z, tuple):
-                z = z[0]
-            out.append(z.numpy()[0])
-    return np.stack(out)
+    return _step_snntorch(module, inputs)
 
 
 def snntorch_run(path, inputs: np.ndarray) -> np.ndarray:
-    from snntorch import utils
+    """snnTorch's own import of the file, run on ``inputs``."""
     from snntorch.import_nir import import_from_nir
 
-    module = import_from_nir(nir.read(path))
+    return _step_snntorch(import_from_nir(nir.read(path)), inputs)
+
+
+def _step_snntorch(module, inputs: np.ndarray) -> np.ndarray:
+    """``module``'s output spikes ``(steps, N)``, one step per row of ``inputs``, from rest."""
+    from snntorch import utils
+
     utils.reset(module)
     out = []
     with torch.no_grad():
