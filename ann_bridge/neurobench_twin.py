@@ -132,8 +132,8 @@ class StepTwin(nn.Module):
 
 
 class NetworkTwin(nn.Module):
-    """An :class:`snn.Network` of linear-model populations, delta projections (delay of at
-    most one step: a spike acts from the next step) and constant currents, stepped over time
+    """An :class:`snn.Network` of linear-model populations, delta projections without delay
+    (a spike acts from the next step, as in the simulator) and constant currents, stepped over time
     with one ``nn.Linear`` per projection (the concrete synapses as a dense matrix, absent
     synapses as zeros) and one neuron module per population, fed by spike source
     ``source``: ``forward(x)`` takes ``(batch, T, source size)`` 0/1 spikes and returns the
@@ -141,7 +141,7 @@ class NetworkTwin(nn.Module):
     (the LSNN) included."""
 
     def __init__(self, network, dt: float, source: str, readout: str, seed: int = 0) -> None:
-        from snn.build import projection_blocks, seed_streams
+        from snn.build import drawn_blocks, effective_synapse, seed_streams
         from snn.build.neurons import neuron_arrays
         from snn.synapses import Delta
 
@@ -152,7 +152,7 @@ class NetworkTwin(nn.Module):
                 "neurobench twin",
                 f"feed the twin through the one source {source!r}",
             )
-        connect_rng, init_rng, _ = seed_streams(seed)
+        _, init_rng, _ = seed_streams(seed)
         arrays = neuron_arrays(network, dt, np.float64, init_rng)
         self.order, self.readout, self.source = list(network.populations), readout, source
         modules, initial = {}, {}
@@ -170,15 +170,17 @@ class NetworkTwin(nn.Module):
                     "neurobench twin",
                     "use Current.constant over the whole population",
                 )
-            self.currents[current.target] = torch.as_tensor(np.array(current.amplitudes[0], dtype=np.float64))
+            amplitude = torch.as_tensor(np.array(current.amplitudes[0], dtype=np.float64))
+            self.currents[current.target] = self.currents.get(current.target, 0.0) + amplitude  # they add up
         self.links = []
         maps = []
-        for projection, block in projection_blocks(network, dt, connect_rng, np.float64):
-            if not isinstance(projection.synapse, Delta) or np.any(np.asarray(block.delays) > 1):
+        for projection, block in drawn_blocks(network, dt, seed):
+            synapse = effective_synapse(network, projection)  # a CubaLIF's own current is not a delta
+            if not isinstance(synapse, Delta) or np.any(np.asarray(block.delays) > 0):
                 raise UnsupportedFeature(
                     f"projection {projection.name!r} (synapse or delay)",
                     "neurobench twin",
-                    "delta synapses with a delay of at most one step",
+                    "delta synapses without delay",
                 )
             dense = np.zeros(
                 (network.node_size(projection.pre, "pre"), network.populations[projection.post].size)

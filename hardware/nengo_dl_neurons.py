@@ -60,6 +60,8 @@ def builder_class():
 
         def build_pre(self, signals, config):
             super().build_pre(signals, config)
+            for op in self.ops:  # the constants (decays, refractory steps) hold for one dt only
+                op.neurons.check_dt(signals.dt_val)
             sizes = [op.J.shape[0] for op in self.ops]
 
             def per_neuron(attr: str):

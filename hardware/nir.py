@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import io
 import os
+import warnings
 from pathlib import Path
 
 import nir
@@ -69,18 +70,38 @@ def from_nir(
 ) -> tuple[Network, MappingReport]:
     """A Network from a NIR graph or ``.nir`` file, to run at step ``dt`` (s) as its producer
     ran it. ``conventions``: how (:class:`hardware.nir_fields.Conventions`, or a producer's
-    name: ``"snntorch"``, ``"norse"``, ``"neurobridge"``); None: what we recorded when we wrote
-    the graph, else the producers' (forward Euler, same-step timing, a spike of area dt), with
-    a :class:`NIRConventionWarning`. ``spikes`` overrides the spike convention alone. Under
-    same-step timing the populations run behind the producer by ``report.step_offsets``
-    steps: :func:`run_graph` shifts them back."""
+    name: ``"snntorch"``, ``"norse"``, ``"sinabs"``, ``"rockpool"``, ``"neurobridge"``); None:
+    what we recorded when we wrote the graph, else snnTorch's and Norse's (forward Euler,
+    same-step timing, a spike of area dt), with a :class:`NIRConventionWarning`. ``spikes``
+    overrides the spike convention alone. Under same-step timing the populations run behind
+    the producer by ``report.step_offsets`` steps: :func:`run_graph` shifts them back. Sinabs
+    counts time in steps and Rockpool's graphs imply their step (:func:`rockpool_dt`): a
+    ``dt`` other than theirs is run as given, with a :class:`NIRConventionWarning`."""
     name = None
     if not isinstance(graph, nir.NIRGraph):
         name = Path(graph).name
         graph = read(graph)  # its errors name the file already
     with naming_file(name):
         check_graph(graph)
+        _warn_on_producer_dt(graph, dt, conventions)
         return from_nir_graph(graph, dt, spikes, conventions)
+
+
+def _warn_on_producer_dt(graph: nir.NIRGraph, dt: float, conventions) -> None:
+    """Sinabs's graphs are in steps (dt = 1), Rockpool's imply ``rockpool_dt``: say so when
+    ``dt`` differs (every decay factor would then differ from the producer's)."""
+    from hardware.nir_fields import rockpool_dt
+
+    if not isinstance(conventions, str):
+        return
+    expected = {"sinabs": lambda: 1.0, "rockpool": lambda: rockpool_dt(graph)}.get(conventions)
+    if expected is not None and not np.isclose(dt, expected(), rtol=1e-9, atol=0.0):
+        warnings.warn(
+            f"{conventions} ran this graph at dt = {expected():.9g} (its time unit), not {dt:g}: "
+            "its decays differ at this dt",
+            NIRConventionWarning,
+            stacklevel=3,
+        )
 
 
 @contextlib.contextmanager

@@ -123,9 +123,11 @@ FOREIGN = PRODUCERS["norse"]
 
 
 def rockpool_dt(graph: nir.NIRGraph) -> float:
-    """The step (s) Rockpool's importer runs ``graph`` at: ``min(tau_mem / (1 + r))`` over its
-    current-based and LIF nodes (its exporter writes ``r = tau_mem exp(-dt / tau_mem) / dt``,
-    so this is not quite the dt it was trained at; its own re-import runs at this one)."""
+    """The step (s) Rockpool's importer runs ``graph`` at: ``min(tau / (1 + r))`` over its
+    CubaLIF, LIF and LI nodes (its exporter writes ``r = tau exp(-dt / tau) / dt``, so this is
+    not quite the dt it was trained at; its own re-import runs at this one). Rockpool takes
+    the minimum per module; one step for the whole graph here, so a graph whose modules imply
+    different steps runs at the smallest."""
     steps = [
         np.min(np.asarray(getattr(node, "tau_mem", getattr(node, "tau", None)), dtype=np.float64)
                / (1 + np.asarray(node.r, dtype=np.float64)))

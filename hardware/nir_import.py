@@ -487,7 +487,10 @@ def add_current_biases(mapping: GraphMapping) -> None:
         source = f"{post}.bias"
         mapping.names[source] = clean_name(f"{post}_bias")
         mapping.network.add(PoissonSource(name=mapping.names[source], size=1, rate=1.0 / mapping.dt))
-        weights = (gain(mapping.nodes[post], mapping.dt) * bias)[None, :]  # (1, n_post)
+        # NIR's equation, or (the "unit" input convention) the bias enters the current as an input
+        unit = mapping.conventions.input == "unit"
+        g = _unit_gain(mapping, post, post) if unit else gain(mapping.nodes[post], mapping.dt)
+        weights = (g * bias)[None, :]  # (1, n_post)
         mapping.projections.append(
             (
                 len(mapping.projections),
@@ -622,7 +625,7 @@ def map_projections(mapping: GraphMapping) -> None:
                 )  # fmt: skip
             synapse = _synapse_into(mapping, target, post)
             g = (
-                _unit_gain(mapping, post)
+                _unit_gain(mapping, target, post)
                 if mapping.conventions.input == "unit"
                 else gain(nodes[target], mapping.area).ravel()
             )
@@ -723,29 +726,45 @@ def add_populations(mapping: GraphMapping) -> None:
             pop = Population(name=pop.name, size=pop.size, model=pop.model, initial_v=start)
         mapping.network.add(pop)
         if np.any(bias):
-            if np.any(bias != bias[0]):
+            if np.any(bias != bias[0]) or name in mapping.parts:  # the parts' models hold no i_bias
                 mapping.network.inject(Current.constant(pop.name, bias))
             mapping.report.converted.append(f"Affine bias into {name!r} -> constant input current (A)")
 
 
-def _unit_gain(mapping: GraphMapping, post: str) -> np.ndarray:
+def _unit_gain(mapping: GraphMapping, target: str, post: str) -> np.ndarray:
     """Per neuron of ``post``, our weight per NIR weight under the ``"unit"`` input convention:
     a spike adds its weight to v in the step it arrives (Sinabs), or, into a current-based
     node, to the synaptic current, which decays once before it adds to v in that step
     (Rockpool: ``i <- beta (i + W x)``, ``v <- alpha v + i``). With ``(decay, c)`` our
     model's channel (:meth:`~snn.models.base.NeuronModel.channel`: the slot's decay and its
     coefficient into v), that is ``1 / c`` for a delta jump and ``decay / c`` for a current."""
-    parts = mapping.parts.get(post) or [_WholePart(mapping.populations[post])]
+    if target != post:
+        raise UnsupportedFeature(
+            f"the 'unit' input convention through the synaptic-current node {target!r}", "nir",
+            "Sinabs's and Rockpool's graphs feed a neuron node directly",
+        )  # fmt: skip
     node = mapping.nodes[post]
     g = np.ones(mapping.populations[post].size)
-    for part in parts:
+    for part in parts_of(mapping, post):
         if isinstance(node, CURRENT_BASED):
-            tau_syn = float(np.broadcast_to(array(node.tau_syn).ravel(), g.shape)[part.neurons[0]])
-            decay, coefficient = part.model.channel(Exponential(tau_syn=tau_syn), mapping.dt)
+            decay, coefficient = part.model.channel(_part_synapse(part, node, g.size), mapping.dt)
             g[part.neurons] = decay / coefficient
         else:
             g[part.neurons] = 1.0 / part.model.channel(Delta(), mapping.dt)[1]
     return g
+
+
+def parts_of(mapping: GraphMapping, name: str) -> list:
+    """Neuron node ``name``'s parts (:func:`split_by_parameters`), or the whole population as
+    its one part."""
+    return mapping.parts.get(name) or [_WholePart(mapping.populations[name])]
+
+
+def _part_synapse(part, node, size: int) -> Exponential:
+    """The exponential current of a current-based node's ``part`` (its first neuron's tau_syn)."""
+    if getattr(part, "synapse", None) is not None:
+        return part.synapse
+    return Exponential(tau_syn=float(np.broadcast_to(array(node.tau_syn).ravel(), (size,))[part.neurons[0]]))
 
 
 def _bias_current(mapping: GraphMapping, name: str, bias: np.ndarray) -> np.ndarray:
@@ -754,9 +773,8 @@ def _bias_current(mapping: GraphMapping, name: str, bias: np.ndarray) -> np.ndar
     v every step (``b / drive_gain`` of the neuron's model)."""
     if mapping.conventions.input != "unit" or not np.any(bias):
         return bias
-    parts = mapping.parts.get(name) or [_WholePart(mapping.populations[name])]
     current = np.array(bias, dtype=np.float64)
-    for part in parts:
+    for part in parts_of(mapping, name):
         current[part.neurons] = bias[part.neurons] / part.model.constants(mapping.dt)["drive_gain"]
     return current
 
@@ -874,12 +892,10 @@ def _parts(mapping: GraphMapping, name: str, node, groups: np.ndarray, models: l
     parts = []
     for g, model in enumerate(models):
         neurons = np.flatnonzero(groups == g)
-        synapse = None
+        part = Part(f"{mapping.names[name]}_{g}", model, neurons)
         if isinstance(node, CURRENT_BASED):
-            synapse = Exponential(
-                tau_syn=float(np.broadcast_to(array(node.tau_syn).ravel(), groups.shape)[neurons[0]])
-            )
-        parts.append(Part(f"{mapping.names[name]}_{g}", model, neurons, synapse))
+            part = dataclasses.replace(part, synapse=_part_synapse(part, node, groups.size))
+        parts.append(part)
     return parts
 
 

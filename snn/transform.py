@@ -17,7 +17,7 @@ import numpy as np
 from snn.connectivity import AllToAll, Sparse
 from snn.errors import ValidationError
 from snn.inputs import Current
-from snn.network import Network, Population, Probe, Projection
+from snn.network import Network, Population, Probe, Projection, Uniform
 from snn.result import Result
 
 
@@ -31,6 +31,12 @@ class Part:
     neurons: np.ndarray
     synapse: object = None
 
+    def __post_init__(self) -> None:
+        neurons = np.asarray(self.neurons)
+        if neurons.ndim != 1 or not np.issubdtype(neurons.dtype, np.integer):
+            raise ValidationError(f"Part({self.name!r}).neurons", "must be a 1-D array of neuron indices")
+        object.__setattr__(self, "neurons", neurons.astype(np.int64))
+
 
 def split_population(network: Network, population: str, parts: list[Part]) -> Network:
     """A new network in which ``population`` is replaced by ``parts`` (which together hold
@@ -38,6 +44,16 @@ def split_population(network: Network, population: str, parts: list[Part]) -> Ne
     old = network.populations.get(population)
     if old is None:
         raise ValidationError("population", f"no population {population!r} in the network")
+    if old.dendrites is not None:
+        raise ValidationError(f"populations[{population}].dendrites", "dendritic segments cannot be split")
+    if isinstance(old.initial_v, Uniform):
+        raise ValidationError(
+            f"populations[{population}].initial_v",
+            "a random start would be drawn again per part: give values",
+        )
+    for k, part in enumerate(parts):
+        if part.neurons.size and (part.neurons.min() < 0 or part.neurons.max() >= old.size):
+            raise ValidationError(f"parts[{k}].neurons", f"must be in [0, {old.size})")
     owner = np.full(old.size, -1)
     local = np.zeros(old.size, dtype=np.int64)
     for k, part in enumerate(parts):
@@ -160,7 +176,8 @@ def _split_probe(probe: Probe, population: str, parts) -> list[Probe]:
 
 def merge_parts(result: Result, population: str, parts: list[Part], size: int) -> Result:
     """``result`` with the parts' spikes, sizes and traces put back under ``population``
-    (its original neuron indices; spikes in time order, ties by index)."""
+    (its original neuron indices; spikes in time order, ties by index; a trace's columns in
+    ascending neuron order, as its ``neurons`` says)."""
     spikes = {k: v for k, v in result.spikes.items() if k not in {p.name for p in parts}}
     found = [
         (result.spikes[p.name][0], p.neurons[result.spikes[p.name][1]])

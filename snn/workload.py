@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from snn.build import projection_blocks, seed_streams
+from snn.build import drawn_blocks
+from snn.connectivity import AllToAll, Sparse
 from snn.errors import ValidationError
 from snn.network import Network
 from snn.result import Result
@@ -47,48 +48,74 @@ def _spiking_populations(network: Network, readouts=()) -> list[str]:
     return [name for name, p in network.populations.items() if p.model.spiking and name not in readouts]
 
 
-def _synapses(network: Network, dt: float, seed: int):
-    """``(projection, CSR block)`` with the simulator's very synapses for ``seed``."""
-    connect_rng, _, _ = seed_streams(seed)
-    return list(projection_blocks(network, dt, connect_rng, np.float64))
+def _complete(probe, size: int) -> bool:
+    return probe.neurons is None or np.array_equal(np.sort(probe.neurons), np.arange(size))
 
 
 def probe_for_workload(network: Network, readouts=()) -> Network:
-    """Add what the workload metrics read, where it is not probed yet: the spikes of every
-    node that feeds a projection and of every spiking population, and ``v`` of every
-    spiking population (every step). Returns ``network``."""
-    probed = {(p.target, p.variable) for p in network.probes if p.neurons is None and p.every == 1}
+    """Add what the workload metrics read, where it is not probed yet (every neuron, every
+    step): the spikes of every node that feeds a projection and of every spiking
+    population, and ``v`` of every spiking population. Returns ``network``."""
+    probed = {
+        (p.target, p.variable)
+        for p in network.probes
+        if p.every == 1 and _complete(p, network.node_size(p.target, "probes.target"))
+    }
     spiking = _spiking_populations(network, readouts)
     wanted = {(name, "spikes") for name in spiking} | {(name, "v") for name in spiking}
     wanted |= {(proj.pre, "spikes") for proj in network.projections}
+    taken = {p.name for p in network.probes}
     for target, variable in sorted(wanted - probed):
-        network.probe(target, variable)
+        name = f"workload_{target}_{variable}"
+        while name in taken:
+            name += "_"
+        network.probe(target, variable, name=name)
     return network
+
+
+def _entries(network: Network, projection, block) -> tuple[int, int]:
+    """``(weights, zero weights)`` of a projection as a torch layer holds them: an AllToAll's
+    full ``n_pre x n_post`` matrix and a Sparse list's entries, zeros included (the simulator
+    drops zero weights, so they are read off the rule); a random rule's drawn synapses."""
+    rule = projection.connectivity
+    if isinstance(rule, AllToAll):
+        n = network.node_size(projection.pre, "pre") * network.populations[projection.post].size
+        weights = np.broadcast_to(np.asarray(rule.weights, dtype=np.float64).ravel(), (n,))
+        return n, int(np.count_nonzero(weights == 0))
+    if isinstance(rule, Sparse):
+        pre = np.asarray(rule.pre).ravel()
+        weights = np.broadcast_to(np.asarray(rule.weights, dtype=np.float64).ravel(), pre.shape)
+        return int(pre.size), int(np.count_nonzero(weights == 0))
+    return int(block.indices.size), int(np.count_nonzero(block.weights == 0))
 
 
 def static_metrics(network: Network, dt: float, seed: int = 0) -> dict:
     """``Footprint`` (bytes), ``ConnectionSparsity`` and ``ParameterCount`` of ``network``."""
-    weights = [block.weights for _, block in _synapses(network, dt, seed)]
-    n_weights = int(sum(w.size for w in weights))
-    zeros = int(sum(np.count_nonzero(w == 0) for w in weights))
+    blocks = drawn_blocks(network, dt, seed)
+    entries = [_entries(network, projection, block) for projection, block in blocks]
+    n_weights, zeros = sum(e[0] for e in entries), sum(e[1] for e in entries)
+    stored = sum(block.indices.size for _, block in blocks)
     biases = sum(_bias_count(network, name) for name in network.populations)
-    # weight (float64) and target index (int32) per synapse, row pointers, one float64 per
-    # neuron constant
+    # weight (float64) and target index (int32) per stored synapse, row pointers, one
+    # float64 per neuron constant
     indptr = sum(network.node_size(proj.pre, "pre") + 1 for proj in network.projections)
-    footprint = n_weights * (8 + 4) + indptr * 8 + biases * 8
+    footprint = stored * (8 + 4) + indptr * 8 + biases * 8
     return {
         "Footprint": int(footprint),
         "ConnectionSparsity": zeros / n_weights if n_weights else 0.0,
-        "ParameterCount": n_weights + biases,
+        "ParameterCount": int(n_weights + biases),
     }
 
 
 def _bias_count(network: Network, population: str) -> int:
-    """Neurons of ``population`` driven by a constant current (a layer's bias)."""
-    for current in network.currents:
-        if current.target == population and len(current.times) == 1:  # Current.constant
-            return network.populations[population].size if current.neurons is None else len(current.neurons)
-    return 0
+    """Neurons of ``population`` driven by constant currents (a layer's bias; each current
+    counted: they are separate parameters)."""
+    size = network.populations[population].size
+    return sum(
+        size if current.neurons is None else len(current.neurons)
+        for current in network.currents
+        if current.target == population and len(current.times) == 1  # Current.constant
+    )
 
 
 def workload_metrics(
@@ -104,26 +131,26 @@ def workload_metrics(
     """
     if not results:
         raise ValidationError("results", "must hold at least one run")
-    blocks = _synapses(network, dt, seed)
+    blocks = drawn_blocks(network, dt, seed)
     spiking = _spiking_populations(network, readouts)
     steps = [int(round(r.duration / dt)) for r in results]
     acs = dense = 0.0
     for projection, block in blocks:
         # per presynaptic neuron: how many of its synapses carry a nonzero weight
-        nonzero = np.add.reduceat(block.weights != 0, block.indptr[:-1]) if block.indices.size else None
         counts = np.diff(block.indptr)
-        fan_out = np.where(counts > 0, nonzero if nonzero is not None else 0, 0)
+        rows = np.repeat(np.arange(counts.size), counts)
+        fan_out = np.bincount(rows, weights=(block.weights != 0).astype(np.float64), minlength=counts.size)
         for result in results:
             _, ids = _spikes(result, projection.pre)
             acs += float(fan_out[ids].sum())
-        dense += float(block.indices.size) * sum(steps)
+        dense += float(_entries(network, projection, block)[0]) * sum(steps)
     fired = neurons_steps = updates = 0
     for name in spiking:
         size = network.populations[name].size
         for result, n_steps in zip(results, steps, strict=True):
             fired += _spikes(result, name)[1].size
             neurons_steps += size * n_steps
-            updates += _membrane_updates(result, name, size)
+            updates += _membrane_updates(result, name, size, n_steps)
     n = len(results) * samples_per_run
     return {
         "ActivationSparsity": 1.0 - fired / neurons_steps if neurons_steps else 0.0,
@@ -140,9 +167,14 @@ def _spikes(result: Result, node: str) -> tuple[np.ndarray, np.ndarray]:
     return result.spikes[node]
 
 
-def _membrane_updates(result: Result, population: str, size: int) -> int:
-    trace = next((t for t in result.traces.values() if t.target == population and t.variable == "v"), None)
-    if trace is None or trace.values.shape[1] != size:
+def _membrane_updates(result: Result, population: str, size: int, steps: int) -> int:
+    complete = [
+        t for t in result.traces.values()
+        if t.target == population and t.variable == "v" and t.values.shape == (steps, size)
+        and np.array_equal(t.neurons, np.arange(size))
+    ]  # fmt: skip
+    trace = complete[0] if complete else None
+    if trace is None:
         raise ValidationError(
             f"results.traces[{population!r}]",
             "needs v of every neuron every step: probe it (snn.workload.probe_for_workload)",

@@ -129,6 +129,13 @@ def projection_blocks(network: Network, dt: float, rng: np.random.Generator, dty
         yield projection, block
 
 
+def drawn_blocks(network: Network, dt: float, seed: int | None = 0, dtype=np.float64) -> list:
+    """``(projection, CSRBlock)`` per projection: the very synapses :class:`snn.Simulator`
+    builds for ``(dt, seed)``."""
+    connect_rng, _, _ = seed_streams(seed)
+    return list(projection_blocks(network, dt, connect_rng, dtype))
+
+
 def population_synapses(network: Network, population: str) -> list:
     """The distinct synapse types of the projections into ``population``, in projection order:
     the population's channels, numbered as the builder numbers them."""

@@ -96,13 +96,13 @@ def train(task: Task, seed: int = 0, epochs: int = 30, train_size: int = 1024, m
             fitted = sim.fit({source: x_train}, {readout: y_train}, epochs=epochs, verbose=0)
             losses = [float(v) for v in fitted.history["loss"]]
         seconds = time.perf_counter() - started
-        usable = len(x_test) // minibatch * minibatch  # NengoDL predicts whole minibatches
-        outputs = sim.predict({source: x_test[:usable]}, verbose=0)[readout][:, 1:]
+        # NengoDL predicts whole minibatches: pad with empty sequences, score the real ones
+        padded = np.pad(x_test, ((0, -len(x_test) % minibatch), (0, 0), (0, 0)))
+        outputs = sim.predict({source: padded}, verbose=0)[readout][: len(x_test), 1:]
         trained = _read_back(sim, model, handles, network, lsnn, weights)
-    part = Batch(test_batch.x[:usable], test_batch.target[:usable], test_batch.mask[:usable],
-                 test_batch.labels[:usable])  # fmt: skip
-    ours = run_lsnn(lsnn, trained, part.x)
-    return NengoDLRun(lsnn, trained, accuracy(outputs, part), accuracy(ours["y"], part), losses, seconds)
+    ours = run_lsnn(lsnn, trained, test_batch.x)
+    return NengoDLRun(lsnn, trained, accuracy(outputs, test_batch), accuracy(ours["y"], test_batch), losses,
+                      seconds)  # fmt: skip
 
 
 def _read_back(sim, model, handles, network, lsnn: LSNN, start: LSNNWeights) -> LSNNWeights:

@@ -161,3 +161,21 @@ def test_workload_needs_its_probes():
     counted = workload.workload_metrics(net, [snn.Simulator(net, dt=DT, progress=False).run(0.01)], DT)
     # one input spike through its two nonzero synapses; 2 x 2 synapses x 10 steps
     assert counted["SynapticOperations"] == {"Effective_MACs": 0.0, "Effective_ACs": 2.0, "Dense": 40.0}
+
+
+def test_workload_counts_zero_weights_and_rows_without_synapses():
+    net = snn.Network()
+    net.add(snn.SpikeSource(name="s", size=3, times=[0.0, 0.0, 0.0], ids=[0, 1, 2]))
+    net.add(snn.Population(name="p", size=2, model=snn.LIF()))
+    # the last presynaptic row holds only zeros: no synapse is made for it
+    net.connect("s", "p", snn.AllToAll(weights=np.array([[1e-3, 0.0], [0.0, 2e-3], [0.0, 0.0]])))
+    net.probe("p", "v", every=5, name="coarse")  # a user's coarse probe is not the one counted
+    workload.probe_for_workload(net)
+    result = snn.Simulator(net, dt=DT, progress=False).run(0.01)
+    counted = workload.workload_metrics(net, [result], DT)
+    # three input spikes through 1, 1 and 0 nonzero weights; the full 3 x 2 matrix every step
+    assert counted["SynapticOperations"] == {"Effective_MACs": 0.0, "Effective_ACs": 2.0, "Dense": 60.0}
+    static = workload.static_metrics(net, DT)
+    assert static["ParameterCount"] == 6 and static["ConnectionSparsity"] == pytest.approx(4 / 6)
+    # both neurons change in every one of the 10 steps (an input spike, then the leak)
+    assert counted["MembraneUpdates"] == 2 + 2 * 9

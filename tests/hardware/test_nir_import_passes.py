@@ -7,6 +7,8 @@ the numbers worked out by hand from :mod:`hardware.nir_fields`' conventions.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -212,3 +214,20 @@ def test_reset_by_subtraction_and_euler_are_import_options():
     assert "reset 'subtract'" in report.converted[0]
     with pytest.raises(snn.ValidationError, match="conventions.reset"):
         nir_import.from_nir_graph(g, DT, None, {**chosen, "reset": "zero"})
+
+
+def test_a_uniform_bias_into_a_split_node_reaches_every_part():
+    # the parts' models hold no i_bias, so the bias must arrive as a constant current
+    g = graph(
+        {"in": nir.Input(input_type={"input": np.array([2])}), "w": nir.Affine(weight=np.ones((3, 2)),
+         bias=np.full(3, 0.5)), "n": dataclasses.replace(lif(3), v_threshold=np.array([1.0, 2.0, 2.0]))},
+        [("in", "w"), ("w", "n")],
+    )  # fmt: skip
+    network, report = nir_import.from_nir_graph(g, DT, None, conventions="snntorch")
+    assert set(report.parts) == {"n"} and len(network.populations) == 2
+    reached = {
+        c.target: np.broadcast_to(c.amplitudes[0], (network.populations[c.target].size,))
+        for c in network.currents
+    }
+    assert sorted(reached) == ["n_0", "n_1"]
+    assert all(np.all(v == 0.5) for v in reached.values())

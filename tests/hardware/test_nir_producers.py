@@ -549,3 +549,19 @@ def test_the_nir_papers_lif_neuron_reproduces_its_spike_times():
     # the 34 spikes this issue reported, not the paper's 4
     ours, _ = run_graph(graph, {"input": inputs}, dt=1e-4, conventions="neurobridge")
     assert ours.spikes[node][0].size == 34
+
+
+def test_a_dt_other_than_the_producers_is_flagged():
+    # Sinabs counts time in steps, Rockpool's graphs imply their step: another dt runs, warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = rockpool_graph(False)
+    with pytest.warns(NIRConventionWarning, match="rockpool ran this graph at dt = 0.000998"):
+        from_nir(graph, dt=1e-3, conventions="rockpool")
+    sinabs = pytest.importorskip("sinabs")
+    model, sample = sinabs_model("LIF chain")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sinabs_graph = sinabs.to_nir(model, sample)
+    with pytest.warns(NIRConventionWarning, match="sinabs ran this graph at dt = 1"):
+        from_nir(sinabs_graph, dt=1e-3, conventions="sinabs")
