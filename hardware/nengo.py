@@ -218,13 +218,16 @@ class NeuronMap:
 NATIVE, OWN_STEP, OWN_NONLINEAR_STEP = "native", "own step", "own nonlinear step"
 
 
-def nengo_kind(network: Network, population: str) -> str:
+def nengo_kind(network: Network, population: str, native: bool = True) -> str:
     """How a population runs on nengo: as nengo's own LIF / SpikingRectifiedLinear where they
-    are the reference's model (:data:`NATIVE`), else as the reference's step inside a nengo
-    type (:data:`OWN_STEP`: LinearNeurons; :data:`OWN_NONLINEAR_STEP`: ModelNeurons)."""
+    are the reference's model (:data:`NATIVE`; not when ``native`` is False), else as the
+    reference's step inside a nengo type (:data:`OWN_STEP`: LinearNeurons;
+    :data:`OWN_NONLINEAR_STEP`: ModelNeurons)."""
     model = network.populations[population].model
     if model.kernel != LINEAR:
         return OWN_NONLINEAR_STEP
+    if not native:
+        return OWN_STEP
     dendritic = [p.dendrites for p in network.populations.values() if p.dendrites is not None]
     if network.populations[population].dendrites is not None or any(
         d.interneurons == population for d in dendritic
@@ -355,7 +358,8 @@ def _sparse(matrix_shape, post, pre, values):
     return nengo.transforms.Sparse(matrix_shape, init=matrix)
 
 
-def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NAME, learning_rules=None):
+def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NAME, learning_rules=None,
+                native: bool = True):  # fmt: skip
     """Translate ``network`` for step ``dt`` (s) and ``seed`` into ``(nengo.Network,
     NengoHandles)``; see the module docstring for the mapping. Raises
     :class:`snn.UnsupportedFeature` naming ``backend`` before building anything it cannot
@@ -364,7 +368,10 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
     ``learning_rules``: per projection name, a function of the projection's transform scale
     (nengo units per unit of our weight) returning a nengo learning rule for it (e-prop's,
     :mod:`hardware.nengo_eprop`); such projections get dense transforms and their
-    connections are in ``handles.connections``."""
+    connections are in ``handles.connections``. ``native=False``: every linear model runs as
+    the reference's own step (``LinearNeurons``), nengo.LIF included, so spikes match the
+    reference one for one (nengo.LIF places spikes within a step, rates agree within a few
+    percent)."""
     learning_rules = learning_rules or {}
     check(network, backend)
     import nengo
@@ -378,7 +385,7 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
     handles = NengoHandles(concrete=lowered, dt=dt, stimulus=stimulus, report=report)
     model = nengo.Network(label=network.name, seed=seed)
     with model:
-        kinds = {name: nengo_kind(network, name) for name in network.populations}
+        kinds = {name: nengo_kind(network, name, native) for name in network.populations}
         for pop in network.populations.values():
             m = pop.model
             kind = kinds[pop.name]
@@ -638,9 +645,13 @@ def versions(**extra: str) -> dict:
 
 
 class NengoBackend(Backend):
-    """Runs the network in the reference ``nengo.Simulator`` (NumPy)."""
+    """Runs the network in the reference ``nengo.Simulator`` (NumPy). ``native_lif=False``:
+    plain LIF populations too run the reference's step (spike for spike), not ``nengo.LIF``."""
 
     name = NAME
+
+    def __init__(self, native_lif: bool = True) -> None:
+        self.native_lif = bool(native_lif)
 
     def capabilities(self) -> Capabilities:
         return capabilities()
@@ -654,7 +665,7 @@ class NengoBackend(Backend):
         import nengo
 
         start = time.perf_counter()
-        model, handles = build_nengo(network, dt, seed)
+        model, handles = build_nengo(network, dt, seed, native=self.native_lif)
         build_s = time.perf_counter() - start
         start = time.perf_counter()
         # nengo derives max rates from the given gain and bias, dividing by zero for a zero bias

@@ -39,7 +39,8 @@ class NengoDLBackend(NengoBackend):
 
     name = NAME
 
-    def __init__(self, device: str = "/cpu:0", unroll: int = 1) -> None:
+    def __init__(self, device: str = "/cpu:0", unroll: int = 1, native_lif: bool = True) -> None:
+        super().__init__(native_lif)
         self.device = device
         self.unroll = validate.count("NengoDLBackend.unroll", unroll)
 
@@ -61,7 +62,7 @@ class NengoDLBackend(NengoBackend):
 
         register()  # LinearNeurons as a TensorFlow step, not a Python fallback
         start = time.perf_counter()
-        model, handles = build_nengo(network, dt, seed, backend=self.name)
+        model, handles = build_nengo(network, dt, seed, backend=self.name, native=self.native_lif)
         with model:
             nengo_dl.configure_settings(dtype="float64", stateful=False)
         data = {node: values[None] for node, values in handles.input_data(n_steps).items()}

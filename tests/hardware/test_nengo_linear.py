@@ -137,3 +137,22 @@ def test_the_backend_recall_study_scores_both_sides_alike():
     row = recall("nengo", lsnn, weights, task.test(np.random.default_rng(4)), sequences=2)
     assert row["spikes"] > 100 and row["same_spikes"] >= 0.99
     assert row["accuracy"] == row["numba_accuracy"]
+
+
+@pytest.mark.parametrize("neuron", ["LIF", "ALIF"])
+def test_the_liquid_state_machine_runs_on_nengo_and_nengo_dl_spike_for_spike(neuron):
+    # native_lif=False: the liquid's plain LIF populations run the reference's own step too
+    # (nengo.LIF would place spikes within a step: the same rates, other spikes)
+    from snn.reservoir.lsm import LSM
+
+    values = np.random.default_rng(0).random((30, 40))
+    source = snn.RateEncoder(name="input", values=values, max_rate=100.0, window=0.01)
+    net = LSM(units=120, neuron=neuron).network(source, seed=1)  # random starts, E/I, exponential synapses
+    ours = hardware.get("numba").run(net, 0.3, dt=1e-3, seed=1, progress=False)
+    backends = ["nengo"] + (["nengo-dl"] if importlib.util.find_spec("nengo_dl") else [])
+    for backend in backends:
+        theirs = hardware.get(backend, native_lif=False).run(net, 0.3, dt=1e-3, seed=1, progress=False)
+        for group in ("exc", "inh"):
+            mine = {(int(round(t * 1e3)), i) for t, i in zip(*ours.spikes[group], strict=True)}
+            peer = {(int(round(t * 1e3)), i) for t, i in zip(*theirs.spikes[group], strict=True)}
+            assert len(mine) > 50 and mine == peer, (backend, group)
