@@ -378,7 +378,8 @@ def test_sinabs_graph_runs_here_spike_for_spike(kind):
 
 
 # ---- Rockpool -------------------------------------------------------------------------------
-def rockpool_graph(per_neuron_tau: bool):
+def rockpool_graph(per_neuron_tau: bool, layers: int = 1):
+    """Rockpool's export of ``layers`` x (LinearTorch, LIFTorch) (CubaLIF nodes)."""
     pytest.importorskip("rockpool")
     from rockpool.nn.combinators import Sequential
     from rockpool.nn.modules import LIFTorch, LinearTorch
@@ -386,12 +387,21 @@ def rockpool_graph(per_neuron_tau: bool):
 
     rng = np.random.default_rng(4)
     tau_mem = torch.tensor(rng.uniform(10e-3, 30e-3, N), dtype=torch.float32) if per_neuron_tau else 20e-3
-    net = Sequential(
-        LinearTorch((N_IN, N), has_bias=False),
-        LIFTorch(N, tau_mem=tau_mem, tau_syn=5e-3, dt=1e-3, threshold=1.0, max_spikes_per_dt=1),
-    )
+    modules, n_in = [], N_IN
+    for _ in range(layers):
+        modules += [
+            LinearTorch((n_in, N), has_bias=False),
+            LIFTorch(N, tau_mem=tau_mem, tau_syn=5e-3, dt=1e-3, threshold=1.0, max_spikes_per_dt=1),
+        ]
+        n_in = N
+    net = Sequential(*modules)
     with torch.no_grad():
-        net[0].weight.data = torch.tensor(rng.uniform(0.1, 0.6, (N_IN, N)) * 0.3, dtype=torch.float32)
+        for layer in range(layers):
+            linear = net[2 * layer]
+            low, high = (0.1 * 0.3, 0.6 * 0.3) if layer == 0 else (0.0, 0.03)  # the second layer: 20 inputs
+            linear.weight.data = torch.tensor(
+                rng.uniform(low, high, linear.weight.shape), dtype=torch.float32
+            )
     return to_nir(net, torch.zeros(1, 1, N_IN))
 
 
@@ -413,13 +423,15 @@ def rockpool_run(graph, inputs: np.ndarray) -> np.ndarray:
     return out[0].numpy()
 
 
-@pytest.mark.parametrize("per_neuron_tau", [False, True])
-def test_rockpool_graph_runs_here_spike_for_spike(per_neuron_tau):
+@pytest.mark.parametrize(
+    "per_neuron_tau, layers", [(False, 1), (True, 1), (False, 2)], ids=["layer", "per-neuron-tau", "chain"]
+)
+def test_rockpool_graph_runs_here_spike_for_spike(per_neuron_tau, layers):
     from hardware.nir_fields import rockpool_dt
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = rockpool_graph(per_neuron_tau)
+        graph = rockpool_graph(per_neuron_tau, layers)
         inputs = (np.random.default_rng(2).random((1000, N_IN)) < 0.05).astype(np.float32)
         theirs = rockpool_run(graph, inputs)
     dt = rockpool_dt(graph)  # Rockpool's importer's step, read off r (0.99877 ms here, not 1 ms)
