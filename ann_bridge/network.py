@@ -137,7 +137,7 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
     :class:`~snn.errors.UnsupportedFeature` naming them: delays, branching graphs, currents,
     initial potentials.
     """
-    from snn.build import projection_blocks, seed_streams
+    from snn.build import drawn_blocks
     from snn.errors import UnsupportedFeature
 
     if network.currents:
@@ -158,15 +158,11 @@ def from_network(network: Network, dt: float, seed: int = 0, dtype=torch.float32
             "the chain needs exactly one input source",
         )
     incoming: dict[str, list] = {}
-    for projection, block in projection_blocks(network, dt, seed_streams(seed)[0]):
-        pre_size = network.node_size(projection.pre, "pre")
+    for projection, block in drawn_blocks(network, dt, seed):
         post = network.populations[projection.post]
         if np.any(np.asarray(block.delays) != 0):
             raise UnsupportedFeature(f"delays (projection {projection.name!r})", "ann_bridge.from_network")
-        dense = np.zeros((pre_size, post.size))
-        rows = np.repeat(np.arange(pre_size), np.diff(block.indptr))
-        np.add.at(dense, (rows, block.indices), block.weights)
-        incoming.setdefault(projection.post, []).append((projection, dense))
+        incoming.setdefault(projection.post, []).append((projection, block.dense(post.size)))
     layers = []
     previous = next(iter(network.sources))
     for name, population in network.populations.items():

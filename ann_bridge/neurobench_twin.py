@@ -182,12 +182,7 @@ class NetworkTwin(nn.Module):
                     "neurobench twin",
                     "delta synapses without delay",
                 )
-            dense = np.zeros(
-                (network.node_size(projection.pre, "pre"), network.populations[projection.post].size)
-            )
-            rows = np.repeat(np.arange(block.indptr.size - 1), np.diff(block.indptr))
-            np.add.at(dense, (rows, block.indices), block.weights)
-            maps.append(_linear(torch.as_tensor(dense)))
+            maps.append(_linear(torch.as_tensor(block.dense(network.populations[projection.post].size))))
             self.links.append((projection.pre, projection.post))
         self.maps = nn.ModuleList(maps)
 

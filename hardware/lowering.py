@@ -74,8 +74,7 @@ def concrete(network: Network, dt: float, seed: int = 0) -> Concrete:
     initial_v, initial_w = per_population(arrays.initial_v), per_population(arrays.initial_w)
     synapses = []
     for projection, block in projection_blocks(network, dt, connect_rng, np.float64):
-        counts = np.diff(block.indptr)
-        pre = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        pre = block.pre()
         delays = np.broadcast_to(np.asarray(block.delays, dtype=np.int64), pre.shape).copy()
         synapses.append(
             Synapses(

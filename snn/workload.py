@@ -137,9 +137,9 @@ def workload_metrics(
     acs = dense = 0.0
     for projection, block in blocks:
         # per presynaptic neuron: how many of its synapses carry a nonzero weight
-        counts = np.diff(block.indptr)
-        rows = np.repeat(np.arange(counts.size), counts)
-        fan_out = np.bincount(rows, weights=(block.weights != 0).astype(np.float64), minlength=counts.size)
+        fan_out = np.bincount(
+            block.pre(), weights=(block.weights != 0).astype(np.float64), minlength=block.indptr.size - 1
+        )
         for result in results:
             _, ids = _spikes(result, projection.pre)
             acs += float(fan_out[ids].sum())
@@ -168,12 +168,12 @@ def _spikes(result: Result, node: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _membrane_updates(result: Result, population: str, size: int, steps: int) -> int:
-    complete = [
-        t for t in result.traces.values()
-        if t.target == population and t.variable == "v" and t.values.shape == (steps, size)
-        and np.array_equal(t.neurons, np.arange(size))
-    ]  # fmt: skip
-    trace = complete[0] if complete else None
+    trace = next(
+        (t for t in result.traces.values()
+         if t.target == population and t.variable == "v" and t.values.shape == (steps, size)
+         and np.array_equal(t.neurons, np.arange(size))),
+        None,
+    )  # fmt: skip
     if trace is None:
         raise ValidationError(
             f"results.traces[{population!r}]",

@@ -29,6 +29,16 @@ class CSRBlock:
     def n_synapses(self) -> int:
         return int(self.indices.size)
 
+    def pre(self) -> np.ndarray:
+        """The local pre index of every synapse (int64, in storage order)."""
+        return np.repeat(np.arange(self.indptr.size - 1, dtype=np.int64), np.diff(self.indptr))
+
+    def dense(self, n_post: int) -> np.ndarray:
+        """Weights as an ``(n_pre, n_post)`` matrix (repeated pairs summed, absent ones 0)."""
+        matrix = np.zeros((self.indptr.size - 1, n_post))
+        np.add.at(matrix, (self.pre(), self.indices), self.weights)
+        return matrix
+
 
 def delay_steps(field_name: str, delays, dt: float):
     """Delays in seconds -> whole steps, rounded to nearest (as Brian2 rounds to dt)."""
