@@ -334,9 +334,8 @@ def broadcast_scalar_neurons(graph: nir.NIRGraph) -> nir.NIRGraph:
         if not isinstance(node, NEURON_NODES):
             continue
         fields = neuron_fields(node)
-        if any(
-            array(value).size != 1 for _, value in fields
-        ):  # scalars, or (1,) as Sinabs's import leaves them
+        # scalars, or arrays of one as Sinabs's importer leaves them
+        if any(array(value).size != 1 for _, value in fields):
             continue
         sizes = [np.shape(array(graph.nodes[a].weight))[0] for a, b in graph.edges
                  if b == name and isinstance(graph.nodes[a], (nir.Linear, nir.Affine))]  # fmt: skip
@@ -452,10 +451,9 @@ def _synapse_into(mapping: GraphMapping, target: str, post: str):
     parts set their own, :func:`split_by_parameters`)."""
     nodes = mapping.nodes
     if isinstance(nodes[post], CURRENT_BASED):
-        tau_syn = array(nodes[post].tau_syn)
         if post in mapping.parts:
             return mapping.parts[post][0].synapse
-        return Exponential(tau_syn=mapping.uniform(post, "tau_syn", tau_syn))
+        return Exponential(tau_syn=mapping.uniform(post, "tau_syn", array(nodes[post].tau_syn)))
     if target != post:  # through an LI synaptic-current node
         return Exponential(tau_syn=mapping.uniform(target, "tau", array(nodes[target].tau)))
     return Delta()
@@ -709,16 +707,14 @@ def add_populations(mapping: GraphMapping) -> None:
     for name, pop in mapping.populations.items():
         bias = _bias_current(mapping, name, mapping.biases[name])
         depth = mapping.depths.get(name, 0)
-        if name in mapping.parts:  # each part starts behind by its own free step
-            start = np.full(pop.size, np.nan)
-            for part in mapping.parts[name]:
+        start = None
+        if depth and np.any(bias):  # each part starts behind by its own free step
+            start = np.empty(pop.size)
+            for part in parts_of(mapping, name):
                 behind = _start_behind(mapping, part.model, bias[part.neurons], depth)
                 start[part.neurons] = (
                     part.model.constants(mapping.dt)["initial_v"] if behind is None else behind
                 )
-            start = None if depth == 0 or not np.any(bias) else start
-        else:
-            start = _start_behind(mapping, pop.model, bias, depth)
         if np.any(bias) and np.all(bias == bias[0]) and name not in mapping.parts:
             model = type(pop.model)(**{**_fields(pop.model), "i_bias": float(bias[0])})
             pop = Population(name=pop.name, size=pop.size, model=model, initial_v=start)
@@ -757,12 +753,15 @@ def _unit_gain(mapping: GraphMapping, target: str, post: str) -> np.ndarray:
 def parts_of(mapping: GraphMapping, name: str) -> list:
     """Neuron node ``name``'s parts (:func:`split_by_parameters`), or the whole population as
     its one part."""
-    return mapping.parts.get(name) or [_WholePart(mapping.populations[name])]
+    from snn.transform import Part
+
+    population = mapping.populations[name]
+    return mapping.parts.get(name) or [Part(population.name, population.model, np.arange(population.size))]
 
 
 def _part_synapse(part, node, size: int) -> Exponential:
     """The exponential current of a current-based node's ``part`` (its first neuron's tau_syn)."""
-    if getattr(part, "synapse", None) is not None:
+    if part.synapse is not None:
         return part.synapse
     return Exponential(tau_syn=float(np.broadcast_to(array(node.tau_syn).ravel(), (size,))[part.neurons[0]]))
 
@@ -777,21 +776,6 @@ def _bias_current(mapping: GraphMapping, name: str, bias: np.ndarray) -> np.ndar
     for part in parts_of(mapping, name):
         current[part.neurons] = bias[part.neurons] / part.model.constants(mapping.dt)["drive_gain"]
     return current
-
-
-@dataclass
-class _WholePart:
-    """A population as the one part of itself (the model and every neuron)."""
-
-    population: Population
-
-    @property
-    def model(self):
-        return self.population.model
-
-    @property
-    def neurons(self) -> np.ndarray:
-        return np.arange(self.population.size)
 
 
 def _start_behind(mapping: GraphMapping, model, bias: np.ndarray, depth: int):
