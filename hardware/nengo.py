@@ -297,7 +297,8 @@ class NengoHandles:
     report: MappingReport | None = None
     learning: dict = field(default_factory=dict)  # projection -> (weights probe, its synapses, scale)
     dendrites: dict = field(default_factory=dict)  # population -> its snn.htm.spiking.SegmentLayer
-    connections: dict = field(default_factory=dict)  # projection -> nengo.Connection (learning_rules)
+    connections: dict = field(default_factory=dict)  # projection -> its nengo.Connection
+    scales: dict = field(default_factory=dict)  # projection -> nengo transform units per unit of our weight
 
     def input_data(self, n_steps: int) -> dict:
         """Every input node's output for ``n_steps`` steps from the start, ``(n_steps, size)``
@@ -367,11 +368,11 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
 
     ``learning_rules``: per projection name, a function of the projection's transform scale
     (nengo units per unit of our weight) returning a nengo learning rule for it (e-prop's,
-    :mod:`hardware.nengo_eprop`); such projections get dense transforms and their
-    connections are in ``handles.connections``. ``native=False``: every linear model runs as
-    the reference's own step (``LinearNeurons``), nengo.LIF included, so spikes match the
-    reference one for one (nengo.LIF places spikes within a step, rates agree within a few
-    percent)."""
+    :mod:`hardware.nengo_eprop`); such projections get dense transforms. Every projection's
+    connection and transform scale are in ``handles.connections`` and ``handles.scales``.
+    ``native=False``: every linear model runs as the reference's own step (``LinearNeurons``),
+    nengo.LIF included, so spikes match the reference one for one (nengo.LIF places spikes
+    within a step, rates agree within a few percent)."""
     learning_rules = learning_rules or {}
     check(network, backend)
     import nengo
@@ -482,38 +483,30 @@ def build_nengo(network: Network, dt: float, seed: int = 0, *, backend: str = NA
             else:
                 synapse = nengo.LinearFilter(*ONE_STEP_DELTA)
                 what = "Delta -> one-step discrete pass-through filter"
-            if projection.name in learning_rules:  # a rule given for this run (dense, as below)
+            rule = None  # nengo learns on dense transforms only
+            if projection.name in learning_rules:  # a rule given for this run
                 if projection.pre not in handles.ensembles:  # nengo's rules read presynaptic neurons
                     from hardware.nengo_neurons import relay
 
                     pre_obj = relay(pre_obj, n_pre, dt)
-                connection = nengo.Connection(
-                    pre_obj, handles.ensembles[projection.post].neurons,
-                    transform=synapses.dense(n_pre, post.size) * scale, synapse=synapse,
-                    learning_rule_type=learning_rules[projection.name](scale),
-                )  # fmt: skip
-                handles.connections[projection.name] = connection
-                what += f", {type(connection.learning_rule_type).__name__} (given for this run)"
-            elif projection.plasticity is not None:  # nengo learns on dense transforms only
+                rule = learning_rules[projection.name](scale)
+                what += f", {type(rule).__name__} (given for this run)"
+            elif projection.plasticity is not None:
                 from hardware.nengo_rules import learning_rule
 
-                matrix = synapses.dense(n_pre, post.size) * scale
                 rule = learning_rule(nengo, projection.plasticity, scale)
-                connection = nengo.Connection(
-                    pre_obj, handles.ensembles[projection.post].neurons, transform=matrix, synapse=synapse,
-                    learning_rule_type=rule,
-                )  # fmt: skip
-                handles.learning[projection.name] = (nengo.Probe(connection, "weights"), synapses, scale)
                 what += f", {type(projection.plasticity).__name__} -> nengo.{type(rule).__name__}"
-            else:
-                nengo.Connection(
-                    pre_obj,
-                    handles.ensembles[projection.post].neurons,
-                    transform=_sparse(
-                        (post.size, n_pre), synapses.post, synapses.pre, synapses.weights * scale
-                    ),
-                    synapse=synapse,
-                )
+            transform = (
+                _sparse((post.size, n_pre), synapses.post, synapses.pre, synapses.weights * scale)
+                if rule is None
+                else synapses.dense(n_pre, post.size) * scale
+            )
+            post_obj = handles.ensembles[projection.post].neurons
+            connection = nengo.Connection(pre_obj, post_obj, transform=transform, synapse=synapse,
+                                          learning_rule_type=rule)  # fmt: skip
+            handles.connections[projection.name], handles.scales[projection.name] = connection, scale
+            if projection.plasticity is not None:
+                handles.learning[projection.name] = (nengo.Probe(connection, "weights"), synapses, scale)
             report.converted.append(f"{projection.name}: {what}, transform = weight x {scale:.6g}")
         for pop in network.populations.values():
             if pop.dendrites is None:

@@ -190,17 +190,17 @@ def learn_online(lsnn, weights, x: np.ndarray, target: np.ndarray, mask: np.ndar
         error = nengo.Node(softmax_error(target, mask, lsnn.dt), size_in=lsnn.n_out, label="e-prop error")
         nengo.Connection(readout, error, synapse=None)
         probes = {}
-        for name, connection in handles.connections.items():
-            nengo.Connection(error, connection.learning_rule, synapse=None)
-            probes[name] = nengo.Probe(connection.learning_rule, "delta")
+        for name in learned:
+            rule = handles.connections[name].learning_rule
+            nengo.Connection(error, rule, synapse=None)
+            probes[name] = nengo.Probe(rule, "delta")
     steps = x.shape[0] + 1  # the last step's error reaches nengo one step later
     with nengo.Simulator(model, dt=lsnn.dt, seed=seed, progress_bar=False) as sim:
         sim.run_steps(steps)
     n = lsnn.n_rec
     grads = {"w_in": np.zeros((lsnn.n_in, n)), "w_rec": np.zeros((n, n))}
     for name, projection in learned.items():
-        scale = handles.connections[name].learning_rule_type.scale
-        total = sim.data[probes[name]].sum(axis=0) / (-learning_rate * scale)  # (post, pre)
+        total = sim.data[probes[name]].sum(axis=0) / (-learning_rate * handles.scales[name])  # (post, pre)
         post = groups[projection.post]
         if projection.pre == "input":
             grads["w_in"][:, post] += total.T

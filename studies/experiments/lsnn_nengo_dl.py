@@ -99,29 +99,20 @@ def train(task: Task, seed: int = 0, epochs: int = 30, train_size: int = 1024, m
         # NengoDL predicts whole minibatches: pad with empty sequences, score the real ones
         padded = np.pad(x_test, ((0, -len(x_test) % minibatch), (0, 0), (0, 0)))
         outputs = sim.predict({source: padded}, verbose=0)[readout][: len(x_test), 1:]
-        trained = _read_back(sim, model, handles, network, lsnn, weights)
+        trained = _read_back(sim, handles, network, lsnn, weights)
     ours = run_lsnn(lsnn, trained, test_batch.x)
     return NengoDLRun(lsnn, trained, accuracy(outputs, test_batch), accuracy(ours["y"], test_batch), losses,
                       seconds)  # fmt: skip
 
 
-def _read_back(sim, model, handles, network, lsnn: LSNN, start: LSNNWeights) -> LSNNWeights:
+def _read_back(sim, handles, network, lsnn: LSNN, start: LSNNWeights) -> LSNNWeights:
     """The trained connections as LSNN weights (our units: nengo's divided by each
     projection's transform scale; absent recurrent synapses stay absent)."""
-    from hardware.nengo import transform_scale
-    from snn.build import effective_synapse
-
     groups = lsnn.groups()
     w_in, w_rec, w_out = (np.array(a, dtype=np.float64) for a in (start.w_in, start.w_rec, start.w_out))
-    connections = {(c.pre_obj, c.post_obj): c for c in model.all_connections}
     kappa = lsnn.constants(np.float64)["kappa"]
     for projection in network.projections:
-        post = network.populations[projection.post]
-        pre_obj = handles.source_nodes.get(projection.pre) or handles.ensembles[projection.pre].neurons
-        connection = connections[(pre_obj, handles.ensembles[projection.post].neurons)]
-        scale = transform_scale(
-            post.model, effective_synapse(network, projection), lsnn.dt, handles.maps[post.name]
-        )
+        connection, scale = handles.connections[projection.name], handles.scales[projection.name]
         trained = np.asarray(sim.data[connection].weights, dtype=np.float64)
         if trained.ndim == 1:  # a nengo.Sparse transform: its data, in its CSR matrix's order
             csr = scipy.sparse.csr_matrix(connection.transform.init)
