@@ -282,7 +282,9 @@ def metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, batch_siz
         import neurobench  # noqa: F401
     except ImportError as error:
         raise UnsupportedFeature(
-            "NeuroBench metrics", "this install", 'pip install --no-deps "neurobench==2.3.*" tonic'
+            "NeuroBench metrics",
+            "this install",
+            "pip install --no-deps -r requirements/no-deps.txt (neurobench without its torchaudio)",
         ) from error
     from neurobench.benchmarks import Benchmark
     from neurobench.metrics.static import ConnectionSparsity, Footprint, ParameterCount

@@ -34,6 +34,7 @@ RECURRENT_REFUSED = (
 )
 ANALOG_REFUSED = "analog input cannot be replayed as spikes on the simulator (no Numba run to count)"
 KERAS_REFUSED = "a Keras / NengoDL model: NeuroBench 2.3 runs torch models only"
+NEUROBENCH_INSTALL = "pip install --no-deps -r requirements/no-deps.txt (neurobench without its torchaudio)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,8 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also compute NeuroBench's metrics per row with the neurobench package (footprint, "
         "connection sparsity, parameter count, activation sparsity, synaptic operations, membrane "
-        "updates) beside our counters on the same model; needs: pip install --no-deps "
-        "'neurobench==2.3.*' tonic",
+        f"updates) beside our counters on the same model; needs: {NEUROBENCH_INSTALL}",
     )
     add_output_arguments(parser, "compare")
 
@@ -107,9 +107,7 @@ def _check(args) -> list[str]:
     if args.epochs < 1:
         raise ValidationError("--epochs", f"must be >= 1, got {args.epochs}")
     if args.neurobench and importlib.util.find_spec("neurobench") is None:
-        raise ValidationError(
-            "--neurobench", "needs the neurobench package: pip install --no-deps 'neurobench==2.3.*' tonic"
-        )
+        raise ValidationError("--neurobench", f"needs the neurobench package: {NEUROBENCH_INSTALL}")
     return models
 
 

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
-from snn.lsnn import LSNN, LSNNWeights, initial_weights, to_network
+from snn import validate
+from snn.errors import ValidationError
+from snn.lsnn import LSNN, LSNNWeights, to_network
 from studies.experiments.tasks import Batch, Task, accuracy
 
 
@@ -62,17 +64,20 @@ def train(task: Task, seed: int = 0, epochs: int = 30, train_size: int = 1024, m
     from hardware.nengo_dl_neurons import register
     from hardware.tf_compat import import_nengo_dl
     from snn.lsnn import run as run_lsnn
-    from studies.experiments.lsnn_training import TEST_SEED
+    from studies.experiments.lsnn_training import TEST_SEED, initial_lsnn
 
+    epochs = validate.count("epochs", epochs, low=0)
+    validate.count("train_size", train_size)
+    validate.count("minibatch", minibatch)
+    if learning_rate is not None:
+        validate.positive("learning_rate", learning_rate)
     nengo_dl = import_nengo_dl()
     import nengo
     import tensorflow as tf
 
     register()
     tf.random.set_seed(seed)
-    weight_rng, data_rng, _ = np.random.default_rng(seed).spawn(3)
-    lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
-    weights = initial_weights(lsnn, weight_rng, task.input_gain, task.recurrent_gain)
+    lsnn, weights, data_rng, _ = initial_lsnn(task, seed)
     train_batch, test_batch = task.sample(data_rng, train_size), task.test(np.random.default_rng(TEST_SEED))
     steps = train_batch.x.shape[1] + 1
     network = to_network(lsnn, weights, np.zeros((steps, lsnn.n_in)))  # the source's data comes from fit
@@ -139,9 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
-    run = train(
-        get(args.task), seed=args.seed, epochs=args.epochs, train_size=args.train_size, learning_rate=args.lr
-    )
+    try:
+        run = train(
+            get(args.task),
+            seed=args.seed,
+            epochs=args.epochs,
+            train_size=args.train_size,
+            learning_rate=args.lr,
+        )
+    except ValidationError as error:
+        print(f"lsnn_nengo_dl: {error}", file=sys.stderr)
+        return 2
     report = {
         "task": args.task,
         "epochs": args.epochs,

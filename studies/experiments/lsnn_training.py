@@ -48,6 +48,19 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(a * b) / norm) if norm > 0 else float("nan")
 
 
+def initial_lsnn(task: Task, seed: int):
+    """``task``'s LSNN, its initial weights for ``seed``, and the generators for its training
+    data and random feedback (one seed split three ways, as every trainer here splits it)."""
+    weight_rng, data_rng, feedback_rng = np.random.default_rng(seed).spawn(3)
+    lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
+    return (
+        lsnn,
+        initial_weights(lsnn, weight_rng, task.input_gain, task.recurrent_gain),
+        data_rng,
+        feedback_rng,
+    )
+
+
 def evaluate(lsnn: LSNN, weights: LSNNWeights, batch: Batch, chunk: int = 256, dtype=np.float64) -> float:
     """Accuracy on the Numba forward pass (in ``dtype``)."""
     outputs = [
@@ -100,9 +113,7 @@ def train(
             raise ValidationError(name, f"must be an integer >= 1, got {value!r}")
     if not learning_rate > 0:
         raise ValidationError("--lr", f"must be > 0, got {learning_rate}")
-    weight_rng, data_rng, feedback_rng = np.random.default_rng(seed).spawn(3)
-    lsnn = LSNN(n_in=task.n_in, n_out=task.n_out, **task.lsnn)
-    weights = initial_weights(lsnn, weight_rng, task.input_gain, task.recurrent_gain)
+    lsnn, weights, data_rng, feedback_rng = initial_lsnn(task, seed)
     test_batch = task.test(np.random.default_rng(TEST_SEED))
     validation_batch = task.validation(np.random.default_rng(VALIDATION_SEED))
     validate_every = validate_every or max(1, iterations // 10)
