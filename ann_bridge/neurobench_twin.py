@@ -226,11 +226,12 @@ def _linear(weight_in_out: torch.Tensor, bias=None) -> nn.Linear:
     return layer
 
 
-def twin(model) -> nn.Module:
+def twin(model, timesteps: int | None = None) -> nn.Module:
     """The step-by-step twin NeuroBench can hook, of a :class:`~ann_bridge.classifier.SpikingClassifier`,
     :class:`~ann_bridge.classifier.SpikingCNN` or :class:`~ann_bridge.conversion.ConvertedMLP`
     (its simulator network's maths: IF neurons, analog input as a current, biases as
-    currents); an ANN of torch layers is returned as it is."""
+    currents; ``timesteps``: how long it holds its analog input); an ANN of torch layers is
+    returned as it is."""
     import copy
 
     from ann_bridge.classifier import SpikingClassifier, SpikingCNN
@@ -263,7 +264,11 @@ def twin(model) -> nn.Module:
                 )
             )
             biases.append(None if index == 0 else np.asarray(b, dtype=np.float64))
-        return StepTwin(maps, neurons, biases, 0, True, "last")
+        if timesteps is None:
+            raise ValidationError(
+                "timesteps", "a converted MLP's twin needs the steps it holds its input for"
+            )
+        return StepTwin(maps, neurons, biases, timesteps, True, "last")
     if isinstance(model, nn.Module):
         return model
     raise ValidationError("model", f"has no NeuroBench twin: {type(model).__name__}")

@@ -53,6 +53,18 @@ def _report(theirs: dict, ours: dict, ours_from: str, not_compared: dict) -> dic
     }
 
 
+def _counted(networks, steps: int, dt: float) -> dict:
+    """Our counters (:mod:`snn.workload`, static and workload) over one Numba run of
+    ``steps`` per network of ``networks`` (the same network, one sample's input each)."""
+    from snn import Simulator, workload
+
+    results, network = [], None
+    for network in networks:
+        workload.probe_for_workload(network)
+        results.append(Simulator(network, dt=dt, progress=False).run(steps * dt))
+    return {**workload.static_metrics(network, dt), **workload.workload_metrics(network, results, dt)}
+
+
 def ann_metrics(net, x: np.ndarray, y: np.ndarray) -> dict:
     """An ANN baseline: NeuroBench on the model as it is, ours from forward hooks."""
     import torch
@@ -76,7 +88,6 @@ def spiking_metrics(model, x: np.ndarray, y: np.ndarray, seed: int) -> dict:
     from ann_bridge import neurobench_twin
     from ann_bridge.classifier import SpikingClassifier, encode
     from ann_bridge.network import to_network
-    from snn import Simulator, workload
 
     if model.encoding == "analog":
         from snn.errors import UnsupportedFeature
@@ -95,11 +106,7 @@ def spiking_metrics(model, x: np.ndarray, y: np.ndarray, seed: int) -> dict:
     else:
         chain = nn.Sequential(*model.convs, nn.Flatten(), model.readout)
     dt = model.readout.dt
-    results, network = [], None
-    for index in range(len(x)):
-        network = workload.probe_for_workload(to_network(chain, spikes[:, index]))
-        results.append(Simulator(network, dt=dt, progress=False).run(model.timesteps * dt))
-    ours = {**workload.static_metrics(network, dt), **workload.workload_metrics(network, results, dt)}
+    ours = _counted((to_network(chain, spikes[:, i]) for i in range(len(x))), model.timesteps, dt)
     not_compared = {"Footprint": STORAGE}
     if not isinstance(model, SpikingClassifier):
         not_compared["ParameterCount"] = EXPANDED
@@ -117,8 +124,7 @@ def converted_metrics(converted, x: np.ndarray, y: np.ndarray, timesteps: int) -
     from ann_bridge.conversion import to_network
     from snn import Simulator, workload
 
-    twin = neurobench_twin.twin(converted)
-    twin.timesteps = timesteps
+    twin = neurobench_twin.twin(converted, timesteps)
     theirs = neurobench_twin.metrics(twin, torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y))
     dt = 1e-3
     network = workload.probe_for_workload(to_network(converted, x, dt), readouts=("out",))
@@ -144,20 +150,11 @@ def lsnn_metrics(lsnn, weights, x: np.ndarray) -> dict:
     import torch
 
     from ann_bridge import neurobench_twin
-    from snn import Simulator, workload
     from snn.lsnn import to_network
 
-    results, network = [], None
-    steps = x.shape[1]
-    for sequence in x:
-        network = workload.probe_for_workload(to_network(lsnn, weights, sequence))
-        results.append(Simulator(network, dt=lsnn.dt, progress=False).run(steps * lsnn.dt))
-    twin = neurobench_twin.NetworkTwin(network, lsnn.dt, "input", "readout")
+    ours = _counted((to_network(lsnn, weights, sequence) for sequence in x), x.shape[1], lsnn.dt)
+    twin = neurobench_twin.NetworkTwin(to_network(lsnn, weights, x[0]), lsnn.dt, "input", "readout")
     theirs = neurobench_twin.metrics(twin, torch.as_tensor(x, dtype=torch.float64), None)
-    ours = {
-        **workload.static_metrics(network, lsnn.dt),
-        **workload.workload_metrics(network, results, lsnn.dt),
-    }
     not_compared = {
         "Footprint": STORAGE,
         "ConnectionSparsity": ABSENT,
