@@ -476,7 +476,7 @@ def with_inputs(network: Network, inputs: Mapping[str, object] | None) -> Networ
     """A copy of ``network`` whose spike sources named in ``inputs`` are replaced.
 
     Each value is a spike source of the same name and size. Everything else (populations,
-    projections, currents, probes) is shared with ``network``, which is left unchanged.
+    projections, currents, rewards, probes) is shared with ``network``, which is left unchanged.
     """
     if not inputs:
         return network
@@ -498,5 +498,6 @@ def with_inputs(network: Network, inputs: Mapping[str, object] | None) -> Networ
     copy.sources = {name: inputs.get(name, source) for name, source in network.sources.items()}
     copy.projections = list(network.projections)
     copy.currents = list(network.currents)
+    copy.rewards = list(network.rewards)
     copy.probes = list(network.probes)
     return copy

@@ -265,8 +265,9 @@ def _currents(b2, network: Network, groups: dict, dt: float, n_steps: int) -> li
     return objects
 
 
-def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
-    """A Synapses object for one projection's concrete synapses."""
+def _synapses(b2, synapses, groups: dict, network: Network, dt: float, n_steps: int):
+    """A Synapses object for one projection's concrete synapses, and the operations its
+    learning rule runs every step (:mod:`hardware.brian2_rules`)."""
     projection = synapses.projection
     post = network.populations[projection.post]
     synapse = effective_synapse(network, projection)
@@ -281,13 +282,15 @@ def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
         else:
             on_pre = "v_post += w * int(refractory_left_post <= 0)"  # free in the next step
             namespace = {}
-    on_post = None
+    on_post, rule = None, None
     if projection.plasticity is not None:  # the rule's statements after the weight's delivery
         from hardware.brian2_rules import rule_equations
 
-        rule = rule_equations(b2, projection.plasticity, unit)
+        rule = rule_equations(b2, projection.plasticity, unit, dt)
         model, on_pre, on_post = f"{model}\n{rule.model}", f"{on_pre}\n{rule.on_pre}", rule.on_post
         namespace = {**namespace, **rule.namespace}
+        if rule.rates_pre is not None:  # a second pathway, without the synapses' delays
+            on_pre = {"pre": on_pre, "rates": rule.rates_pre}
     group = b2.Synapses(
         groups[projection.pre],
         groups[projection.post],
@@ -300,8 +303,26 @@ def _synapses(b2, synapses, groups: dict, network: Network, dt: float):
     group.connect(i=synapses.pre, j=synapses.post)
     group.w = synapses.weights * unit
     if np.any(synapses.delay_steps):
-        group.delay = synapses.delay_steps * dt * b2.second
-    return group
+        group.pre.delay = synapses.delay_steps * dt * b2.second
+    objects = []
+    if rule is not None:
+        for order, (when, statements) in enumerate(rule.each_step):
+            objects.append(group.run_regularly(statements, when=when, order=order))
+        objects += _rewards(b2, group, network, projection.name, dt, n_steps)
+    return group, objects
+
+
+def _rewards(b2, group, network: Network, projection: str, dt: float, n_steps: int) -> list:
+    """The reward schedules of ``projection`` raising its shared dopamine ``d`` at the start
+    of their steps (see :func:`hardware.brian2_rules.reward_table`)."""
+    from hardware.brian2_rules import reward_table
+
+    found = reward_table(network.rewards, projection, dt, n_steps)
+    if found is None:
+        return []
+    table, interval = found
+    group.namespace["reward_table"] = b2.TimedArray(table, dt=interval * dt * b2.second)
+    return [group.run_regularly("d = d + reward_table(t)", dt=interval * dt * b2.second, when="start")]
 
 
 def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
@@ -335,8 +356,8 @@ def build_brian2(b2, lowered: Concrete, n_steps: int, seed: int) -> Built:
     built.objects += _currents(b2, network, built.groups, dt, n_steps)
     for synapses in lowered.synapses:
         if synapses.n_synapses:
-            group = _synapses(b2, synapses, built.groups, network, dt)
-            built.objects.append(group)
+            group, objects = _synapses(b2, synapses, built.groups, network, dt, n_steps)
+            built.objects += [group, *objects]
             if synapses.projection.plasticity is not None:
                 built.learning[synapses.projection.name] = group
     for probe in network.probes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from snn.connectivity import AllToAll, FixedInDegree, FixedProbability, Sparse
 from snn.errors import UnsupportedFeature, ValidationError
-from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, SpikeSource
+from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, Reward, SpikeSource
 from snn.network import Network, Population, Probe, Projection, Uniform
 from snn.neurons import ALIF, IF, LI, LIF, AdEx, CubaLIF, Izhikevich
 from snn.result import Result, Trace
@@ -38,6 +38,7 @@ __all__ = [
     "Projection",
     "RateEncoder",
     "Result",
+    "Reward",
     "Simulator",
     "Sparse",
     "SpikeSource",

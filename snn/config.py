@@ -40,6 +40,11 @@ Layout (every table optional except ``population``; unknown keys are errors)::
     type = "constant"       # constant: amplitude | step: times, amplitudes | array: values, interval
     amplitude = 1e-3
 
+    [[reward]]              # dopamine for a RewardSTDP projection (snn.Reward)
+    projection = "drive_to_exc_0"
+    times = [0.5, 1.0]      # s
+    amounts = [1.0, -1.0]
+
     [[probe]]
     target = "exc"
     variable = "v"          # spikes (default) | v | b | i_syn | i_ext
@@ -64,7 +69,7 @@ else:  # pragma: no cover - Python 3.10
 
 from snn.connectivity import CONNECTIVITIES
 from snn.errors import ValidationError
-from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, SpikeSource
+from snn.inputs import Current, LatencyEncoder, PoissonSource, RateEncoder, Reward, SpikeSource
 from snn.network import Network, Population, Probe, Projection, Uniform
 from snn.neurons import MODELS
 from snn.plasticity import RULES
@@ -73,7 +78,7 @@ from snn.synapses import SYNAPSES
 SOURCES = {cls.__name__: cls for cls in (PoissonSource, SpikeSource, RateEncoder, LatencyEncoder)}
 #: Largest network file read (16 MiB): a description, not a data set
 MAX_CONFIG_BYTES = 16 * 2**20
-TOP_LEVEL = ("network", "simulation", "population", "source", "projection", "current", "probe")
+TOP_LEVEL = ("network", "simulation", "population", "source", "projection", "current", "reward", "probe")
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,11 @@ def network_from_dict(data: dict) -> tuple[Network, SimulationDefaults]:
     for index, entry in enumerate(_list("current", data)):
         with _at(f"current[{index}]"):
             net.inject(_current(f"current[{index}]", _table(f"current[{index}]", entry)))
+    for index, entry in enumerate(_list("reward", data)):
+        where = f"reward[{index}]"
+        with _at(where):
+            keys = ("projection", "times", "amounts")
+            net.add_reward(Reward(**_take(where, _table(where, entry), keys, keys)))
     for index, entry in enumerate(_list("probe", data)):
         with _at(f"probe[{index}]"):
             _add_probe(net, f"probe[{index}]", entry)
@@ -390,6 +400,10 @@ def network_to_dict(network: Network, defaults: SimulationDefaults | None = None
             **({"neurons": _plain(c.neurons)} if c.neurons is not None else {}),
         }  # fmt: skip
         for c in network.currents
+    ]
+    data["reward"] = [
+        {"projection": r.projection, "times": _plain(r.times), "amounts": _plain(r.amounts)}
+        for r in network.rewards
     ]
     data["probe"] = [
         {

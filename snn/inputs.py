@@ -1,8 +1,10 @@
-"""Inputs: spike sources (which project like populations) and injected currents.
+"""Inputs: spike sources (which project like populations), injected currents and reward
+schedules.
 
 Spike sources are nodes of the network with a name and a size; projections start from
 them exactly as from populations. Currents are injected into a named population and
-add to the neurons' input current ``I`` (amperes).
+add to the neurons' input current ``I`` (amperes). Rewards are delivered to a
+reward-modulated learning projection.
 """
 
 from __future__ import annotations
@@ -229,3 +231,40 @@ class Current:
             raise ValidationError("Current.values", "must hold at least one row")
         times = np.arange(values.shape[0]) * interval
         return cls(target=target, times=times, amplitudes=values, neurons=neurons)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Reward:
+    """A schedule of dopamine for a :class:`~snn.plasticity.RewardSTDP` projection: at
+    ``times[k]`` (s, >= 0, non-decreasing), ``amounts[k]`` (dimensionless, any sign) is
+    added to the projection's dopamine level, as :meth:`snn.Simulator.reward` would add it
+    when the simulation reaches that time (rounded to a step ``round(t / dt)``; it acts on
+    the weights from that step on). Amounts at one step add up.
+
+    It is an input (open loop), so every backend that runs the rule runs it the same way;
+    a reward that depends on the network's answers goes through :meth:`snn.Simulator.reward`
+    between runs.
+    """
+
+    projection: str
+    times: object
+    amounts: object
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "projection", validate.name("Reward.projection", self.projection))
+        times = validate.finite_array("Reward.times", self.times).ravel()
+        amounts = validate.finite_array("Reward.amounts", self.amounts).ravel()
+        if times.size == 0:
+            raise ValidationError("Reward.times", "must hold at least one time")
+        if np.any(times < 0) or np.any(np.diff(times) < 0):
+            raise ValidationError("Reward.times", "must be >= 0 s and non-decreasing")
+        if amounts.shape != times.shape:
+            raise ValidationError(
+                "Reward.amounts", f"must hold one amount per time ({times.size}), got {amounts.size}"
+            )
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "amounts", amounts)
+
+    def steps(self, dt: float) -> np.ndarray:
+        """The steps at which each amount arrives (``round(t / dt)``)."""
+        return np.rint(self.times / dt).astype(np.int64)

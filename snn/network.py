@@ -22,7 +22,7 @@ import numpy as np
 from snn import validate
 from snn.connectivity import Connectivity
 from snn.errors import ValidationError
-from snn.inputs import SPIKE_SOURCES, Current, SpikeSourceBase
+from snn.inputs import SPIKE_SOURCES, Current, Reward, SpikeSourceBase
 from snn.neurons import NeuronModel
 from snn.synapses import Delta, Exponential, Synapse
 
@@ -158,7 +158,8 @@ class Probe:
 
 
 class Network:
-    """A container of populations, spike sources, projections, currents and probes.
+    """A container of populations, spike sources, projections, currents, reward schedules
+    and probes.
 
     Nodes (populations and spike sources) share one namespace. Methods return what they
     add, so ``exc = net.add(Population(...))`` reads naturally.
@@ -170,6 +171,7 @@ class Network:
         self.sources: dict[str, SpikeSourceBase] = {}
         self.projections: list[Projection] = []
         self.currents: list[Current] = []
+        self.rewards: list[Reward] = []
         self.probes: list[Probe] = []
 
     # ---- nodes -------------------------------------------------------------------
@@ -268,6 +270,19 @@ class Network:
             )
         self.currents.append(current)
         return current
+
+    def add_reward(self, reward: Reward) -> Reward:
+        """Add a reward schedule; its projection must learn with
+        :class:`~snn.plasticity.RewardSTDP`."""
+        from snn.plasticity import RewardSTDP
+
+        rewarded = [p.name for p in self.projections if isinstance(p.plasticity, RewardSTDP)]
+        if reward.projection not in rewarded:
+            raise ValidationError(
+                "Reward.projection", f"must name a RewardSTDP projection; those here: {rewarded}"
+            )
+        self.rewards.append(reward)
+        return reward
 
     def probe(
         self,

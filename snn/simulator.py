@@ -174,6 +174,7 @@ class Simulator:
         if self.plastic is not None:
             self.threads = 1  # learning rules run on one worker (see snn.plasticity.kernels)
             self._weight_probes = self._check_weight_probes(network)
+        self._rewards = self._reward_schedule(network)
         self.dendrites = self._dendrites(network)
         cycles = {d.layer.segments.cycle_steps for d in self.dendrites.values()}
         if len(cycles) > 1:
@@ -354,6 +355,17 @@ class Simulator:
             self.model.connectivity.weights[self.plastic.positions[projection]].copy(),
         )
 
+    def _reward_schedule(self, network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The network's reward schedules merged: (step, rule index, amount), by step (the
+        schedules' order within a step). Delivered by :meth:`run` as :meth:`reward` would."""
+        steps, rules, amounts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for reward in network.rewards:
+            steps.append(reward.steps(self.dt))
+            rules.append(np.full(steps[-1].size, self._rule_index(reward.projection, "Reward.projection")))
+            amounts.append(reward.amounts)
+        order = np.argsort(np.concatenate(steps), kind="stable")
+        return tuple(np.concatenate(part)[order] for part in (steps, rules, amounts))
+
     def reward(self, projection: str, amount: float) -> None:
         """Deliver ``amount`` of dopamine to a :class:`~snn.plasticity.RewardSTDP`
         projection (it acts from the next step; see the rule)."""
@@ -408,7 +420,10 @@ class Simulator:
 
         neurons = kernels.Neurons(**{name: getattr(m.neurons, name) for name in kernels.Neurons._fields})
         channels = kernels.Channels(m.channels.ptr, m.channels.slot_base, m.channels.decay, m.channels.coef)
-        synapses = kernels.Synapses(m.connectivity.targets, m.connectivity.weights, m.connectivity.delays)
+        delays = m.connectivity.delays
+        if self.plastic is not None and self.plastic.kernel_delays is not None:
+            delays = self.plastic.kernel_delays  # delayed learning synapses deliver on arrival
+        synapses = kernels.Synapses(m.connectivity.targets, m.connectivity.weights, delays)
         # the refractory neurons, listed by each worker (-1: list them anew, as on a change of split)
         held, held_count = np.empty(m.n_neurons, dtype=np.int64), np.full(m.n_neurons + 1, -1, dtype=np.int64)
         state = kernels.State(
@@ -471,6 +486,7 @@ class Simulator:
                 count, steps = choice.plan(end - self.step)
                 if cycle:  # stop at each cycle's end: the segments learn there
                     steps = min(steps, cycle - self.step % cycle)
+                steps = self._deliver_rewards(steps)
                 if count != listed_by:  # the held lists belong to the other split's workers
                     held_count[:], listed_by = -1, count
                 share = functools.partial(
@@ -511,6 +527,20 @@ class Simulator:
         if self.dendrites:
             self._add_dendrites(result, first_step, n_steps)
         return result
+
+    def _deliver_rewards(self, steps: int) -> int:
+        """Add the scheduled rewards due at this step to their rules' dopamine; returns
+        ``steps`` cut to end where the next reward is due."""
+        due, rules, amounts = self._rewards
+        if due.size == 0:
+            return steps
+        first, last = np.searchsorted(due, [self.step, self.step + 1])
+        dopamine = self.plastic.arrays["dopamine"]
+        for k in range(first, last):  # in order: the same sum as the calls of reward() it replaces
+            dopamine[rules[k]] += amounts[k]
+        if last < due.size:
+            steps = min(steps, int(due[last]) - self.step)
+        return steps
 
     def _add_dendrites(self, result: Result, first_step: int, n_steps: int) -> None:
         """Each dendritic population's raw anomaly score per cycle ended in this run (trace

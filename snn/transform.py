@@ -81,6 +81,8 @@ def split_population(network: Network, population: str, parts: list[Part]) -> Ne
     for current in network.currents:
         for piece in _split_current(current, population, parts, owner, local):
             out.inject(piece)
+    for reward in network.rewards:  # learning projections are never split
+        out.add_reward(reward)
     for probe in network.probes:
         for piece in _split_probe(probe, population, parts):
             out.probe(piece.target, piece.variable, neurons=piece.neurons, every=piece.every, name=piece.name)

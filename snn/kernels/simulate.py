@@ -9,7 +9,9 @@ Order within step ``k`` (Brian2's schedule, so spike times agree with it):
    a spike is stamped with the step's start time ``k * dt``;
 4. propagate: each spike adds its weights to target slots, directly when the delay is 0
    (acting from step ``k + 1``) or into a ring buffer of ``max_delay + 1`` rows; the
-   ring row of step ``k`` is then flushed into the slots;
+   ring row of step ``k`` is then flushed into the slots (a delayed learning synapse is
+   marked by a negative delay and delivered on arrival instead, see
+   :mod:`snn.plasticity.kernels`);
 5. record probes (sampled after the step).
 
 Synaptic slots are channel-major: population ``p`` of ``size`` neurons keeps channel
@@ -113,7 +115,8 @@ class Channels(NamedTuple):
 
 class Synapses(NamedTuple):
     """Per synapse (rows = nodes, split by :class:`Work`): target slot, weight, delay in steps
-    (``delays`` empty when every delay is 0)."""
+    (``delays`` empty when every delay is 0; negative, in a learning run, for a delayed
+    learning synapse that :mod:`snn.plasticity.kernels` delivers on arrival)."""
 
     targets: np.ndarray
     weights: np.ndarray
@@ -577,8 +580,11 @@ def run_block(
                     recorded += 1
                 for syn in range(row_split[node, worker], row_split[node, worker + 1]):
                     target = targets[syn]
-                    if has_delays and delays[syn] > 0:
-                        ring[(step + delays[syn]) % ring_rows, target] += weights[syn]
+                    if has_delays and delays[syn] != 0:
+                        if delays[syn] > 0:
+                            ring[(step + delays[syn]) % ring_rows, target] += weights[syn]
+                        # < 0: a learning synapse's spike, delivered on arrival with the weight
+                        # it has then (snn.plasticity.kernels)
                     else:
                         slots[target] += weights[syn]
         if ring_rows > 1:

@@ -20,12 +20,15 @@ class PlasticModel:
     synapses in the merged CSR, in the projection's own order (pre-major, as its
     connectivity made them); ``pre_post[name]``: their (pre, post) indices within the nodes.
     ``arrays``: the rule-independent part of :class:`~snn.plasticity.kernels.Plastic`
-    (everything but the weight probes, which each run sizes)."""
+    (everything but the weight probes, which each run sizes). ``kernel_delays``: the
+    synapse delays the kernels read, with each delayed learning synapse's negated (it is
+    delivered on arrival), or None when no learning synapse has a delay."""
 
     names: list
     positions: dict
     pre_post: dict
     arrays: dict
+    kernel_delays: np.ndarray | None = None
 
 
 def rule_parameters(rule) -> tuple[int, np.ndarray]:
@@ -103,13 +106,22 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
     post_ptr = np.zeros(model.n_neurons + 1, dtype=np.int64)
     np.add.at(post_ptr, post[timing_syn].astype(np.int64) + 1, 1)
     post_ptr = np.cumsum(post_ptr)
+    # delayed learning synapses (any rule) are delivered on arrival; spike-timing ones, delayed
+    # or not, also update there
+    learning = np.flatnonzero(rule_of >= 0)
+    delayed = learning[c.delays[learning] > 0] if c.delays.size else learning[:0]
+    kernel_delays = None
+    if delayed.size:
+        kernel_delays = c.delays.astype(np.int32)
+        kernel_delays[delayed] *= -1
+    arriving = np.union1d(timing_syn, delayed)
     if c.delays.size:
-        delays = np.unique(c.delays[timing_syn]).astype(np.int64)
+        delays = np.unique(c.delays[arriving]).astype(np.int64)
     else:
         delays = np.zeros(1 if timing_syn.size else 0, dtype=np.int64)
     rows = int(delays.max()) + 1 if delays.size else 1
     node_plastic = np.zeros(n_nodes, dtype=np.bool_)
-    node_plastic[pre[timing_syn]] = True
+    node_plastic[pre[arriving]] = True
     arrays = dict(
         rule=rule_of,
         pre=pre,
@@ -137,4 +149,6 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
         node_plastic=node_plastic,
         events=np.zeros(max(timing_syn.size, 1), dtype=np.int64),
     )
-    return PlasticModel(names=names, positions=positions, pre_post=pre_post, arrays=arrays)
+    return PlasticModel(
+        names=names, positions=positions, pre_post=pre_post, arrays=arrays, kernel_delays=kernel_delays
+    )

@@ -15,7 +15,8 @@ def freeze(network: Network, simulator=None) -> Network:
     """A copy of ``network`` whose learning projections have no rule. With ``simulator``
     (an :class:`snn.Simulator` of this network), each carries that simulator's weights now,
     as an explicit :class:`snn.Sparse` list (same synapses, delays kept); without, the
-    projections keep their connectivity as described. Weight probes are dropped."""
+    projections keep their connectivity as described. Weight probes and reward schedules
+    are dropped."""
     frozen = Network(network.name)
     for node in [*network.populations.values(), *network.sources.values()]:
         frozen.add(node)

@@ -4,7 +4,12 @@ Step ``k`` of a plastic network: the reference step (:func:`snn.kernels.simulate
 for one step: integrate, threshold, propagate with the weights as they are), then
 
 1. presynaptic arrivals: every plastic synapse whose presynaptic spike of step ``k - d``
-   arrives now (``d`` its delay), in spike-list order then synapse order;
+   arrives now (``d`` its delay), in spike-list order then synapse order. A delayed
+   learning synapse delivers its weight now, as it is on arrival (acting from step
+   ``k + 1``, as the delay ring would), not as it was when the spike left: the weight
+   may have changed in between, and Brian2 and NEST read it on arrival too. So the
+   reference step skips these synapses (their delays are negative in the kernel's copy,
+   :attr:`snn.plasticity.build.PlasticModel.kernel_delays`);
 2. postsynaptic spikes of step ``k``, through the transpose index (``post_ptr``/``post_syn``);
 3. the rules that act every step: eligibility decay and dopamine (reward STDP), Oja, BCM;
 4. weight probes due after step ``k``.
@@ -46,9 +51,10 @@ class Plastic(NamedTuple):
     rate offsets ``pre_off``/``post_off`` into ``rate_pre``/``rate_post``/``theta`` with
     ``pre_first``/``post_first`` the first node of its pre and post. Transpose:
     ``post_ptr`` (n_neurons + 1) / ``post_syn``: spike-timing synapses into each neuron.
-    ``delays``: the distinct delays (steps) of spike-timing synapses; ``history``
-    (rows, n_nodes) / ``history_count`` (rows): the last ``rows`` steps' spike lists;
-    ``node_plastic``: whether a node has spike-timing synapses; ``events``: scratch, the
+    ``delays``: the distinct delays (steps) of spike-timing synapses and of delayed
+    learning synapses; ``history`` (rows, n_nodes) / ``history_count`` (rows): the last
+    ``rows`` steps' spike lists; ``node_plastic``: whether a node has such synapses
+    (spike-timing or delayed); ``events``: scratch, the
     synapses a step's spikes reach (one slot per synapse). Weight probes: probe ``q``
     samples ``probe_syn[probe_ptr[q]:probe_ptr[q + 1]]`` every ``probe_every[q]`` steps into
     ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far."""
@@ -168,9 +174,11 @@ def timing_event(kind, presynaptic, w, traces, c, p):
 
 
 @njit(cache=True)
-def _arrivals(node_list, count, delay, row_ptr, synapse_delays, node_plastic, rule, kinds, events, n_events):
-    """List in ``events`` from ``n_events`` on the spike-timing synapses that the spikes of
-    ``node_list[:count]`` (emitted ``delay`` steps ago) reach now; returns the new count."""
+def _arrivals(node_list, count, delay, row_ptr, synapses, slots, node_plastic, rule, kinds, events, n_events):
+    """The spikes of ``node_list[:count]`` (emitted ``delay`` steps ago) at the learning
+    synapses they reach now: a delayed one delivers its weight into its target slot; a
+    spike-timing one is listed in ``events`` from ``n_events`` on. Returns the new count."""
+    targets, weights, synapse_delays = synapses
     has_delays = synapse_delays.size > 0
     for k in range(count):
         node = node_list[k]
@@ -178,7 +186,11 @@ def _arrivals(node_list, count, delay, row_ptr, synapse_delays, node_plastic, ru
             continue
         for syn in range(row_ptr[node, 0], row_ptr[node, 1]):
             r = rule[syn]
-            if r >= 0 and kinds[r] < OJA and (synapse_delays[syn] if has_delays else 0) == delay:
+            if r < 0 or (abs(synapse_delays[syn]) if has_delays else 0) != delay:
+                continue
+            if delay > 0:
+                slots[targets[syn]] += weights[syn]
+            if kinds[r] < OJA:
                 events[n_events] = syn
                 n_events += 1
     return n_events
@@ -321,7 +333,7 @@ def run_block_plastic(
     n_neurons = schedule.n_neurons
     n_nodes = work.rows.shape[0]
     rows = plastic.history.shape[0]
-    weights, synapse_delays = synapses.weights, synapses.delays
+    weights = synapses.weights
     rule, kinds, params, traces, last, eligibility = (
         plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
     )  # fmt: skip
@@ -365,8 +377,9 @@ def run_block_plastic(
             then = (step - d) % rows
             spikes, count = history[then], history_count[then]
             n_events = _arrivals(
-                spikes, count, d, work.rows, synapse_delays, node_plastic, rule, kinds, events, n_events
-            )
+                spikes, count, d, work.rows, synapses, state.slots, node_plastic, rule, kinds, events,
+                n_events,
+            )  # fmt: skip
         _apply_events(
             events, n_events, True, step, dt, rule, kinds, params, traces, last, eligibility, weights
         )

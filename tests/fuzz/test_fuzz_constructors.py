@@ -23,6 +23,7 @@ from snn.htm.temporal_memory import TemporalMemoryParameters
 from snn.lca import LCA
 from snn.lsnn import LSNN
 from snn.neurons import MODELS
+from snn.plasticity import RULES
 from snn.reservoir import ESN, LSM
 from tests.fuzz.strategies import kwargs_for
 
@@ -37,6 +38,9 @@ TARGETS = {
     "RateEncoder": (snn.RateEncoder, {"name": "r", "size": 2, "values": [[0.1, 0.5]], "max_rate": 100.0}),
     "LatencyEncoder": (snn.LatencyEncoder, {"name": "l", "size": 2, "values": [[0.1, 0.5]], "t_max": 0.05}),
     "Current": (snn.Current, {"target": "p", "times": [0.0, 0.1], "amplitudes": [1e-3, 0.0]}),
+    "Reward": (snn.Reward, {"projection": "learn", "times": [0.0, 0.1], "amounts": [1.0, -1.0]}),
+    # every learning rule
+    **{name: (rule, {f.name: f.default for f in fields(rule)}) for name, rule in RULES.items()},
     "Current.constant": (snn.Current.constant, {"target": "p", "amplitude": 1e-3}),
     "Current.step": (snn.Current.step, {"target": "p", "times": [0.0, 0.1], "amplitudes": [1e-3, 0.0]}),
     "AllToAll": (snn.AllToAll, {"weights": 1.0, "delays": 0.0}),

@@ -8,7 +8,6 @@ import pytest
 
 import hardware
 import snn
-from snn.errors import UnsupportedFeature
 from snn.examples import SongParameters, song2000
 from snn.plasticity import BCM, Oja, PairSTDP, RewardSTDP, TripletSTDP
 from studies.experiments.stdp_protocols import DT
@@ -67,8 +66,45 @@ def test_song_miller_abbott_weights_become_bimodal_as_in_brian2():
     assert ours.rates("out")[0] == pytest.approx(theirs.rates("out")[0], rel=0.10)
 
 
-@pytest.mark.parametrize("rule", [RewardSTDP(), Oja(), BCM()], ids=lambda r: type(r).__name__)
-def test_rules_brian2_does_not_run_are_refused_by_name(rule):
-    net = _pair_network([10], [20], rule)
-    with pytest.raises(UnsupportedFeature, match=f"{type(rule).__name__} plasticity"):
-        hardware.get("brian2").run(net, 0.01, dt=DT)
+def _rate_network(rule, delay: float) -> snn.Network:
+    """Poisson drive -> 8 LIF -> 2 LIF, all to all, learning with ``rule`` through ``delay`` (s);
+    three rewards, two of them at one step, when the rule is reward-modulated."""
+    net = snn.Network("learning")
+    net.add(snn.PoissonSource(name="drive", size=8, rate=np.linspace(50, 400, 8)))
+    lif = snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_mem=20e-3, tau_ref=2e-3)
+    net.add(snn.Population(name="pre", size=8, model=lif))
+    net.add(snn.Population(name="post", size=2, model=lif))
+    net.connect("drive", "pre", snn.Sparse(pre=np.arange(8), post=np.arange(8), weights=0.5))
+    net.connect("pre", "post", snn.AllToAll(weights=0.2, delays=delay), plasticity=rule, name="learn")
+    if isinstance(rule, RewardSTDP):
+        net.add_reward(snn.Reward(projection="learn", times=[0.1, 0.25, 0.25], amounts=[1.0, -0.5, 2.0]))
+    net.probe("post")
+    net.probe_weights("learn", every=100)
+    return net
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        Oja(learning_rate=1e-4),
+        BCM(learning_rate=1e-7, tau_theta=0.2),
+        BCM(learning_rate=1e-7, threshold="mean", bounds="soft", w_max=1.0),
+        RewardSTDP(learning_rate=0.5, w_max=0.5, tau_c=0.1, tau_dopamine=0.05),
+        RewardSTDP(learning_rate=0.5, w_max=0.5, bounds="soft"),
+    ],
+    ids=["oja", "bcm", "bcm-mean-soft", "reward", "reward-soft"],
+)
+@pytest.mark.parametrize("delay", [0.0, 2e-3], ids=["no-delay", "delay"])
+def test_every_step_rules_change_the_weights_as_the_reference_does(rule, delay):
+    # the weights change every step (rates, or eligibility x dopamine), so the post spikes
+    # agree only if both simulators deliver a delayed spike with the weight it has on arrival
+    net = _rate_network(rule, delay)
+    ours = snn.Simulator(net, dt=DT, progress=False).run(0.4)
+    theirs = hardware.get("brian2", target="cython").run(net, 0.4, dt=DT)
+    assert np.array_equal(ours.spikes["post"][0], theirs.spikes["post"][0])
+    assert np.array_equal(ours.spikes["post"][1], theirs.spikes["post"][1])
+    assert theirs.weights["learn"] == pytest.approx(ours.weights["learn"], rel=1e-12, abs=1e-15)
+    assert theirs.traces["learn_weights"].values == pytest.approx(
+        ours.traces["learn_weights"].values, rel=1e-12, abs=1e-15
+    )
+    assert np.max(np.abs(ours.weights["learn"] - 0.2)) > 0.01, "the weights learned"

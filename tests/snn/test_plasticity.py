@@ -134,3 +134,92 @@ def test_toml_round_trip_and_unknown_rule_keys(tmp_path):
     with pytest.raises(snn.ValidationError, match="unknown field of TripletSTDP") as error:
         network_from_dict(data)
     assert error.value.field == "projection[0].plasticity.a4_plus"
+
+
+def test_a_delayed_spike_is_delivered_with_the_weight_it_has_on_arrival():
+    # pre spikes at steps 50 and 100 arrive at 80 and 130 (30-step delay); the post spike at
+    # 110 potentiates by a_plus exp(-30 dt / tau_plus) (the arrival at 80) while the second
+    # spike is on its way, so that spike lands with w0 + the potentiation (as in Brian2 and
+    # NEST), not with the w0 it left with
+    from studies.experiments.stdp_protocols import W0
+
+    rule = PairSTDP(a_plus=0.05, a_minus=0.0, tau_plus=20e-3, tau_minus=20e-3, w_max=1.0)
+    net = pair_network([50, 100], [110], rule, delay_steps=30)
+    net.probe("post", "v")
+    result = snn.Simulator(net, dt=DT, progress=False).run(0.02)
+    on_arrival = W0 + 0.05 * math.exp(-30 * DT / 20e-3)
+    assert result.weights["learn"][0] == pytest.approx(on_arrival, rel=1e-12)
+    v = result.traces["post_v"].values[:, 0]
+    tau_mem = net.populations["post"].model.tau_mem
+    # v is 0 after the reset at 110 until the jump acts in step 131 (and leaks over it)
+    assert np.all(v[111:131] == 0.0)
+    assert v[131] == pytest.approx(on_arrival * math.exp(-DT / tau_mem), rel=1e-12)
+
+
+def _reward_network(schedule):
+    net = snn.Network("rewarded")
+    net.add(snn.PoissonSource(name="inputs", size=20, rate=40.0))
+    model = snn.LIF(v_rest=0, v_reset=0, v_th=1.0, tau_mem=20e-3, tau_ref=2e-3)
+    net.add(snn.Population(name="out", size=2, model=model))
+    weights = np.random.default_rng(1).uniform(0.05, 0.2, (20, 2))
+    rule = RewardSTDP(tau_c=0.1, tau_dopamine=0.05, learning_rate=0.5, w_max=0.3)
+    net.connect("inputs", "out", snn.AllToAll(weights=weights), plasticity=rule, name="learn")
+    if schedule is not None:
+        net.add_reward(snn.Reward(projection="learn", times=schedule[0], amounts=schedule[1]))
+    return net
+
+
+def test_a_reward_schedule_is_simulator_reward_at_those_times():
+    schedule = ([0.05, 0.1, 0.1, 0.23], [1.0, -0.5, 0.25, 2.0])
+    scheduled = snn.Simulator(_reward_network(schedule), dt=1e-4, progress=False)
+    scheduled.run(0.15)
+    scheduled.run(0.15)  # a run boundary between deliveries changes nothing
+    by_hand = snn.Simulator(_reward_network(None), dt=1e-4, progress=False)
+    by_hand.run(0.05)
+    by_hand.reward("learn", 1.0)
+    by_hand.run(0.05)
+    by_hand.reward("learn", -0.5)
+    by_hand.reward("learn", 0.25)
+    by_hand.run(0.13)
+    by_hand.reward("learn", 2.0)
+    by_hand.run(0.07)
+    learned = scheduled.weights("learn")[2]
+    assert np.array_equal(learned, by_hand.weights("learn")[2])
+    unrewarded = snn.Simulator(_reward_network(None), dt=1e-4, progress=False)
+    unrewarded.run(0.3)
+    assert np.max(np.abs(learned - unrewarded.weights("learn")[2])) > 0.01, "the rewards changed the weights"
+
+
+@pytest.mark.parametrize(
+    "times, amounts, field",
+    [
+        ([0.1, 0.05], [1.0, 1.0], "Reward.times"),
+        ([-0.1], [1.0], "Reward.times"),
+        ([], [], "Reward.times"),
+        ([0.1, 0.2], [1.0], "Reward.amounts"),
+        ([0.1], [float("inf")], "Reward.amounts"),
+    ],
+)
+def test_bad_reward_schedules_name_the_field(times, amounts, field):
+    with pytest.raises(snn.ValidationError) as error:
+        snn.Reward(projection="learn", times=times, amounts=amounts)
+    assert error.value.field == field
+
+
+def test_a_reward_needs_a_reward_stdp_projection_and_reads_back_from_toml():
+    from snn.config import network_from_dict, network_to_dict
+
+    net = pair_network([10], [20], PairSTDP())
+    with pytest.raises(snn.ValidationError, match="RewardSTDP projection; those here: \\[\\]") as error:
+        net.add_reward(snn.Reward(projection="learn", times=[0.1], amounts=[1.0]))
+    assert error.value.field == "Reward.projection"
+    net = _reward_network(([0.1, 0.2], [1.0, -1.0]))
+    again, _ = network_from_dict(network_to_dict(net))
+    (reward,) = again.rewards
+    assert reward.projection == "learn"
+    assert np.array_equal(reward.times, [0.1, 0.2]) and np.array_equal(reward.amounts, [1.0, -1.0])
+    data = network_to_dict(net)
+    data["reward"][0]["amount"] = 1.0
+    with pytest.raises(snn.ValidationError, match="unknown key") as error:
+        network_from_dict(data)
+    assert error.value.field == "reward[0].amount"
