@@ -446,16 +446,10 @@ class Simulator:
                 probes.every, probes.var, probes.ptr, probes.index, probe_out, probe_out_ptr, probe_rows,
             )  # fmt: skip
             layout = kernels.Work(split.neurons, split.rows, sync, split.spike_counts)
-            if plastic is not None:
-                from snn.plasticity.kernels import run_block_plastic
-
-                return run_block_plastic(
-                    begin, end, layout, state, neurons, channels, synapses, schedule, self.rng, recording,
-                    plastic, self.dt,
-                )  # fmt: skip
             return kernels.run_block(
-                begin, end, worker, layout, state, neurons, channels, synapses, schedule, self.rng, recording
-            )
+                begin, end, worker, layout, state, neurons, channels, synapses, schedule, self.rng, recording,
+                plastic,
+            )  # fmt: skip
 
         start = time.perf_counter()
         # compiles, or loads the cached machine code (0 steps: no barrier)
@@ -556,7 +550,7 @@ class Simulator:
     def _plastic_arrays(self, n_steps: int):
         """The kernels' :class:`~snn.plasticity.kernels.Plastic` for a run of ``n_steps``
         (the rules' state persists across runs; weight probe buffers are this run's)."""
-        from snn.plasticity.kernels import Plastic
+        from snn.plasticity.kernels import REWARD, Plastic
 
         every = np.array([e for *_, e in self._weight_probes], dtype=np.int64)
         chosen = [self.plastic.positions[target][index] for _, target, index, _ in self._weight_probes]
@@ -572,6 +566,8 @@ class Simulator:
             probe_out=out,
             probe_out_ptr=out_ptr,
             probe_rows=rows,
+            every_step=bool(np.any(self.plastic.arrays["kind"] >= REWARD)),
+            dt=self.dt,
         )
         return plastic, widths
 

@@ -12,7 +12,8 @@ Order within step ``k`` (Brian2's schedule, so spike times agree with it):
    ring row of step ``k`` is then flushed into the slots (a delayed learning synapse is
    marked by a negative delay and delivered on arrival instead, see
    :mod:`snn.plasticity.kernels`);
-5. record probes (sampled after the step).
+5. record probes (sampled after the step);
+6. in a network that learns, the learning rules (:mod:`snn.plasticity.kernels`).
 
 Synaptic slots are channel-major: population ``p`` of ``size`` neurons keeps channel
 ``c`` of its neuron ``j`` at ``slot_base[p] + c * size + j``, so each channel decays in
@@ -30,6 +31,7 @@ from snn.kernels import steps
 from snn.kernels.memory import prefetch
 from snn.kernels.sync import barrier, first_sense
 from snn.models.base import ADEX, IZHIKEVICH
+from snn.plasticity.kernels import learn_step
 
 CACHE_LINE = 64  # bytes
 
@@ -437,13 +439,17 @@ def _list_fired(fired, begin, end, spiked, n_spikes):
 
 @njit(cache=True, nogil=True)
 def run_block(
-    step_begin, step_end, worker, work, state, neurons, channels, synapses, schedule, rng, recording
-):
+    step_begin, step_end, worker, work, state, neurons, channels, synapses, schedule, rng, recording,
+    plastic=None,
+):  # fmt: skip
     """Advance steps ``[step_begin, step_end)``; return the first step not done.
 
     Arguments are the typed records above (:class:`Work`, :class:`State`, :class:`Neurons`,
-    :class:`Channels`, :class:`Synapses`, :class:`Schedule`, :class:`Recording`) and the
-    run's ``numpy.random.Generator`` (Poisson draws).
+    :class:`Channels`, :class:`Synapses`, :class:`Schedule`, :class:`Recording`), the
+    run's ``numpy.random.Generator`` (Poisson draws) and, for a network that learns, its
+    :class:`snn.plasticity.kernels.Plastic` (one worker only): the rules' updates run after
+    each step (:func:`snn.plasticity.kernels.learn_step`). Without it (``None``) Numba
+    compiles the learning call away.
 
     Called once per worker, all at the same time (``work.neurons.size - 1`` workers, each on
     its own thread; one worker is the plain serial run). A worker owns its neurons and their
@@ -596,6 +602,10 @@ def run_block(
         # any: handing the records to the (empty) loop cost 0.45 us per step at 4000 CUBA neurons
         if has_probes:
             _sample_probes(step, my_first, my_end, state, neurons, channels, recording, rows_done)
+        # 6. the learning rules (a pruned branch when there are none)
+        if plastic is not None:
+            counts = spike_counts[half]
+            learn_step(step, listed, counts, n_neurons, spiked, slots, row_split, synapses, plastic)
         step += 1
     state.held_count[my_first] = n_held
     if lead:

@@ -1,7 +1,8 @@
-"""The learning rules' updates (``@njit``), run after each step of :func:`run_block_plastic`.
+"""The learning rules' updates (``@njit``): :func:`learn_step`, which
+:func:`snn.kernels.simulate.run_block` calls after each step of a learning network.
 
-Step ``k`` of a plastic network: the reference step (:func:`snn.kernels.simulate.run_block`
-for one step: integrate, threshold, propagate with the weights as they are), then
+Step ``k`` of a learning network: the reference step (integrate, threshold, propagate with
+the weights as they are), then
 
 1. presynaptic arrivals: every plastic synapse whose presynaptic spike of step ``k - d``
    arrives now (``d`` its delay), in spike-list order then synapse order. A delayed
@@ -26,8 +27,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-
-from snn.kernels.simulate import run_block
 
 PAIR = 0
 TRIPLET = 1
@@ -57,7 +56,8 @@ class Plastic(NamedTuple):
     (spike-timing or delayed); ``events``: scratch, the
     synapses a step's spikes reach (one slot per synapse). Weight probes: probe ``q``
     samples ``probe_syn[probe_ptr[q]:probe_ptr[q + 1]]`` every ``probe_every[q]`` steps into
-    ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far."""
+    ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far. ``every_step``:
+    whether a rule acts every step (reward STDP, Oja, BCM); ``dt``: the time step (s)."""
 
     rule: np.ndarray
     pre: np.ndarray
@@ -90,6 +90,8 @@ class Plastic(NamedTuple):
     probe_out: np.ndarray
     probe_out_ptr: np.ndarray
     probe_rows: np.ndarray
+    every_step: bool
+    dt: float
 
 
 # Every update below is a pure function of scalars (a rule's parameter row comes as a tuple,
@@ -323,73 +325,43 @@ def _sample_weights(step, plastic, weights):
         plastic.probe_rows[q] += 1
 
 
-@njit(cache=True, nogil=True)
-def run_block_plastic(
-    step_begin, step_end, work, state, neurons, channels, synapses, schedule, rng, recording, plastic, dt
-):
-    """Advance steps ``[step_begin, step_end)`` on one worker with the learning rules
-    applied after each step; returns the first step not done (early when the spike record
-    must grow, as :func:`snn.kernels.simulate.run_block`)."""
-    n_neurons = schedule.n_neurons
-    n_nodes = work.rows.shape[0]
-    rows = plastic.history.shape[0]
-    weights = synapses.weights
+@njit(cache=True)
+def learn_step(step, listed, counts, n_neurons, spiked, slots, row_ptr, synapses, plastic):
+    """The learning rules after step ``step`` of :func:`snn.kernels.simulate.run_block` (one
+    worker): ``spiked[listed:]`` holds the step's spikes, ``counts[0]`` neurons then
+    ``counts[1]`` sources; ``slots`` the synaptic slots; ``row_ptr`` (nodes, 2) each node's
+    synapses; ``synapses`` the :class:`~snn.kernels.simulate.Synapses` (weights change here)."""
+    weights, dt = synapses.weights, plastic.dt
     rule, kinds, params, traces, last, eligibility = (
         plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
     )  # fmt: skip
-    events, delays, history, history_count = (
-        plastic.events,
-        plastic.delays,
-        plastic.history,
-        plastic.history_count,
-    )
-    node_plastic, post_ptr, post_syn = plastic.node_plastic, plastic.post_ptr, plastic.post_syn
-    every_step = False  # a rule that acts every step (reward STDP, Oja, BCM)
-    for r in range(kinds.size):
-        every_step = every_step or kinds[r] >= REWARD
-    step = step_begin
-    while step < step_end:
-        if (
-            run_block(step, step + 1, 0, work, state, neurons, channels, synapses, schedule, rng, recording)
-            == step
-        ):
-            break
-        half = step % 2
-        listed = half * n_nodes
-        counts = work.spike_counts[half]
-        # the step's spike list, neurons then sources, into the history row of this step
-        here = history[step % rows]
-        n = 0
-        for part in range(2):
-            base = listed + (0 if part == 0 else n_neurons)
-            for k in range(base, base + counts[part]):
-                here[n] = state.spiked[k]
-                n += 1
-        history_count[step % rows] = n
-        # each synapse receives at most one arrival and one postsynaptic spike per step, so
-        # the order within each list does not matter; arrivals first (Brian2's order)
-        # (the helpers take arrays, not the Plastic record: passing it costs 60 refcount
-        # operations per call, ~1 us per step in all)
-        n_events = 0
-        for d in delays:
-            if d > step:
-                continue
-            then = (step - d) % rows
-            spikes, count = history[then], history_count[then]
-            n_events = _arrivals(
-                spikes, count, d, work.rows, synapses, state.slots, node_plastic, rule, kinds, events,
-                n_events,
-            )  # fmt: skip
-        _apply_events(
-            events, n_events, True, step, dt, rule, kinds, params, traces, last, eligibility, weights
-        )
-        n_events = _posts(state.spiked, listed, counts[0], post_ptr, post_syn, events)
-        _apply_events(
-            events, n_events, False, step, dt, rule, kinds, params, traces, last, eligibility, weights
-        )
-        if every_step:
-            _rate_rules(step, state.spiked, listed, n_neurons, counts, dt, plastic, weights)
-        if plastic.probe_every.size > 0:
-            _sample_weights(step, plastic, weights)
-        step += 1
-    return step
+    events, history, history_count = plastic.events, plastic.history, plastic.history_count
+    rows = history.shape[0]
+    # the step's spike list, neurons then sources, into the history row of this step
+    here = history[step % rows]
+    n = 0
+    for part in range(2):
+        base = listed + (0 if part == 0 else n_neurons)
+        for k in range(base, base + counts[part]):
+            here[n] = spiked[k]
+            n += 1
+    history_count[step % rows] = n
+    # each synapse receives at most one arrival and one postsynaptic spike per step, so the
+    # order within each list does not matter; arrivals first (Brian2's order) (the helpers
+    # take arrays, not the Plastic record: passing it costs 60 refcount operations per call)
+    n_events = 0
+    for d in plastic.delays:
+        if d > step:
+            continue
+        then = (step - d) % rows
+        n_events = _arrivals(
+            history[then], history_count[then], d, row_ptr, synapses, slots, plastic.node_plastic, rule,
+            kinds, events, n_events,
+        )  # fmt: skip
+    _apply_events(events, n_events, True, step, dt, rule, kinds, params, traces, last, eligibility, weights)
+    n_events = _posts(spiked, listed, counts[0], plastic.post_ptr, plastic.post_syn, events)
+    _apply_events(events, n_events, False, step, dt, rule, kinds, params, traces, last, eligibility, weights)
+    if plastic.every_step:
+        _rate_rules(step, spiked, listed, n_neurons, counts, dt, plastic, weights)
+    if plastic.probe_every.size > 0:
+        _sample_weights(step, plastic, weights)
