@@ -68,6 +68,30 @@ def rule_parameters(rule) -> tuple[int, np.ndarray]:
     return k.BCM, p
 
 
+def _trace_slots(rule_of, timing_syn, pre, post, delays, n_nodes: int, n_neurons: int) -> dict:
+    """The trace slots of the spike-timing synapses (:mod:`snn.plasticity.kernels`): one
+    presynaptic slot per (rule, node, delay), one postsynaptic slot per (rule, neuron)."""
+    n_syn = rule_of.size
+    r = rule_of[timing_syn].astype(np.int64)
+    delay = delays[timing_syn].astype(np.int64) if delays.size else np.zeros(timing_syn.size, np.int64)
+    longest = int(delay.max()) + 1 if delay.size else 1
+    pre_keys, pre_of = np.unique((r * n_nodes + pre[timing_syn]) * longest + delay, return_inverse=True)
+    post_keys, post_of = np.unique(r * n_neurons + post[timing_syn], return_inverse=True)
+    pre_slot, post_slot = np.full(n_syn, -1, dtype=np.int64), np.full(n_syn, -1, dtype=np.int64)
+    pre_slot[timing_syn], post_slot[timing_syn] = pre_of, post_of
+    return dict(
+        pre_slot=pre_slot,
+        post_slot=post_slot,
+        pre_trace=np.zeros((pre_keys.size, 2)),
+        post_trace=np.zeros((post_keys.size, 2)),
+        pre_slot_rule=(pre_keys // longest // n_nodes).astype(np.int64),
+        post_slot_rule=(post_keys // n_neurons).astype(np.int64),
+        pre_stamp=np.full(pre_keys.size, -1, dtype=np.int64),
+        post_stamp=np.full(post_keys.size, -1, dtype=np.int64),
+        touched=np.zeros(max(pre_keys.size, post_keys.size, 1), dtype=np.int64),
+    )
+
+
 def build_plasticity(network, model, ranges: dict) -> PlasticModel:
     """The plasticity arrays of ``model`` (built from ``network``); ``ranges[name]`` =
     (first node, size)."""
@@ -122,13 +146,13 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
     rows = int(delays.max()) + 1 if delays.size else 1
     node_plastic = np.zeros(n_nodes, dtype=np.bool_)
     node_plastic[pre[arriving]] = True
+    slots = _trace_slots(rule_of, timing_syn, pre, post, c.delays, n_nodes, model.n_neurons)
     arrays = dict(
         rule=rule_of,
         pre=pre,
         post=post,
-        last=np.zeros(n_syn, dtype=np.int64),
-        traces=np.zeros((n_syn, 4)),  # a synapse's traces share a cache line
         eligibility=np.zeros(n_syn),
+        **slots,
         kind=kinds,
         params=np.asarray(params, dtype=np.float64).reshape(len(params), k.N_PARAMS),
         dopamine=np.zeros(len(names)),
@@ -143,11 +167,16 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
         theta=np.zeros(post_off[-1]),
         post_ptr=post_ptr,
         post_syn=order.astype(np.int64),
+        post_rule=rule_of[order].astype(np.int32),
+        post_pre_slot=slots["pre_slot"][order],
+        post_post_slot=slots["post_slot"][order],
         delays=delays,
         history=np.zeros((rows, n_nodes), dtype=np.int64),
         history_count=np.zeros(rows, dtype=np.int64),
         node_plastic=node_plastic,
-        events=np.zeros(max(timing_syn.size, 1), dtype=np.int64),
+        reference_step=np.zeros(len(names), dtype=np.int64),
+        gain=np.ones((len(names), 4)),
+        inverse_gain=np.ones((len(names), 4)),
     )
     return PlasticModel(
         names=names, positions=positions, pre_post=pre_post, arrays=arrays, kernel_delays=kernel_delays

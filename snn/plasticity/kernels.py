@@ -18,6 +18,18 @@ the weights as they are), then
 So a pre and a post spike of the same step pair with ``Delta t = 0`` in Brian2's order
 (pre pathway first). Plastic networks run on one worker: bit-identical for any
 ``threads`` (Simulator notes it in its metadata).
+
+**Traces live per neuron, not per synapse.** Every synapse of one rule from one
+presynaptic node with one delay sees the same arrivals, so it has the same presynaptic
+traces; every synapse of one rule into one neuron has the same postsynaptic traces. So a
+rule keeps one presynaptic *trace slot* per (node, delay) and one postsynaptic slot per
+neuron (``pre_slot``/``post_slot`` of each synapse), and a spike touches a slot once, not
+each of its synapses. A slot holds its trace ``x`` scaled so that it never needs decaying:
+``x(k) = X g(k)`` with ``g(k) = exp(-(k - k0) dt / tau)`` from the rule's reference step
+``k0``, so a spike adds ``1 / g(k)`` to ``X`` (or sets it, nearest pairing) and a read is one
+multiplication by ``g(k)``, computed once per step. The exact exponential decay of
+Brian2's event-driven traces, without an ``exp`` per event; ``k0`` moves forward (every
+slot rescaled) before ``1 / g`` could overflow.
 """
 
 from __future__ import annotations
@@ -44,17 +56,23 @@ class Plastic(NamedTuple):
     """Plasticity arrays (see :mod:`snn.plasticity.build`).
 
     Per synapse of the merged CSR: ``rule`` (-1 static), ``pre`` node, ``post`` neuron,
-    ``last`` (step its traces were last brought up to date), ``traces`` (synapses, 4: pair
-    and reward: pre, post; triplet: r1, o1, r2, o2), ``eligibility``. Per rule: ``kind``,
-    ``params`` (rules, N_PARAMS), ``dopamine`` level, ``syn_ptr``/``syn_list`` (its synapses),
-    rate offsets ``pre_off``/``post_off`` into ``rate_pre``/``rate_post``/``theta`` with
-    ``pre_first``/``post_first`` the first node of its pre and post. Transpose:
-    ``post_ptr`` (n_neurons + 1) / ``post_syn``: spike-timing synapses into each neuron.
-    ``delays``: the distinct delays (steps) of spike-timing synapses and of delayed
-    learning synapses; ``history`` (rows, n_nodes) / ``history_count`` (rows): the last
-    ``rows`` steps' spike lists; ``node_plastic``: whether a node has such synapses
-    (spike-timing or delayed); ``events``: scratch, the
-    synapses a step's spikes reach (one slot per synapse). Weight probes: probe ``q``
+    ``pre_slot``/``post_slot`` (spike-timing synapses: its trace slots, else -1),
+    ``eligibility``. Trace slots (see the module): ``pre_trace`` (slots, 2: r1 with
+    tau_plus, r2 with tau_x) and ``post_trace`` (slots, 2: o1 with tau_minus, o2 with
+    tau_y; pair and reward STDP use the first column), scaled; ``pre_slot_rule`` /
+    ``post_slot_rule`` their rule; ``pre_stamp``/``post_stamp`` the last step each was
+    touched; ``touched``: scratch. Per rule: ``reference_step`` (``k0``), ``gain`` (rules,
+    4: ``g(k)`` for tau_plus, tau_minus, tau_x, tau_y) and ``inverse_gain`` (``1 / g(k)``),
+    this step's; ``kind``, ``params`` (rules, N_PARAMS), ``dopamine`` level,
+    ``syn_ptr``/``syn_list`` (its synapses), rate offsets ``pre_off``/``post_off`` into
+    ``rate_pre``/``rate_post``/``theta`` with ``pre_first``/``post_first`` the first node
+    of its pre and post. Transpose: ``post_ptr`` (n_neurons + 1) indexes entries, one per
+    spike-timing synapse into each neuron: ``post_syn`` (the synapse), ``post_rule``,
+    ``post_pre_slot``, ``post_post_slot`` (its rule and slots, so that a postsynaptic
+    spike reads them in order). ``delays``: the distinct delays (steps) of spike-timing
+    synapses and of delayed learning synapses; ``history`` (rows, n_nodes) /
+    ``history_count`` (rows): the last ``rows`` steps' spike lists; ``node_plastic``:
+    whether a node has such synapses (spike-timing or delayed). Weight probes: probe ``q``
     samples ``probe_syn[probe_ptr[q]:probe_ptr[q + 1]]`` every ``probe_every[q]`` steps into
     ``probe_out[probe_out_ptr[q]:...]``, ``probe_rows[q]`` rows so far. ``every_step``:
     whether a rule acts every step (reward STDP, Oja, BCM); ``dt``: the time step (s)."""
@@ -62,9 +80,19 @@ class Plastic(NamedTuple):
     rule: np.ndarray
     pre: np.ndarray
     post: np.ndarray
-    last: np.ndarray
-    traces: np.ndarray
+    pre_slot: np.ndarray
+    post_slot: np.ndarray
     eligibility: np.ndarray
+    pre_trace: np.ndarray
+    post_trace: np.ndarray
+    pre_slot_rule: np.ndarray
+    post_slot_rule: np.ndarray
+    pre_stamp: np.ndarray
+    post_stamp: np.ndarray
+    touched: np.ndarray
+    reference_step: np.ndarray
+    gain: np.ndarray
+    inverse_gain: np.ndarray
     kind: np.ndarray
     params: np.ndarray
     dopamine: np.ndarray
@@ -79,11 +107,13 @@ class Plastic(NamedTuple):
     theta: np.ndarray
     post_ptr: np.ndarray
     post_syn: np.ndarray
+    post_rule: np.ndarray
+    post_pre_slot: np.ndarray
+    post_post_slot: np.ndarray
     delays: np.ndarray
     history: np.ndarray
     history_count: np.ndarray
     node_plastic: np.ndarray
-    events: np.ndarray
     probe_every: np.ndarray
     probe_ptr: np.ndarray
     probe_syn: np.ndarray
@@ -129,59 +159,64 @@ def change(w, amount, p):
     return potentiate(w, amount, p) if amount >= 0.0 else depress(w, -amount, p)
 
 
-@njit(cache=True, inline="always")
-def decayed(traces, elapsed, kind, p):
-    """The synapse's four traces ``(pre, post, r2, o2)`` after ``elapsed`` s, exactly."""
-    if elapsed <= 0.0:
-        return traces
-    a, b, c, d = traces
-    a *= math.exp(-elapsed / p[TAU_PLUS])
-    b *= math.exp(-elapsed / p[TAU_MINUS])
-    if kind == TRIPLET:
-        c *= math.exp(-elapsed / p[TAU_X])
-        d *= math.exp(-elapsed / p[TAU_Y])
-    return (a, b, c, d)
+#: ``k0`` moves when ``(k - k0) dt / tau`` would pass this (``1 / g`` stays below e^200)
+RESCALE_AT = 200.0
 
 
 @njit(cache=True, inline="always")
-def timing_event(kind, presynaptic, w, traces, c, p):
-    """One spike at a spike-timing synapse, its traces already decayed to now: a presynaptic
-    arrival (``presynaptic``) or a postsynaptic spike. Returns the new (weight, traces,
-    eligibility). Pair and reward: traces (pre, post, -, -); triplet: (r1, o1, r2, o2), with
-    r2 and o2 read before their own increment."""
-    pre, post, r2, o2 = traces
-    if presynaptic:
-        if kind == PAIR:
-            w = depress(w, p[A_MINUS] * post, p)
-            pre = 1.0 if p[NEAREST] != 0.0 else pre + 1.0
-        elif kind == TRIPLET:
-            w = depress(w, post * (p[A_MINUS] + p[A3_MINUS] * r2), p)
-            pre += 1.0
-            r2 += 1.0
-        else:  # REWARD: the pairing goes into the eligibility
-            c -= p[A_MINUS] * post
-            pre += 1.0
-    else:
-        if kind == PAIR:
-            w = potentiate(w, p[A_PLUS] * pre, p)
-            post = 1.0 if p[NEAREST] != 0.0 else post + 1.0
-        elif kind == TRIPLET:
-            w = potentiate(w, pre * (p[A_PLUS] + p[A3_PLUS] * o2), p)
-            post += 1.0
-            o2 += 1.0
-        else:
-            c += p[A_PLUS] * pre
-            post += 1.0
-    return w, (pre, post, r2, o2), c
+def _update_gains(step, dt, plastic):
+    """``g(step)`` and ``1 / g(step)`` of every spike-timing rule's four time constants;
+    a rule whose ``1 / g`` has grown past e^RESCALE_AT first has its slots rescaled to this
+    step as the new reference (gains 1)."""
+    kinds, params = plastic.kind, plastic.params
+    taus = (TAU_PLUS, TAU_MINUS, TAU_X, TAU_Y)
+    for r in range(kinds.size):
+        if kinds[r] >= OJA:
+            continue
+        elapsed = (step - plastic.reference_step[r]) * dt
+        longest = 0.0  # the largest exponent, elapsed / tau
+        for j in range(4):
+            tau = params[r, taus[j]]
+            if tau > 0.0:
+                plastic.gain[r, j] = math.exp(-elapsed / tau)
+                plastic.inverse_gain[r, j] = math.exp(elapsed / tau)
+                longest = max(longest, elapsed / tau)
+        if longest > RESCALE_AT:
+            _rescale(r, plastic)
+            plastic.reference_step[r] = step
+            plastic.gain[r, :] = 1.0
+            plastic.inverse_gain[r, :] = 1.0
 
 
 @njit(cache=True)
-def _arrivals(node_list, count, delay, row_ptr, synapses, slots, node_plastic, rule, kinds, events, n_events):
+def _rescale(r, plastic):
+    """Rule ``r``'s slots expressed from this step as the reference (``X <- X g(step)``,
+    the gains of the old reference)."""
+    gain = plastic.gain
+    for slot in range(plastic.pre_slot_rule.size):
+        if plastic.pre_slot_rule[slot] == r:
+            plastic.pre_trace[slot, 0] *= gain[r, 0]
+            plastic.pre_trace[slot, 1] *= gain[r, 2]
+    for slot in range(plastic.post_slot_rule.size):
+        if plastic.post_slot_rule[slot] == r:
+            plastic.post_trace[slot, 0] *= gain[r, 1]
+            plastic.post_trace[slot, 1] *= gain[r, 3]
+
+
+@njit(cache=True, inline="always")
+def _arrive(node_list, count, delay, step, row_ptr, synapses, slots, n_touched, plastic):
     """The spikes of ``node_list[:count]`` (emitted ``delay`` steps ago) at the learning
     synapses they reach now: a delayed one delivers its weight into its target slot; a
-    spike-timing one is listed in ``events`` from ``n_events`` on. Returns the new count."""
+    spike-timing one depresses (pair, triplet) or changes its eligibility (reward) by the
+    postsynaptic trace, and its presynaptic slot is listed in ``touched`` (from
+    ``n_touched`` on, once per step) to be raised after every arrival (triplet's r2 enters
+    before its own increment, Pfister & Gerstner's epsilon). Returns the new ``n_touched``."""
     targets, weights, synapse_delays = synapses
     has_delays = synapse_delays.size > 0
+    rule, kinds, params, node_plastic = plastic.rule, plastic.kind, plastic.params, plastic.node_plastic
+    pre_slot, post_slot, eligibility = plastic.pre_slot, plastic.post_slot, plastic.eligibility
+    pre_trace, post_trace, gain = plastic.pre_trace, plastic.post_trace, plastic.gain
+    stamp, touched = plastic.pre_stamp, plastic.touched
     for k in range(count):
         node = node_list[k]
         if not node_plastic[node]:
@@ -192,38 +227,74 @@ def _arrivals(node_list, count, delay, row_ptr, synapses, slots, node_plastic, r
                 continue
             if delay > 0:
                 slots[targets[syn]] += weights[syn]
-            if kinds[r] < OJA:
-                events[n_events] = syn
-                n_events += 1
-    return n_events
+            kind = kinds[r]
+            if kind >= OJA:
+                continue
+            p = row(params, r)
+            a = pre_slot[syn]
+            post = post_trace[post_slot[syn], 0] * gain[r, 1]
+            if kind == PAIR:
+                weights[syn] = depress(weights[syn], p[A_MINUS] * post, p)
+            elif kind == TRIPLET:
+                r2 = pre_trace[a, 1] * gain[r, 2]
+                weights[syn] = depress(weights[syn], post * (p[A_MINUS] + p[A3_MINUS] * r2), p)
+            else:  # REWARD: the pairing goes into the eligibility
+                eligibility[syn] -= p[A_MINUS] * post
+            if stamp[a] != step:
+                stamp[a] = step
+                touched[n_touched] = a
+                n_touched += 1
+    return n_touched
 
 
-@njit(cache=True)
-def _posts(spiked, listed, count, post_ptr, post_syn, events):
-    """List in ``events`` the spike-timing synapses into the step's spiking neurons."""
-    n_events = 0
+@njit(cache=True, inline="always")
+def _raise(touched, n_touched, slot_rule, trace, first, second, plastic):
+    """Add one spike to each slot of ``touched[:n_touched]``: ``1 / g`` of gain column
+    ``first`` to the slot's first trace (set instead, nearest pairing) and of ``second``
+    to its second (triplet)."""
+    kinds, params, inverse = plastic.kind, plastic.params, plastic.inverse_gain
+    for k in range(n_touched):
+        slot = touched[k]
+        r = slot_rule[slot]
+        if kinds[r] == PAIR and params[r, NEAREST] != 0.0:
+            trace[slot, 0] = inverse[r, first]
+        else:
+            trace[slot, 0] += inverse[r, first]
+            if kinds[r] == TRIPLET:
+                trace[slot, 1] += inverse[r, second]
+
+
+@njit(cache=True, inline="always")
+def _post_spikes(spiked, listed, count, step, weights, plastic):
+    """The step's postsynaptic spikes (``spiked[listed:listed + count]``) at their
+    spike-timing synapses, walking the transpose (whose entries carry each synapse's rule
+    and slots, so only the weight is read out of order): potentiation or eligibility by the
+    presynaptic trace (this step's arrivals included; o2 before its increment). Returns
+    how many postsynaptic slots it listed in ``touched``."""
+    kinds, params, eligibility = plastic.kind, plastic.params, plastic.eligibility
+    post_ptr, post_syn, entry_rule = plastic.post_ptr, plastic.post_syn, plastic.post_rule
+    entry_pre, entry_post = plastic.post_pre_slot, plastic.post_post_slot
+    pre_trace, post_trace, gain = plastic.pre_trace, plastic.post_trace, plastic.gain
+    stamp, touched = plastic.post_stamp, plastic.touched
+    n_touched = 0
     for k in range(listed, listed + count):
         neuron = spiked[k]
         for j in range(post_ptr[neuron], post_ptr[neuron + 1]):
-            events[n_events] = post_syn[j]
-            n_events += 1
-    return n_events
-
-
-@njit(cache=True)
-def _apply_events(
-    events, count, presynaptic, step, dt, rule, kinds, params, traces, last, eligibility, weights
-):
-    """One spike event (pre arrival or post spike) at each synapse of ``events[:count]``."""
-    for k in range(count):
-        syn = events[k]
-        r = rule[syn]
-        kind, p = kinds[r], row(params, r)
-        state = (traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3])
-        state = decayed(state, (step - last[syn]) * dt, kind, p)
-        w, state, c = timing_event(kind, presynaptic, weights[syn], state, eligibility[syn], p)
-        weights[syn], eligibility[syn], last[syn] = w, c, step
-        traces[syn, 0], traces[syn, 1], traces[syn, 2], traces[syn, 3] = state
+            syn, r, b = post_syn[j], entry_rule[j], entry_post[j]
+            kind, p = kinds[r], row(params, r)
+            pre = pre_trace[entry_pre[j], 0] * gain[r, 0]
+            if kind == PAIR:
+                weights[syn] = potentiate(weights[syn], p[A_PLUS] * pre, p)
+            elif kind == TRIPLET:
+                o2 = post_trace[b, 1] * gain[r, 3]
+                weights[syn] = potentiate(weights[syn], pre * (p[A_PLUS] + p[A3_PLUS] * o2), p)
+            else:
+                eligibility[syn] += p[A_PLUS] * pre
+            if stamp[b] != step:
+                stamp[b] = step
+                touched[n_touched] = b
+                n_touched += 1
+    return n_touched
 
 
 @njit(cache=True)
@@ -325,17 +396,14 @@ def _sample_weights(step, plastic, weights):
         plastic.probe_rows[q] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def learn_step(step, listed, counts, n_neurons, spiked, slots, row_ptr, synapses, plastic):
     """The learning rules after step ``step`` of :func:`snn.kernels.simulate.run_block` (one
     worker): ``spiked[listed:]`` holds the step's spikes, ``counts[0]`` neurons then
     ``counts[1]`` sources; ``slots`` the synaptic slots; ``row_ptr`` (nodes, 2) each node's
     synapses; ``synapses`` the :class:`~snn.kernels.simulate.Synapses` (weights change here)."""
     weights, dt = synapses.weights, plastic.dt
-    rule, kinds, params, traces, last, eligibility = (
-        plastic.rule, plastic.kind, plastic.params, plastic.traces, plastic.last, plastic.eligibility,
-    )  # fmt: skip
-    events, history, history_count = plastic.events, plastic.history, plastic.history_count
+    history, history_count = plastic.history, plastic.history_count
     rows = history.shape[0]
     # the step's spike list, neurons then sources, into the history row of this step
     here = history[step % rows]
@@ -346,21 +414,20 @@ def learn_step(step, listed, counts, n_neurons, spiked, slots, row_ptr, synapses
             here[n] = spiked[k]
             n += 1
     history_count[step % rows] = n
-    # each synapse receives at most one arrival and one postsynaptic spike per step, so the
-    # order within each list does not matter; arrivals first (Brian2's order) (the helpers
-    # take arrays, not the Plastic record: passing it costs 60 refcount operations per call)
-    n_events = 0
+    if plastic.post_slot_rule.size:
+        _update_gains(step, dt, plastic)
+    # each synapse receives at most one arrival and one postsynaptic spike per step;
+    # arrivals first (Brian2's order)
+    n_touched = 0
     for d in plastic.delays:
-        if d > step:
-            continue
-        then = (step - d) % rows
-        n_events = _arrivals(
-            history[then], history_count[then], d, row_ptr, synapses, slots, plastic.node_plastic, rule,
-            kinds, events, n_events,
-        )  # fmt: skip
-    _apply_events(events, n_events, True, step, dt, rule, kinds, params, traces, last, eligibility, weights)
-    n_events = _posts(spiked, listed, counts[0], plastic.post_ptr, plastic.post_syn, events)
-    _apply_events(events, n_events, False, step, dt, rule, kinds, params, traces, last, eligibility, weights)
+        if d <= step:
+            then = (step - d) % rows
+            n_touched = _arrive(
+                history[then], history_count[then], d, step, row_ptr, synapses, slots, n_touched, plastic
+            )
+    _raise(plastic.touched, n_touched, plastic.pre_slot_rule, plastic.pre_trace, 0, 2, plastic)
+    n_touched = _post_spikes(spiked, listed, counts[0], step, weights, plastic)
+    _raise(plastic.touched, n_touched, plastic.post_slot_rule, plastic.post_trace, 1, 3, plastic)
     if plastic.every_step:
         _rate_rules(step, spiked, listed, n_neurons, counts, dt, plastic, weights)
     if plastic.probe_every.size > 0:

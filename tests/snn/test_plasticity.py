@@ -223,3 +223,19 @@ def test_a_reward_needs_a_reward_stdp_projection_and_reads_back_from_toml():
     with pytest.raises(snn.ValidationError, match="unknown key") as error:
         network_from_dict(data)
     assert error.value.field == "reward[0].amount"
+
+
+@pytest.mark.parametrize("lag_steps", [-25, 12])
+def test_the_window_holds_across_a_rescaling_of_the_traces(lag_steps):
+    # traces are kept scaled from a reference step that moves when elapsed / tau passes
+    # RESCALE_AT (200 tau_plus = 3.36 s here): a pair straddling that step, and one long
+    # after, still change the weight by the closed form
+    from snn.plasticity.kernels import RESCALE_AT
+
+    rule = PairSTDP(a_plus=1e-4, a_minus=1.2e-4, tau_plus=16.8e-3, tau_minus=33.7e-3)
+    crossing = int(RESCALE_AT * 16.8e-3 / DT)
+    lag = lag_steps * DT
+    once = 1e-4 * math.exp(-lag / 16.8e-3) if lag_steps >= 0 else -1.2e-4 * math.exp(lag / 33.7e-3)
+    for pre in (crossing - 5, 3 * crossing + 7):
+        dw = _run_pair([pre], [pre + lag_steps], rule, (pre + 100) * DT)
+        assert dw == pytest.approx(once, rel=1e-9, abs=0)
