@@ -70,7 +70,8 @@ def rule_parameters(rule) -> tuple[int, np.ndarray]:
 
 def _trace_slots(rule_of, timing_syn, pre, post, delays, n_nodes: int, n_neurons: int) -> dict:
     """The trace slots of the spike-timing synapses (:mod:`snn.plasticity.kernels`): one
-    presynaptic slot per (rule, node, delay), one postsynaptic slot per (rule, neuron)."""
+    presynaptic slot per (rule, node, delay), one postsynaptic slot per (rule, neuron),
+    and the transpose: each neuron's postsynaptic slots, each slot's synapses."""
     n_syn = rule_of.size
     r = rule_of[timing_syn].astype(np.int64)
     delay = delays[timing_syn].astype(np.int64) if delays.size else np.zeros(timing_syn.size, np.int64)
@@ -79,6 +80,8 @@ def _trace_slots(rule_of, timing_syn, pre, post, delays, n_nodes: int, n_neurons
     post_keys, post_of = np.unique(r * n_neurons + post[timing_syn], return_inverse=True)
     pre_slot, post_slot = np.full(n_syn, -1, dtype=np.int64), np.full(n_syn, -1, dtype=np.int64)
     pre_slot[timing_syn], post_slot[timing_syn] = pre_of, post_of
+    by_slot = np.argsort(post_of, kind="stable")  # entries: each slot's synapses, in synapse order
+    slot_neuron = post_keys % n_neurons if post_keys.size else post_keys
     return dict(
         pre_slot=pre_slot,
         post_slot=post_slot,
@@ -87,9 +90,18 @@ def _trace_slots(rule_of, timing_syn, pre, post, delays, n_nodes: int, n_neurons
         pre_slot_rule=(pre_keys // longest // n_nodes).astype(np.int64),
         post_slot_rule=(post_keys // n_neurons).astype(np.int64),
         pre_stamp=np.full(pre_keys.size, -1, dtype=np.int64),
-        post_stamp=np.full(post_keys.size, -1, dtype=np.int64),
-        touched=np.zeros(max(pre_keys.size, post_keys.size, 1), dtype=np.int64),
+        touched=np.zeros(max(pre_keys.size, 1), dtype=np.int64),
+        neuron_slot_ptr=_pointers(slot_neuron, n_neurons),
+        neuron_slots=np.argsort(slot_neuron, kind="stable").astype(np.int64),
+        post_ptr=_pointers(post_of, post_keys.size),
+        post_syn=timing_syn[by_slot].astype(np.int64),
+        post_pre_slot=pre_of[by_slot].astype(np.int64),
     )
+
+
+def _pointers(owner: np.ndarray, n_owners: int) -> np.ndarray:
+    """CSR pointers (n_owners + 1) of items grouped by ``owner`` in ascending order."""
+    return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_owners))]).astype(np.int64)
 
 
 def build_plasticity(network, model, ranges: dict) -> PlasticModel:
@@ -126,10 +138,6 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
         post_first.append(post_begin)
     kinds = np.asarray(kinds, dtype=np.int64)
     timing_syn = np.flatnonzero(np.isin(rule_of, np.flatnonzero(kinds < k.OJA)))  # rule -1 is in no list
-    order = timing_syn[np.argsort(post[timing_syn], kind="stable")]
-    post_ptr = np.zeros(model.n_neurons + 1, dtype=np.int64)
-    np.add.at(post_ptr, post[timing_syn].astype(np.int64) + 1, 1)
-    post_ptr = np.cumsum(post_ptr)
     # delayed learning synapses (any rule) are delivered on arrival; spike-timing ones, delayed
     # or not, also update there
     learning = np.flatnonzero(rule_of >= 0)
@@ -165,11 +173,6 @@ def build_plasticity(network, model, ranges: dict) -> PlasticModel:
         rate_pre=np.zeros(pre_off[-1]),
         rate_post=np.zeros(post_off[-1]),
         theta=np.zeros(post_off[-1]),
-        post_ptr=post_ptr,
-        post_syn=order.astype(np.int64),
-        post_rule=rule_of[order].astype(np.int32),
-        post_pre_slot=slots["pre_slot"][order],
-        post_post_slot=slots["post_slot"][order],
         delays=delays,
         history=np.zeros((rows, n_nodes), dtype=np.int64),
         history_count=np.zeros(rows, dtype=np.int64),
