@@ -62,6 +62,17 @@ def test_workers_give_bit_identical_results(threads):
     assert parallel.equals(serial)
 
 
+def test_float32_workers_give_bit_identical_results():
+    # the same split-by-worker sums in single precision: any thread count, the same bits
+    net = _mixed_network()
+    runs = [snn.Simulator(net, dt=1e-4, seed=3, progress=False, threads=t, dtype="float32").run(0.15)
+            for t in (1, 2)]  # fmt: skip
+    assert runs[0].metadata["dtype"] == "float32" and runs[0].traces["lif_v"].values.dtype == np.float32
+    for node in ("lif", "alif", "noise"):
+        assert runs[0].spikes[node][0].size > 3, node
+    assert runs[1].equals(runs[0])
+
+
 def test_workers_continue_across_runs_and_growing_spike_record():
     """Split runs and a spike record that must grow mid-run (CUBA fires far more than the
     first capacity of 4 spikes per node) give the serial result."""

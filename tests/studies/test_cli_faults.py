@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import snn
 from snn.atomic import MARKER
 from studies.cli import main
 
@@ -212,3 +213,39 @@ def test_an_interrupt_inside_a_c_extension_import_is_still_an_interrupt(monkeypa
     monkeypatch.setattr(simulate, "run", broken_import)
     with pytest.raises(ImportError, match="really missing"):
         cli.main(["simulate", "--out", str(tmp_path / "o"), "--no-progress"])
+
+
+def test_a_network_name_too_long_for_a_file_name_is_refused_at_load(tmp_path, capsys):
+    # a 300-character [network] name used to reach `deploy --backend nir` and fail there
+    # with "File name too long"; names are capped where they are read
+    config = tmp_path / "long.toml"
+    config.write_text(f'[network]\nname = "{"n" * 300}"\n\n[[population]]\nname = "a"\nsize = 2\n')
+    out = tmp_path / "nir"
+    code, err = run_cli(["deploy", config, "--backend", "nir", "--out", out], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "Network.name" in err and "Traceback" not in err, err
+    assert not out.exists()
+
+
+def test_path_like_names_are_refused(tmp_path, capsys):
+    # a name becomes a file name (NIR node, probe record): "../" must never get that far
+    for make, field in (
+        (lambda: snn.Network("../etc"), "Network.name"),
+        (lambda: snn.Population(name="../etc", size=1, model=snn.LIF()), "Population.name"),
+        (lambda: snn.PoissonSource(name="a/b", size=1, rate=1.0), "PoissonSource.name"),
+    ):
+        with pytest.raises(snn.ValidationError) as error:
+            make()
+        assert error.value.field == field
+    config = tmp_path / "escape.toml"
+    config.write_text('[[population]]\nname = "../../x"\nsize = 2\n')
+    code, err = run_cli(["simulate", config, "--duration", "0.01", "--no-progress"], capsys)
+    assert code == 2 and "population[0]" in err and "Traceback" not in err, err
+
+
+def test_reservoir_bomb_at_the_command_line_exits_2_quickly(tmp_path, capsys):
+    start = time.perf_counter()
+    code, err = run_cli(["reservoir", "--units", "10000000", "--out", tmp_path / "r"], capsys)
+    assert code == 2 and "ESN.units" in err and "needs about" in err and "Traceback" not in err, err
+    assert time.perf_counter() - start < 20.0
+    assert not (tmp_path / "r").exists()
