@@ -74,6 +74,13 @@ def flag(field: str, value: Any) -> bool:
     return bool(value)
 
 
+def choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """One of the strings ``allowed`` (an array, a number or another string is refused)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(field, f"must be one of {allowed}, got {shorten(value)}")
+    return value
+
+
 def shorten(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, so a 100 000-character value gives one line."""
     text = (

@@ -49,8 +49,7 @@ class EProp:
     target_rate: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.feedback not in FEEDBACKS:
-            raise ValidationError("EProp.feedback", f"must be one of {FEEDBACKS}, got {self.feedback!r}")
+        validate.choice("EProp.feedback", self.feedback, FEEDBACKS)
         object.__setattr__(self, "gamma", validate.positive("EProp.gamma", self.gamma))
         object.__setattr__(self, "reg_rate", validate.non_negative("EProp.reg_rate", self.reg_rate))
         object.__setattr__(self, "target_rate", validate.non_negative("EProp.target_rate", self.target_rate))
@@ -83,8 +82,7 @@ class Gradients:
 
 def check_targets(x: np.ndarray, target, mask, n_out: int, loss: str) -> tuple[np.ndarray, np.ndarray]:
     """``target`` (batch, T, n_out) and ``mask`` (batch, T) in ``x``'s dtype, validated."""
-    if loss not in LOSSES:
-        raise ValidationError("loss", f"must be one of {LOSSES}, got {loss!r}")
+    validate.choice("loss", loss, LOSSES)
     batch, steps = x.shape[:2]
     target = np.ascontiguousarray(target, dtype=x.dtype)
     mask = np.ascontiguousarray(mask, dtype=x.dtype)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar, Literal
 
+from snn import validate
 from snn.errors import ValidationError
 
 Reset = Literal["value", "subtract"]
@@ -55,11 +56,7 @@ class NeuronModel:
     kernel: ClassVar[int] = LINEAR
 
     def _check_reset(self) -> None:
-        if self.reset not in RESETS:  # type: ignore[attr-defined]
-            raise ValidationError(
-                f"{type(self).__name__}.reset",
-                f"must be one of {RESETS}, got {self.reset!r}",  # type: ignore[attr-defined]
-            )
+        validate.choice(f"{type(self).__name__}.reset", self.reset, RESETS)  # type: ignore[attr-defined]
 
     def _check_reset_below_threshold(self, reset: str = "v_reset", threshold: str = "v_th") -> None:
         low, high = getattr(self, reset), getattr(self, threshold)

@@ -162,10 +162,7 @@ def check_membrane_step(model, dt: float) -> None:
 
 def check_integration(model) -> None:
     """``integration`` is one of :data:`INTEGRATIONS`."""
-    if model.integration not in INTEGRATIONS:
-        raise ValidationError(
-            f"{type(model).__name__}.integration", f"must be one of {INTEGRATIONS}, got {model.integration!r}"
-        )
+    validate.choice(f"{type(model).__name__}.integration", model.integration, INTEGRATIONS)
 
 
 @register

@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from snn import validate
 from snn.errors import ValidationError
 
@@ -34,13 +36,19 @@ BOUNDS = ("hard", "soft")
 PAIRINGS = ("all", "nearest")
 
 
+def _limit(field: str, value, infinity: float) -> float:
+    """A finite weight bound, or ``infinity`` (-inf for w_min, inf for w_max): no bound."""
+    if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and value == infinity:
+        return float(value)
+    return validate.finite(field, value)
+
+
 def _bounds(rule: str, w_min: float, w_max: float, bounds: str) -> tuple[float, float]:
-    low = float(w_min) if w_min == -math.inf else validate.finite(f"{rule}.w_min", w_min)
-    high = float(w_max) if w_max == math.inf else validate.finite(f"{rule}.w_max", w_max)
+    low = _limit(f"{rule}.w_min", w_min, -math.inf)
+    high = _limit(f"{rule}.w_max", w_max, math.inf)
     if not high > low:
         raise ValidationError(f"{rule}.w_max", f"must be > w_min ({low}), got {high}")
-    if bounds not in BOUNDS:
-        raise ValidationError(f"{rule}.bounds", f"must be one of {BOUNDS}, got {bounds!r}")
+    validate.choice(f"{rule}.bounds", bounds, BOUNDS)
     if bounds == "soft" and not (math.isfinite(low) and math.isfinite(high)):
         raise ValidationError(f"{rule}.bounds", "'soft' needs finite w_min and w_max")
     return low, high
@@ -89,8 +97,7 @@ class PairSTDP(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.pairing not in PAIRINGS:
-            raise ValidationError("PairSTDP.pairing", f"must be one of {PAIRINGS}, got {self.pairing!r}")
+        validate.choice("PairSTDP.pairing", self.pairing, PAIRINGS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,8 +183,7 @@ class BCM(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.threshold not in BCM_THRESHOLDS:
-            raise ValidationError("BCM.threshold", f"must be one of {BCM_THRESHOLDS}, got {self.threshold!r}")
+        validate.choice("BCM.threshold", self.threshold, BCM_THRESHOLDS)
 
 
 RULES: dict[str, type] = {cls.__name__: cls for cls in (PairSTDP, TripletSTDP, RewardSTDP, Oja, BCM)}

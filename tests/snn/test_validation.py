@@ -138,6 +138,14 @@ def test_wrong_types_are_named_not_crashing_later():
     _raises("Current.values", snn.Current.array, "a", "x", 0.1)
     _raises("Current.neurons", snn.Current.constant, "a", 1.0, neurons=[])
     _raises("Current.neurons", snn.Current.constant, "a", 1.0, neurons=[1.7])
+    # choices given as arrays (found by the long fuzz profile: "truth value ... ambiguous")
+    _raises("LIF.reset", snn.LIF, reset=np.array(["a", "b"]))
+    _raises("ALIF.integration", snn.ALIF, integration=np.array(["a", "b"]))
+    from snn.plasticity import BCM, PairSTDP
+
+    _raises("PairSTDP.pairing", PairSTDP, pairing=np.array(["a", "b"]))
+    _raises("BCM.bounds", BCM, bounds=np.array([]))
+    _raises("BCM.w_min", BCM, w_min=np.array([]))
     net = snn.Network()
     net.add(snn.Population(name="a", size=3, model=snn.LIF()))
     _raises("Projection.connectivity", net.connect, "a", "a", 0.5)
