@@ -51,8 +51,12 @@ def check_problem(dictionary, signals, lam) -> tuple[np.ndarray, np.ndarray, flo
     phi = validate.finite_array("dictionary", dictionary)
     if phi.ndim != 2 or min(phi.shape) < 1:
         raise ValidationError("dictionary", f"must be a 2-D array (dim, atoms), got shape {phi.shape}")
-    if np.any(np.linalg.norm(phi, axis=0) == 0):
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(phi, axis=0)
+    if np.any(norms == 0):
         raise ValidationError("dictionary", "every atom (column) must be non-zero")
+    if not np.all(np.isfinite(norms)):
+        raise ValidationError("dictionary", "an atom's norm overflows float64; scale the dictionary down")
     x = validate.finite_array("signals", signals)
     x = x[None, :] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] != phi.shape[0]:

@@ -84,6 +84,7 @@ def test_nir_refuses_what_it_cannot_express():
         ({"dictionary": np.ones((5, 4))}, "signals"),
         ({"dictionary": np.ones(30)}, "dictionary"),
         ({"dictionary": np.zeros((30, 4))}, "dictionary"),
+        ({"dictionary": np.full((30, 4), 1.3e154)}, "dictionary"),  # norms overflow (long fuzz)
         ({"tau_syn": 0.0}, "LCA.tau_syn"),
         ({"max_rate": -1.0}, "LCA.max_rate"),
     ],
