@@ -127,10 +127,7 @@ def step(
         v = v_free
         z = spike_fn(v - threshold if threshold_scale == 1.0 else (v - threshold) / threshold_scale)
     fired = z.detach()
-    if p.reset_subtract:  # lif.reset by subtraction, written as a product so gradients pass
-        v = v - fired * p.reset_amount
-    else:
-        v = torch.where(fired > 0, lif.reset(v, p.v_reset, p.reset_amount, False), v)
+    v = lif.reset_fired(v, fired, p.v_reset, p.reset_amount, p.reset_subtract, torch.where)
     left = state.refractory_left
     if p.ref_steps > 0:  # the simulator's countdown (snn.models.lif.holding); a spike restarts it
         left = torch.where(fired > 0, p.ref_steps, lif.count_down(left))

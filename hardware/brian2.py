@@ -8,12 +8,11 @@ spikes (Poisson draws included, see :func:`hardware.lowering.source_spikes`). Ta
 ``numpy`` and ``cython`` (runtime) and ``cpp_standalone`` (build directory in a temporary
 directory, removed afterwards).
 
-Equations (LIF; IF has ``dv/dt = I / C``, LI drops threshold and reset)::
-
-    dv/dt = (v_rest - v + R (i_syn + i_ext + i_bias)) / tau_mem  : volt (unless refractory)
-    dI_c/dt = -I_c / tau_c                                        : amp   (one per exponential channel)
-    i_syn = sum_c I_c                                             : amp
-
+Equations. Each model's continuous-time equations are in its module (:mod:`snn.models`).
+AdEx and Izhikevich carry theirs as Brian2 strings (``model.equations``, ``units``,
+``threshold``, ``reset_code``), used verbatim. The linear models (LIF, ALIF, IF, LI,
+CubaLIF) become one ``dv/dt`` in ``v`` with the input current ``i_syn + i_ext + i_bias``,
+where ``i_syn`` is the sum of one exponentially decaying current per synaptic channel,
 integrated with Brian2's ``exact`` method, which is the reference simulator's
 exponential integration. The reference simulator's conventions are reproduced, not
 approximated:

@@ -11,7 +11,7 @@ reset 0, input ``J`` dimensionless. With
 
 .. math::  V = (v - v_{reset}) / Δ
 
-our LIF ``tau_mem dv/dt = -(v - v_rest) + R I`` becomes nengo's
+our LIF (equations in :mod:`snn.models.lif`) becomes nengo's
 ``tau_rc dV/dt = -V + J`` with
 
 .. math::
@@ -28,7 +28,7 @@ simulators integrate ``V <- e^{-dt/τ} V + (1 - e^{-dt/τ}) J`` with ``J`` held 
 step, so between spikes the two trajectories are the same numbers. Spike ``v > v_th`` is
 ``V > 1`` in both.
 
-IF (``C dv/dt = I``) with ``reset="subtract"`` and ``tau_ref = 0`` is nengo's
+IF (:mod:`snn.models.if_`) with ``reset="subtract"`` and ``tau_ref = 0`` is nengo's
 ``SpikingRectifiedLinear`` (``V <- V + dt max(J, 0)``; ``floor(V)`` spikes, ``V -= floor(V)``)
 with ``J = (i_bias + I) / (C Δ)``, but only while ``J >= 0``: that neuron clips negative
 input, ours integrates it. So an IF population is accepted only when nothing into it can

@@ -92,8 +92,7 @@ def builder_class():
             # a non-spiking model's threshold is infinite: its distance stays finite at -1
             distance = tf.where(p["spiking"] > 0, (u - threshold) / p["span"], -tf.ones_like(u))
             z = spike(distance) * (1.0 - holding)
-            # snn.models.lif.reset: down by reset_amount (a product, so gradients pass), or to v_reset
-            voltage = tf.where(p["subtract"] > 0, u - z * p["reset_amount"], tf.where(z > 0, p["v_reset"], u))
+            voltage = lif.reset_fired(u, z, p["v_reset"], p["reset_amount"], p["subtract"] > 0, tf.where)
             left = tf.cast(refractory > 0, J.dtype) * (refractory - 1.0)  # lif.count_down, cast for TF
             refractory = tf.where(z > 0, p["ref_steps"] * tf.ones_like(left), left)
             adaptation = tf.where(p["rho"] < 1.0, alif.adapt(adaptation, p["rho"], z), adaptation)

@@ -2,11 +2,11 @@ r"""What our neuron models and synapses are in NIR, and the unit conversion betw
 
 NIR states continuous-time equations (no ``dt``); our models are the same ODEs in SI units:
 
-* ``nir.LIF``:  ``tau dv/dt = (v_leak - v) + r I``, spike when ``v > v_threshold``, ``v <- v_reset``;
-  our :class:`snn.LIF` with ``tau_mem = tau``, ``resistance = r``, ``v_rest = v_leak``.
+* ``nir.LIF``: our :class:`snn.LIF` (:mod:`snn.models.lif`) with ``tau_mem = tau``,
+  ``resistance = r``, ``v_rest = v_leak``, ``v_th = v_threshold``, reset to ``v_reset``.
 * ``nir.LI``:   the same without threshold; our :class:`snn.LI`.
-* ``nir.IF``:   ``dv/dt = r I``; our :class:`snn.IF` (``capacitance dv/dt = I``) with ``r = 1 / capacitance``.
-* ``nir.CubaLIF``: the LIF driven by ``tau_syn dI/dt = -I + w_in S``; our :class:`snn.CubaLIF`
+* ``nir.IF``:   our :class:`snn.IF` (:mod:`snn.models.if_`) with ``r = 1 / capacitance``.
+* ``nir.CubaLIF``: our :class:`snn.CubaLIF` (:mod:`snn.models.cubalif`, which gives NIR's form)
   (1:1; an LIF whose every incoming projection has :class:`snn.Exponential` synapses of one
   ``tau_syn`` exports to it too).
 * ``nir.CubaLI``: the LI behind the same current; our LI whose every incoming projection has

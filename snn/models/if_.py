@@ -22,7 +22,7 @@ from snn.models.lif import threshold_constants
 @register
 @dataclass(frozen=True, kw_only=True)
 class IF(NeuronModel):
-    """Non-leaky integrate-and-fire neuron: ``capacitance dv/dt = I`` (:mod:`snn.models.if_`).
+    """Non-leaky integrate-and-fire neuron (equations: :mod:`snn.models.if_`).
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ from snn.models.lif import Integration, check_integration, check_membrane_step, 
 @register
 @dataclass(frozen=True, kw_only=True)
 class LI(NeuronModel):
-    """Leaky integrator (non-spiking readout): ``tau_mem dv/dt = -(v - v_rest) + R I``.
+    """Leaky integrator, a non-spiking readout (equations: :mod:`snn.models.li`).
 
     Parameters
     ----------

@@ -65,6 +65,21 @@ def reset(v, v_reset, reset_amount, reset_subtract):
     return v - reset_amount if reset_subtract else v_reset
 
 
+def reset_fired(v, fired, v_reset, reset_amount, reset_subtract, where):
+    """:func:`reset` over whole tensors (torch, TensorFlow): ``fired`` is 0/1 per neuron and
+    ``where`` the framework's select (``torch.where``, ``tf.where``). The subtraction is
+    written ``v - fired * reset_amount``, the same value where ``fired`` is 1 and a product
+    a surrogate gradient passes through. ``reset_subtract``: one bool, or a boolean tensor
+    per neuron (then both forms are computed and selected)."""
+    subtracted = v - fired * reset_amount
+    if isinstance(reset_subtract, (bool, np.bool_)) and reset_subtract:
+        return subtracted
+    to_value = where(fired > 0, v_reset, v)
+    if isinstance(reset_subtract, (bool, np.bool_)):
+        return to_value
+    return where(reset_subtract, subtracted, to_value)
+
+
 def holding(refractory_left):
     """Whether a neuron is held (refractory) in this step: its countdown is still positive."""
     return refractory_left > 0
