@@ -6,9 +6,9 @@ NIR states continuous-time equations (no ``dt``); our models are the same ODEs i
   ``resistance = r``, ``v_rest = v_leak``, ``v_th = v_threshold``, reset to ``v_reset``.
 * ``nir.LI``:   the same without threshold; our :class:`snn.LI`.
 * ``nir.IF``:   our :class:`snn.IF` (:mod:`snn.models.if_`) with ``r = 1 / capacitance``.
-* ``nir.CubaLIF``: our :class:`snn.CubaLIF` (:mod:`snn.models.cubalif`, which gives NIR's form)
-  (1:1; an LIF whose every incoming projection has :class:`snn.Exponential` synapses of one
-  ``tau_syn`` exports to it too).
+* ``nir.CubaLIF``: our :class:`snn.CubaLIF`, 1:1 (:mod:`snn.models.cubalif` gives NIR's form);
+  an LIF whose every incoming projection has :class:`snn.Exponential` synapses of one
+  ``tau_syn`` exports to it too.
 * ``nir.CubaLI``: the LI behind the same current; our LI whose every incoming projection has
   :class:`snn.Exponential` synapses of that ``tau_syn``.
 

@@ -71,13 +71,9 @@ def reset_fired(v, fired, v_reset, reset_amount, reset_subtract, where):
     written ``v - fired * reset_amount``, the same value where ``fired`` is 1 and a product
     a surrogate gradient passes through. ``reset_subtract``: one bool, or a boolean tensor
     per neuron (then both forms are computed and selected)."""
-    subtracted = v - fired * reset_amount
-    if isinstance(reset_subtract, (bool, np.bool_)) and reset_subtract:
-        return subtracted
-    to_value = where(fired > 0, v_reset, v)
     if isinstance(reset_subtract, (bool, np.bool_)):
-        return to_value
-    return where(reset_subtract, subtracted, to_value)
+        return v - fired * reset_amount if reset_subtract else where(fired > 0, v_reset, v)
+    return where(reset_subtract, v - fired * reset_amount, where(fired > 0, v_reset, v))
 
 
 def holding(refractory_left):
