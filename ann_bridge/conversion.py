@@ -114,6 +114,7 @@ class ConvertedRun:
     accuracy: dict[int, float]
     synaptic_ops: dict[int, float]
     macs: int  # multiply-accumulates for the analog input layer, once per sample
+    jit_seconds: float = 0.0  # the simulator's Numba loading/compiling, summed over the batches
 
 
 def evaluate(
@@ -140,11 +141,13 @@ def evaluate(
     correct = {t: 0 for t in steps}
     events = {t: 0.0 for t in steps}
     fan_out = [w.shape[1] for w in converted.weights[1:]]
+    jit_seconds = 0.0
     for begin in range(0, len(x), batch_size):
         xb, yb = x[begin : begin + batch_size], y[begin : begin + batch_size]
         result = snn.Simulator(to_network(converted, xb, dt), dt=dt, seed=seed, progress=False).run(
             horizon * dt
         )
+        jit_seconds += result.metadata["compile_s"]
         scores = result.traces["out_v"].values.reshape(horizon, len(xb), -1)
         for t in steps:
             correct[t] += int(np.sum(scores[t - 1].argmax(1) == yb))
@@ -153,4 +156,5 @@ def evaluate(
                 events[t] += float(np.count_nonzero(times < t * dt - 1e-12)) * width
     n = len(x)
     macs = converted.weights[0].shape[0] * converted.weights[0].shape[1]
-    return ConvertedRun({t: correct[t] / n for t in steps}, {t: events[t] / n for t in steps}, macs)
+    accuracy = {t: correct[t] / n for t in steps}
+    return ConvertedRun(accuracy, {t: events[t] / n for t in steps}, macs, jit_seconds)

@@ -239,6 +239,7 @@ def read(path: str | os.PathLike | io.BytesIO) -> nir.NIRGraph:
         if not Path(path).is_file():
             raise ValidationError(name, "is not a regular file; give a .nir (HDF5) file")
     check_self_contained(path, name)
+    check_node_types(path, name)
     if isinstance(path, io.BytesIO):
         path.seek(0)
     try:
@@ -289,6 +290,37 @@ def check_self_contained(path: str | os.PathLike | io.BytesIO, name: str) -> Non
                 else:
                     raise ValidationError(name, f"{where} is neither a group nor a dataset")
     resources.require(declared, f"the datasets of {name}", field=name)
+
+
+def check_node_types(path: str | os.PathLike | io.BytesIO, name: str) -> None:
+    """Refuse a node whose ``type`` is not a NIR primitive, naming the node and the type.
+
+    nir's reader checks this with a bare ``assert`` (an empty AssertionError, or nothing at
+    all under ``python -O``), so the graph's ``node`` group is walked here first.
+    """
+    import h5py
+
+    known = sorted(
+        key
+        for key, value in vars(nir.ir).items()
+        if isinstance(value, type) and issubclass(value, nir.NIRNode)
+    )
+    with h5py.File(path, "r") as handle:
+        if "node" not in handle or not isinstance(handle["node"], h5py.Group):
+            raise ValidationError(name, "has no 'node' group; it is HDF5 but not a NIR graph")
+        pending = [("node", handle["node"])]
+        while pending:
+            where, group = pending.pop()
+            stored = group.get("type")
+            if not isinstance(stored, h5py.Dataset):
+                raise ValidationError(name, f"{where} has no 'type'; every NIR node names its primitive")
+            value = stored[()]
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            if text not in known:
+                raise ValidationError(name, f"{where} has type {text[:40]!r}; NIR's primitives are {known}")
+            nodes = group.get("nodes")
+            if text == "NIRGraph" and isinstance(nodes, h5py.Group):
+                pending.extend((f"{where}/nodes/{key}", nodes[key]) for key in nodes)
 
 
 class NIRBackend(Backend):

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import hardware
     from snn import validate
-    from studies.cli.output import write_json
+    from studies.cli.output import check_destinations, write_json
     from studies.cli.simulate import load_model, pick
 
     if args.list:
@@ -61,11 +61,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:<18} {'installed' if name in installed else 'not installed'}")
         return 0
     backend = hardware.get(args.backend)
+    if args.out is None:  # the default depends on --backend, so the dispatcher could not check it
+        args.out = Path("out/deploy") / args.backend
+        check_destinations(args)
     network, defaults = load_model(args.model, args.dt)
     dt = validate.positive("--dt", pick(args.dt, defaults.dt, DEFAULT_DT))
     duration = validate.positive("--duration", pick(args.duration, defaults.duration, DEFAULT_DURATION))
     seed = validate.count("--seed", pick(args.seed, defaults.seed, 0), low=0)
-    out = args.out or Path("out/deploy") / args.backend
+    out = args.out
     report = backend.deploy(network, out, dt=dt, duration=duration, seed=seed)
     if args.json:
         write_json(args.json, report.to_dict())

@@ -14,10 +14,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import snn
 from snn.config import load_toml, network_from_dict
 from snn.errors import UnsupportedFeature, ValidationError
 from snn.toml_writer import dumps
@@ -91,7 +93,9 @@ def _set(document: dict, path: tuple, value) -> dict:
 EDITS = st.lists(st.tuples(st.sampled_from(PATHS), st.one_of(ANY, SIZES, NAMES)), min_size=1, max_size=3)
 
 
-def _load(edits) -> None:
+def _load(edits, simulate: bool = False) -> None:
+    """Load the edited document; ``simulate``: also build it and run up to 10 ms, so that the
+    build-time refusals (memory estimates, delays, step counts) meet the same inputs."""
     document = VALID
     for path, value in edits:
         try:
@@ -99,7 +103,12 @@ def _load(edits) -> None:
         except (KeyError, IndexError, TypeError):  # an earlier edit removed the path
             continue
     try:
-        network_from_dict(document)
+        network, defaults = network_from_dict(document)
+        if simulate:
+            simulator = snn.Simulator(network, dt=defaults.dt, seed=defaults.seed, progress=False)
+            result = simulator.run(min(defaults.duration, 0.01))
+            for trace in result.traces.values():  # a run never hands back NaN without an error
+                assert np.all(np.isfinite(trace.values)), trace
     except ALLOWED:
         pass
 
@@ -112,6 +121,12 @@ def test_the_valid_document_loads():
 @given(EDITS)
 def test_hostile_values_give_a_network_or_a_validation_error(edits):
     _load(edits)
+
+
+@settings(max_examples=100)  # each example builds and runs a network: fewer than the loader's
+@given(EDITS)
+def test_hostile_values_build_and_run_or_give_a_validation_error(edits):
+    _load(edits, simulate=True)
 
 
 def _load_raw(tmp_path_factory, raw: bytes) -> None:
@@ -164,6 +179,13 @@ def test_special_files_are_refused_without_reading(tmp_path):
 @given(EDITS)
 def test_hostile_values_long(edits):
     _load(edits)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000)
+@given(EDITS)
+def test_hostile_values_build_and_run_long(edits):
+    _load(edits, simulate=True)
 
 
 @pytest.mark.slow

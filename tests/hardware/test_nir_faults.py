@@ -69,6 +69,27 @@ def _external_link(tmp_path) -> str:
     return path
 
 
+def _virtual_dataset(tmp_path) -> str:
+    """An HDF5 virtual dataset: the weight's bytes are mapped from another file's dataset."""
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        name = _weight_dataset(handle)
+        shape = handle[name].shape
+        rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+        other = tmp_path / "other.h5"
+        secret = np.resize(np.frombuffer(SECRET, dtype="<f8"), rows * cols)
+        with h5py.File(other, "w") as outside:
+            outside["w"] = secret
+        source = h5py.VirtualSource(str(other), "w", shape=secret.shape)
+        layout = h5py.VirtualLayout(shape=shape, dtype="<f8")
+        for row in range(rows):  # a virtual layout maps row by row: no reshape of a source
+            target = (slice(None),) if len(shape) == 1 else (row, slice(None))
+            layout[target] = source[row * cols : (row + 1) * cols]
+        del handle[name]
+        handle.create_virtual_dataset(name, layout)
+    return path
+
+
 def _bomb(tmp_path) -> str:
     path = _valid(tmp_path)
     with h5py.File(path, "r+") as handle:
@@ -78,7 +99,9 @@ def _bomb(tmp_path) -> str:
 
 
 @pytest.mark.parametrize(
-    "make", [_external_storage, _soft_link, _external_link, _bomb], ids=lambda f: f.__name__.strip("_")
+    "make",
+    [_external_storage, _virtual_dataset, _soft_link, _external_link, _bomb],
+    ids=lambda f: f.__name__.strip("_"),
 )
 def test_content_outside_the_file_is_refused(make, tmp_path, capsys):
     path = make(tmp_path)
@@ -91,9 +114,10 @@ def test_content_outside_the_file_is_refused(make, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_external_storage_was_a_real_leak_path(tmp_path):
-    # the crafted file does point at the secret: h5py reads it when asked to
-    with h5py.File(_external_storage(tmp_path), "r") as handle:
+@pytest.mark.parametrize("make", [_external_storage, _virtual_dataset], ids=["external-storage", "virtual"])
+def test_the_crafted_files_were_real_leak_paths(make, tmp_path):
+    # each crafted file does point at the secret: h5py reads it when asked to
+    with h5py.File(make(tmp_path), "r") as handle:
         assert handle[_weight_dataset(handle)][()].tobytes()[: len(SECRET)] == SECRET
 
 
@@ -123,6 +147,21 @@ def _missing(tmp_path):
     return tmp_path / "nope.nir"
 
 
+def _unknown_node_type(tmp_path, type_name: bytes = b"NotANIRPrimitive"):
+    path = _valid(tmp_path)
+    with h5py.File(path, "r+") as handle:
+        types = []
+        handle.visititems(lambda name, item: types.append(name) if name.endswith("/type") else None)
+        node = next(name for name in types if handle[name][()] not in (b"Input", b"Output", b"NIRGraph"))
+        del handle[node]
+        handle[node] = type_name
+    return path
+
+
+def _garbage_node_type(tmp_path):
+    return _unknown_node_type(tmp_path, bytes(range(1, 200)))
+
+
 def _directory(tmp_path):
     (tmp_path / "d.nir").mkdir()
     return tmp_path / "d.nir"
@@ -130,7 +169,7 @@ def _directory(tmp_path):
 
 @pytest.mark.parametrize(
     "make",
-    [_garbage, _empty, _truncated, _not_nir, _missing, _directory],
+    [_garbage, _empty, _truncated, _not_nir, _missing, _directory, _unknown_node_type, _garbage_node_type],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_corrupt_files_give_one_clean_line(make, tmp_path, capsys):

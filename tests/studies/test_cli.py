@@ -244,9 +244,14 @@ def test_compare_small_run(tmp_path):
         "synaptic_ops",
         "energy_j",
         "seconds",
+        "jit_seconds",
     }
     assert all(keys <= set(row) for row in data["rows"])
     assert [r["timesteps"] for r in data["rows"] if r["kind"] == "snn"] == [4, 16]
+    # the converted rows run on the Numba simulator: its kernel loading is reported beside
+    # their time; the torch rows have none
+    assert all(r["jit_seconds"] > 0 for r in data["rows"] if r["kind"] == "snn")
+    assert all(r["jit_seconds"] == 0 for r in data["rows"] if r["kind"] == "ann")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         ".snn-output",
         "compare.json",

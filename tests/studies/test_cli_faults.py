@@ -5,12 +5,14 @@ line and exit 2 (bad input) or 130 (interrupted), with no traceback and nothing 
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import snn
@@ -249,3 +251,119 @@ def test_reservoir_bomb_at_the_command_line_exits_2_quickly(tmp_path, capsys):
     assert code == 2 and "ESN.units" in err and "needs about" in err and "Traceback" not in err, err
     assert time.perf_counter() - start < 20.0
     assert not (tmp_path / "r").exists()
+
+
+def test_json_inside_out_is_refused_before_any_work(tmp_path, capsys):
+    # --out is replaced whole at the end, so a --json inside it would vanish with the old run
+    code, err = run_cli([*QUICK, "--out", tmp_path / "o", "--json", tmp_path / "o" / "s.json"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--json" in err and "inside --out" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_deploy_checks_its_default_out_before_loading(tmp_path, capsys, monkeypatch):
+    # the default out/deploy/<backend> depends on --backend; under a file it cannot be made
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").write_text("a file where the output folder would go")
+    code, err = run_cli(["deploy", "--backend", "numba"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--out" in err and "out/deploy/numba" in err, err
+    assert (tmp_path / "out").read_text().startswith("a file")
+
+
+@pytest.mark.parametrize("special", ["dev-zero", "fifo"])
+def test_special_files_as_config_give_one_line_at_once(special, tmp_path):
+    """Through the real executable: /dev/zero was read until MemoryError, a FIFO hung for ever."""
+    path = "/dev/zero" if special == "dev-zero" else str(tmp_path / "pipe.toml")
+    if special == "fifo":
+        os.mkfifo(path)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "studies.cli", "simulate", path, "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=60, cwd=str(ROOT),
+    )  # fmt: skip
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert time.perf_counter() - started < 30  # interpreter start-up and imports; the check is instant
+    assert not (tmp_path / "o").exists()
+
+
+STIFF = """
+[[population]]
+name = "n"
+size = 1
+model = "LIF"
+params = { tau_mem = 1e-7, v_rest = 0.0, v_reset = 0.0, v_th = 1.0, tau_ref = 0.0 }
+
+[[source]]
+name = "in"
+type = "SpikeSource"
+size = 1
+times = [0.0]
+ids = [0]
+
+[[projection]]
+pre = "in"
+post = "n"
+connectivity = { type = "AllToAll", weights = 1.0 }
+synapse = { type = "Exponential", tau_syn = 5e-3 }
+
+[[probe]]
+target = "n"
+variable = "v"
+"""
+
+
+def test_stiff_membrane_from_toml_runs_finite_at_the_command_line(tmp_path, capsys):
+    """The issue's silent NaN: tau_mem = 1e-7 s with an Exponential synapse at dt = 1e-4 s."""
+    config = tmp_path / "stiff.toml"
+    config.write_text(STIFF)
+    code, err = run_cli(["simulate", config, "--duration", "0.01", "--dt", "1e-4", "--no-progress",
+                         "--out", tmp_path / "o"], capsys)  # fmt: skip
+    assert code == 0, err
+    result = snn.Result.load(tmp_path / "o" / "spikes.npz")
+    v = result.traces["n_v"].values[:, 0]
+    assert np.all(np.isfinite(v))
+    # tau_mem << dt: v follows R * I_syn(t) = exp(-t / tau_syn) at once (the closed form of
+    # tests/snn/test_closed_forms.py::test_stiff_membrane_with_exponential_synapse_runs_finite)
+    assert v[1] == pytest.approx(np.exp(-1e-4 / 5e-3), rel=1e-3)
+
+
+def test_two_equal_runs_write_byte_identical_results(tmp_path, capsys):
+    """Same seed, same files: wall times are kept out of spikes.npz (they went in it before)."""
+    for name in ("a", "b"):
+        assert run_cli([*QUICK, "--seed", "7", "--out", tmp_path / name], capsys)[0] == 0
+    first, second = (tmp_path / n / "spikes.npz" for n in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()
+    assert sum(t.size for t, _ in snn.Result.load(first).spikes.values()) > 0  # and it holds a real run
+
+
+def _killed_while_staging(work: Path) -> bool:
+    """Start a run into ``work/o`` and SIGKILL it once its staging folder appears."""
+    process = _start(["simulate", "--duration", "0.5", "--no-progress", "--out", work / "o"], work)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(name.startswith(".o.partial-") for name in os.listdir(work)):
+            process.kill()  # while the staging folder is being filled (the plot alone takes ~0.2 s)
+            break
+        time.sleep(0.001)
+    process.communicate(timeout=60)
+    return process.returncode == -signal.SIGKILL
+
+
+def test_a_real_sigkill_while_writing_leaves_only_a_hidden_folder_the_next_run_removes(tmp_path):
+    """SIGKILL cannot be caught: what it leaves must not look like a result and must go next time."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for _ in range(3):  # the poll can miss the window on a loaded machine; then the run finished
+        if _killed_while_staging(work):
+            break
+        shutil.rmtree(work)
+        work.mkdir()
+    else:
+        pytest.fail("three runs finished before their staging folder was seen")
+    left = sorted(os.listdir(work))
+    assert left and all(name.startswith(".o.partial-") for name in left), left  # no "o": no result
+    argv = ["simulate", "--duration", "0.01", "--no-progress", "--out", "o"]
+    done = subprocess.run([sys.executable, "-m", "studies.cli", *argv], cwd=work, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(os.listdir(work)) == ["o"]  # the dead run's folder is gone
